@@ -1,0 +1,62 @@
+// Pool configuration: the plain struct users fill in, and its validation.
+// Validation lives here (not in the scheduler) so that every caller, the
+// Node addon included, gets the same typed errors for the same mistakes.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tasklets/placement.hpp"
+
+namespace tasklets {
+
+class Topology;
+
+enum class Scaling { fixed, adaptive };
+Scaling parse_scaling(std::string_view name);  // "fixed" | "adaptive"
+std::string_view scaling_name(Scaling) noexcept;
+
+struct WorkersConfig {
+  // nullopt means "auto". max auto = one worker per PU the process may use;
+  // min auto = max for fixed scaling, 1 for adaptive scaling.
+  std::optional<int> min;
+  std::optional<int> max;
+  Scaling scaling = Scaling::fixed;
+  // Adaptive scaling knobs (docs/tuning.md).
+  std::chrono::milliseconds idle_timeout{5000};    // shrink after the pool idled this long
+  std::chrono::microseconds tick{2000};            // how often the scaler looks
+  unsigned backlog_per_worker = 2;                 // queued tasks per active worker that count as waiting
+  std::chrono::microseconds wait_threshold{1000};  // a queue wait above this counts as waiting
+  unsigned grow_after_ticks = 2;                   // consecutive waiting ticks before growing
+};
+
+struct PoolConfig {
+  WorkersConfig workers;
+  Placement placement = Placement::numa;
+  // "" (TASKLETS_TOPOLOGY or the real machine), "system",
+  // "synthetic:<hwloc synthetic description>", "xml:<path>".
+  std::string topology;
+  unsigned spin_rounds = 256;   // idle polls before yielding
+  unsigned yield_rounds = 16;   // sched_yield polls before parking
+  bool latency_metrics = true;  // record queue-wait and run-time histograms
+};
+
+// A validated configuration with every "auto" resolved against a topology.
+struct ResolvedConfig {
+  unsigned min_workers;
+  unsigned max_workers;
+  Scaling scaling;
+  WorkersConfig workers;  // the knobs, validated
+  Placement placement;
+  unsigned spin_rounds;
+  unsigned yield_rounds;
+  bool latency_metrics;
+};
+
+// Throws Error(Errc::invalid_argument) naming the offending field:
+// min or max <= 0, min > max, a negative or zero tick, ...
+ResolvedConfig resolve_config(const PoolConfig& config, const Topology& topology);
+
+}  // namespace tasklets

@@ -1,0 +1,28 @@
+// Pool forwards to the Scheduler; it exists so that the public header does
+// not expose the scheduler's internals (moodycamel, hwloc, jemalloc).
+#include "tasklets/pool.hpp"
+
+#include "scheduler.hpp"
+
+namespace tasklets {
+
+using detail::TaskBase;
+
+Pool::Pool(const PoolConfig& config) : scheduler_(std::make_unique<Scheduler>(config)) {}
+Pool::~Pool() = default;
+
+TaskBase* Pool::acquire(const SubmitOptions& options, bool handle) {
+  return scheduler_->acquire(options, handle);
+}
+void Pool::discard(TaskBase* t) noexcept { scheduler_->discard(t); }
+void Pool::discard_constructed(TaskBase* t) noexcept { scheduler_->discard_constructed(t); }
+void Pool::enqueue(TaskBase* t) { scheduler_->enqueue(t); }
+void Pool::enqueue_bulk(TaskBase* const* ts, std::size_t n) { scheduler_->enqueue_bulk(ts, n); }
+ShutdownReport Pool::shutdown(ShutdownMode mode, std::chrono::milliseconds timeout) {
+  return scheduler_->shutdown(mode, timeout);
+}
+PoolStats Pool::stats() const { return scheduler_->stats(); }
+const ResolvedConfig& Pool::config() const noexcept { return scheduler_->config(); }
+bool Pool::accepting() const noexcept { return scheduler_->accepting(); }
+
+}  // namespace tasklets

@@ -1,0 +1,92 @@
+// A worker's inbox: one moodycamel ConcurrentQueue per priority, each with
+// an exact count. This is the only file that includes moodycamel.
+//
+// Why a separate count: moodycamel's dequeue is only eventually consistent
+// (a try_dequeue racing another consumer can report empty while an element
+// that was enqueued before it is still there). The sleep protocol needs a
+// linearizable "is there work" signal, so every queue carries a counter
+// that is raised *before* the enqueue and lowered *after* a successful
+// dequeue. Invariant: count >= number of elements a consumer can get, and
+// count > 0 whenever an element is in the queue. A consumer that sees a
+// positive count and an empty dequeue retries instead of parking.
+#pragma once
+
+#include <atomic>
+#include <concurrentqueue/concurrentqueue.h>
+#include <cstdint>
+#include <memory>
+
+#include "tasklets/task.hpp"
+
+namespace tasklets::detail {
+
+struct QueueTraits : moodycamel::ConcurrentQueueDefaultTraits {
+  // Larger blocks than the default 32: fewer block hand-offs under bulk load.
+  static constexpr size_t BLOCK_SIZE = 256;
+  static constexpr size_t IMPLICIT_INITIAL_INDEX_SIZE = 64;
+};
+
+using MoodyQueue = moodycamel::ConcurrentQueue<TaskBase*, QueueTraits>;
+
+class TaskQueue {
+ public:
+  TaskQueue() : queues_{MoodyQueue(QueueTraits::BLOCK_SIZE * 2), MoodyQueue(QueueTraits::BLOCK_SIZE * 4), MoodyQueue(QueueTraits::BLOCK_SIZE * 2)} {}
+
+  // Raise the count first; the caller must check for shutdown between
+  // reserve() and push() (docs/architecture.md, "Shutdown").
+  void reserve(Priority p, std::int64_t n = 1) noexcept {
+    count(p).fetch_add(n, std::memory_order_seq_cst);
+  }
+  void unreserve(Priority p, std::int64_t n = 1) noexcept {
+    count(p).fetch_sub(n, std::memory_order_relaxed);
+  }
+  void push(TaskBase* t) {
+    if (!queue(t->priority).enqueue(t)) throw Error(Errc::allocation, "task queue could not grow");
+  }
+  void push(moodycamel::ProducerToken& tok, TaskBase* t) {
+    if (!queue(t->priority).enqueue(tok, t)) throw Error(Errc::allocation, "task queue could not grow");
+  }
+  void push_bulk(Priority p, TaskBase* const* ts, std::size_t n) {
+    if (!queue(p).enqueue_bulk(ts, n)) throw Error(Errc::allocation, "task queue could not grow");
+  }
+
+  // Null when the count says empty or the dequeue came back empty.
+  TaskBase* try_pop(Priority p) noexcept {
+    if (count(p).load(std::memory_order_relaxed) <= 0) return nullptr;
+    TaskBase* t = nullptr;
+    if (!queue(p).try_dequeue(t)) return nullptr;
+    count(p).fetch_sub(1, std::memory_order_relaxed);
+    return t;
+  }
+  TaskBase* try_pop(moodycamel::ConsumerToken& tok, Priority p) noexcept {
+    if (count(p).load(std::memory_order_relaxed) <= 0) return nullptr;
+    TaskBase* t = nullptr;
+    if (!queue(p).try_dequeue(tok, t)) return nullptr;
+    count(p).fetch_sub(1, std::memory_order_relaxed);
+    return t;
+  }
+
+  std::int64_t depth(Priority p) const noexcept {
+    return counts_[static_cast<unsigned>(p)].value.load(std::memory_order_relaxed);
+  }
+  // Read after a seq_cst fence by the sleep protocol.
+  bool any_reserved() const noexcept {
+    for (const auto& c : counts_) {
+      if (c.value.load(std::memory_order_relaxed) > 0) return true;
+    }
+    return false;
+  }
+  MoodyQueue& queue(Priority p) noexcept { return queues_[static_cast<unsigned>(p)]; }
+
+ private:
+  std::atomic<std::int64_t>& count(Priority p) noexcept {
+    return counts_[static_cast<unsigned>(p)].value;
+  }
+  struct alignas(64) Count {
+    std::atomic<std::int64_t> value{0};
+  };
+  Count counts_[kPriorityCount];
+  MoodyQueue queues_[kPriorityCount];
+};
+
+}  // namespace tasklets::detail

@@ -1,0 +1,115 @@
+// The scheduler: owns the topology, the arenas, the task pools, the worker
+// slots and the housekeeper thread (deadlines and scaling). Pool is its
+// public face; workers and handles call the members below.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "deadlines.hpp"
+#include "sleep.hpp"
+#include "tasklets/arena.hpp"
+#include "tasklets/config.hpp"
+#include "tasklets/pool.hpp"
+#include "tasklets/scaler.hpp"
+#include "tasklets/stats.hpp"
+#include "tasklets/task_pool.hpp"
+#include "tasklets/topology.hpp"
+#include "worker.hpp"
+
+namespace tasklets {
+
+class Scheduler {
+ public:
+  explicit Scheduler(const PoolConfig& config);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // --- submission (any thread) ---
+  detail::TaskBase* acquire(const SubmitOptions& options, bool handle);
+  void discard(detail::TaskBase* t) noexcept;            // callable not constructed
+  void discard_constructed(detail::TaskBase* t) noexcept;  // constructed, never enqueued
+  void enqueue(detail::TaskBase* t);
+  void enqueue_bulk(detail::TaskBase* const* ts, std::size_t n);
+
+  // --- settling (any thread) ---
+  bool cancel(detail::TaskBase& t) noexcept;
+  void release(detail::TaskBase& t) noexcept;
+  void wait(const detail::TaskBase& t, std::int64_t deadline_ns) noexcept;
+
+  // --- workers ---
+  detail::TaskBase* find_task(detail::Worker& w) noexcept;
+  void execute(detail::Worker& w, detail::TaskBase* t) noexcept;
+  bool should_exit(detail::Worker& w) const noexcept;
+  bool leave(detail::Worker& w) noexcept;  // commits an exit; false if a retire was taken back
+  bool any_queued() const noexcept;
+  detail::SleepCoordinator& sleep() noexcept { return sleep_; }
+  const ResolvedConfig& config() const noexcept { return config_; }
+  const Topology& topology() const noexcept { return topology_; }
+  ArenaSet& arenas() noexcept { return *arenas_; }
+  detail::TaskPool& task_pool(unsigned node) noexcept { return *task_pools_[node]; }
+
+  // --- lifecycle and figures ---
+  ShutdownReport shutdown(ShutdownMode mode, std::chrono::milliseconds timeout);
+  PoolStats stats() const;
+  bool accepting() const noexcept {
+    return state_.load(std::memory_order_acquire) == kRunning;
+  }
+
+  enum State : std::uint32_t { kRunning, kDraining, kCancelling, kStopped };
+  State state() const noexcept { return static_cast<State>(state_.load(std::memory_order_acquire)); }
+
+ private:
+  detail::Worker& pick_target() noexcept;
+  void push_reserved(detail::Worker& target, detail::TaskBase* t);
+  void wake_after_push(detail::Worker& target, std::size_t tasks) noexcept;
+  detail::TaskBase* pop_from(detail::Worker& w, unsigned slot, Priority p) noexcept;
+  detail::TaskBase* scan(detail::Worker& w, Priority p) noexcept;
+  void settle(detail::TaskBase& t, TaskStatus status) noexcept;
+  void settle_unrun(detail::TaskBase& t, TaskStatus status) noexcept;
+  void recycle(detail::TaskBase& t) noexcept;
+  void help_while_waiting(detail::Worker& w, const detail::TaskBase& t, std::int64_t deadline_ns) noexcept;
+
+  void start_worker(unsigned slot);
+  void stop_worker_thread(unsigned slot);
+  void housekeeper_main() noexcept;
+  void expire_deadlines(std::vector<detail::TaskBase*>& due) noexcept;
+  void scale_tick(std::int64_t now) noexcept;
+  std::uint64_t cancel_queued() noexcept;
+  bool wait_workers_exit(std::int64_t deadline_ns);
+
+  Topology topology_;
+  ResolvedConfig config_;
+  std::unique_ptr<ArenaSet> arenas_;
+  std::vector<std::unique_ptr<detail::TaskPool>> task_pools_;
+  std::vector<std::unique_ptr<detail::Worker>> workers_;
+  detail::SleepCoordinator sleep_;
+
+  alignas(64) std::atomic<std::uint32_t> state_{kRunning};
+  std::atomic<unsigned> active_{0};          // slots [0, active) are submission targets
+  std::atomic<std::uint32_t> exited_{0};     // futex word: bumped when a worker thread leaves its loop
+  // Tasks settled outside any worker (cancel, deadline, shutdown).
+  alignas(64) std::atomic<std::uint64_t> cancelled_outside_{0};
+  std::atomic<std::uint64_t> timed_out_outside_{0};
+  std::atomic<std::uint64_t> scale_ups_{0}, scale_downs_{0};
+  // Ready tasks of the rare priorities, so that the common case (normal
+  // only) skips scanning the high and low queues of every slot.
+  alignas(64) std::atomic<std::int64_t> pending_high_{0};
+  std::atomic<std::int64_t> pending_low_{0};
+
+  detail::DeadlineTracker deadlines_;
+  ScalerState scaler_state_;
+  std::mutex control_mutex_;  // thread starts/stops, housekeeper wake-ups
+  std::condition_variable housekeeper_cv_;
+  bool housekeeper_stop_ = false;
+  std::thread housekeeper_;
+  std::mutex shutdown_mutex_;
+  bool shut_down_ = false;
+};
+
+}  // namespace tasklets

@@ -1,0 +1,196 @@
+#include "tasklets/topology.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <system_error>
+
+#include "hwloc_handle.hpp"
+#include "tasklets/error.hpp"
+
+namespace tasklets {
+namespace {
+
+using hwloc_handle::BitmapPtr;
+using hwloc_handle::TopologyPtr;
+
+// Applies a source (synthetic description, XML path) before loading.
+using Configure = int (*)(hwloc_topology_t, const char*);
+
+[[noreturn]] void fail_load(const std::string& source, int err) {
+  // hwloc does not always set errno; "rejected by hwloc" beats "Success".
+  const std::string why = err != 0 ? std::generic_category().message(err) : "rejected by hwloc";
+  throw Error(Errc::topology, "cannot load topology \"" + source + "\": " + why);
+}
+
+TopologyPtr open_hwloc(const std::string& source, Configure configure, const char* argument) {
+  hwloc_topology_t raw = nullptr;
+  errno = 0;
+  if (hwloc_topology_init(&raw) != 0) fail_load(source, errno);
+  TopologyPtr topology(raw);
+  if (configure != nullptr && configure(raw, argument) != 0) fail_load(source, errno);
+  if (hwloc_topology_load(raw) != 0) fail_load(source, errno);
+  return topology;
+}
+
+// hwloc 2 hangs NUMA nodes off the tree as memory children, so a node's
+// cpuset, not the tree position, says which PUs are local to it.
+hwloc_obj_t numa_node_of(hwloc_topology_t topology, unsigned pu_os_index) {
+  hwloc_obj_t node = nullptr;
+  while ((node = hwloc_get_next_obj_by_type(topology, HWLOC_OBJ_NUMANODE, node)) != nullptr) {
+    if (node->cpuset != nullptr && hwloc_bitmap_isset(node->cpuset, pu_os_index)) return node;
+  }
+  return nullptr;
+}
+
+// Position of `object` in `seen`, appending it first if new. nullptr is a
+// valid key: it stands for "no NUMA node reported".
+unsigned dense_index(std::vector<hwloc_obj_t>& seen, hwloc_obj_t object) {
+  const auto it = std::find(seen.begin(), seen.end(), object);
+  if (it != seen.end()) return static_cast<unsigned>(it - seen.begin());
+  seen.push_back(object);
+  return static_cast<unsigned>(seen.size() - 1);
+}
+
+// hwloc 2 drops disallowed PUs by default; checking the allowed cpuset anyway
+// keeps the promise that pus() lists only PUs this process may run on whatever
+// flags, XML file or HWLOC_* variables the topology came from.
+std::vector<hwloc_obj_t> index_pus(Topology::Impl& impl) {
+  hwloc_topology_t topology = impl.topology.get();
+  hwloc_const_cpuset_t allowed = hwloc_topology_get_allowed_cpuset(topology);
+  std::vector<hwloc_obj_t> cores;
+  std::vector<hwloc_obj_t> nodes;
+  hwloc_obj_t pu = nullptr;
+  while ((pu = hwloc_get_next_obj_by_type(topology, HWLOC_OBJ_PU, pu)) != nullptr) {
+    if (!hwloc_bitmap_isset(allowed, pu->os_index)) continue;
+    hwloc_obj_t core = hwloc_get_ancestor_obj_by_type(topology, HWLOC_OBJ_CORE, pu);
+    const auto logical = static_cast<unsigned>(impl.pus.size());
+    impl.pus.push_back(PuInfo{logical, pu->os_index, dense_index(cores, core ? core : pu),
+                              dense_index(nodes, numa_node_of(topology, pu->os_index))});
+  }
+  if (impl.pus.empty()) {
+    throw Error(Errc::topology, "topology \"" + impl.source + "\" has no allowed PU");
+  }
+  impl.cores = static_cast<unsigned>(cores.size());
+  return nodes;
+}
+
+NumaNodeInfo describe_node(hwloc_topology_t topology, hwloc_obj_t node, unsigned logical) {
+  if (node == nullptr) {
+    return NumaNodeInfo{logical, 0, {}, {}, hwloc_get_root_obj(topology)->total_memory};
+  }
+  return NumaNodeInfo{logical, node->os_index, {}, {}, node->attr->numanode.local_memory};
+}
+
+BitmapPtr nodeset_of(hwloc_obj_t node) {
+  BitmapPtr set(hwloc_bitmap_alloc());
+  if (!set) throw std::bad_alloc();
+  if (node != nullptr) hwloc_bitmap_only(set.get(), node->os_index);
+  return set;
+}
+
+void index_nodes(Topology::Impl& impl, const std::vector<hwloc_obj_t>& nodes) {
+  for (unsigned n = 0; n < nodes.size(); ++n) {
+    impl.nodes.push_back(describe_node(impl.topology.get(), nodes[n], n));
+    impl.nodesets.push_back(nodeset_of(nodes[n]));
+  }
+  for (const PuInfo& pu : impl.pus) {
+    NumaNodeInfo& node = impl.nodes[pu.numa];
+    node.pus.push_back(pu.logical);
+    // PUs come in logical order and cores were numbered in that order, so a
+    // core already listed is always the last one.
+    if (node.cores.empty() || node.cores.back() != pu.core) node.cores.push_back(pu.core);
+  }
+}
+
+std::unique_ptr<Topology::Impl> make_impl(std::string source, Configure configure,
+                                          const char* argument) {
+  auto impl = std::make_unique<Topology::Impl>();
+  impl->topology = open_hwloc(source, configure, argument);
+  impl->source = std::move(source);
+  impl->is_system = hwloc_topology_is_thissystem(impl->topology.get()) != 0;
+  index_nodes(*impl, index_pus(*impl));
+  const int packages = hwloc_get_nbobjs_by_type(impl->topology.get(), HWLOC_OBJ_PACKAGE);
+  impl->packages = static_cast<unsigned>(std::max(packages, 1));
+  return impl;
+}
+
+std::string counted(std::size_t count, const char* noun) {
+  return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+}
+
+constexpr std::string_view kSyntheticPrefix = "synthetic:";
+constexpr std::string_view kXmlPrefix = "xml:";
+
+}  // namespace
+
+Topology::Topology(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+Topology::Topology(Topology&&) noexcept = default;
+Topology& Topology::operator=(Topology&&) noexcept = default;
+Topology::~Topology() = default;
+
+Topology Topology::system() {
+  return Topology(make_impl("system", nullptr, nullptr));
+}
+
+Topology Topology::synthetic(std::string_view description) {
+  // hwloc itself rejects empty and malformed descriptions with EINVAL.
+  const std::string text(description);
+  return Topology(make_impl(std::string(kSyntheticPrefix) + text, hwloc_topology_set_synthetic,
+                            text.c_str()));
+}
+
+Topology Topology::from_xml(const std::string& path) {
+  return Topology(make_impl(std::string(kXmlPrefix) + path, hwloc_topology_set_xml, path.c_str()));
+}
+
+Topology Topology::load(std::string_view source) {
+  if (source.empty() || source == "system") return system();
+  if (source.starts_with(kSyntheticPrefix)) {
+    return synthetic(source.substr(kSyntheticPrefix.size()));
+  }
+  if (source.starts_with(kXmlPrefix)) {
+    return from_xml(std::string(source.substr(kXmlPrefix.size())));
+  }
+  throw Error(Errc::invalid_argument,
+              "unknown topology source \"" + std::string(source) +
+                  "\" (expected \"system\", \"synthetic:<description>\" or \"xml:<path>\")");
+}
+
+Topology Topology::from_config_or_env(std::string_view source) {
+  const char* env = source.empty() ? std::getenv("TASKLETS_TOPOLOGY") : nullptr;
+  if (env == nullptr) return load(source);
+  try {
+    return load(env);
+  } catch (const Error& error) {
+    throw Error(error.code(), std::string("TASKLETS_TOPOLOGY: ") + error.what());
+  }
+}
+
+bool Topology::is_system() const noexcept { return impl_->is_system; }
+const std::string& Topology::source() const noexcept { return impl_->source; }
+const std::vector<PuInfo>& Topology::pus() const noexcept { return impl_->pus; }
+const std::vector<NumaNodeInfo>& Topology::numa_nodes() const noexcept { return impl_->nodes; }
+unsigned Topology::core_count() const noexcept { return impl_->cores; }
+unsigned Topology::package_count() const noexcept { return impl_->packages; }
+const Topology::Impl& Topology::impl() const noexcept { return *impl_; }
+
+std::string Topology::summary() const {
+  return counted(impl_->packages, "package") + ", " + counted(impl_->nodes.size(), "NUMA node") +
+         ", " + counted(impl_->cores, "core") + ", " + counted(impl_->pus.size(), "PU") + " (" +
+         impl_->source + ")";
+}
+
+std::string Topology::to_xml() const {
+  char* buffer = nullptr;
+  int length = 0;
+  if (hwloc_topology_export_xmlbuffer(impl_->topology.get(), &buffer, &length, 0) != 0) {
+    throw Error(Errc::system, "cannot export topology \"" + impl_->source + "\" to XML");
+  }
+  hwloc_topology_t topology = impl_->topology.get();
+  const auto release = [topology](char* text) { hwloc_free_xmlbuffer(topology, text); };
+  const std::unique_ptr<char, decltype(release)> owned(buffer, release);
+  return std::string(owned.get());
+}
+
+}  // namespace tasklets

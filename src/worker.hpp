@@ -1,0 +1,69 @@
+// One worker slot: its inbox, its parker, its counters and its thread.
+// Slots exist for max_workers from the start and never move; threads come
+// and go with adaptive scaling. A slot without a thread keeps its queue, and
+// the other workers steal from it (docs/architecture.md, "Scaling").
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "queue.hpp"
+#include "sleep.hpp"
+#include "tasklets/affinity.hpp"
+#include "tasklets/metrics.hpp"
+#include "tasklets/placement.hpp"
+#include "tasklets/task_pool.hpp"
+
+namespace tasklets {
+class Scheduler;
+}
+
+namespace tasklets::detail {
+
+struct OwnerTokens {
+  explicit OwnerTokens(TaskQueue& q);
+  moodycamel::ProducerToken produce[kPriorityCount];
+  moodycamel::ConsumerToken consume[kPriorityCount];
+};
+
+struct alignas(64) Worker {
+  Worker(unsigned id, WorkerPlacement placement, std::vector<unsigned> steal_order);
+
+  const unsigned id;
+  const WorkerPlacement placement;
+  const std::vector<unsigned> steal_order;  // other slots, same node first
+
+  TaskQueue queue;
+  Parker parker;
+  WorkerCounters counters;
+  LatencyHistogram queue_wait;
+  LatencyHistogram run_time;
+
+  // --- touched only by the thread serving this slot ---
+  TaskPool::Cache cache;               // of the pool of placement.numa
+  std::unique_ptr<OwnerTokens> tokens;  // made on the worker thread
+  unsigned picks = 0;                  // for low-priority aging
+  std::int64_t last_ns = 0;            // end of the previous task: start of the next
+
+  // --- control ---
+  // Slot control word. kIdle -> kServe when a thread starts; kServe ->
+  // kRetire when the scaler shrinks; the worker alone moves kRetire -> kExited
+  // (CAS) once its own queue is empty, and the scaler may take a retire back
+  // (CAS kRetire -> kServe) instead of starting a new thread.
+  static constexpr std::uint32_t kIdle = 0, kServe = 1, kRetire = 2, kExited = 3;
+  alignas(64) std::atomic<std::uint32_t> control{kIdle};
+  std::atomic<std::uint64_t> max_wait_ns{0};    // largest queue wait since the scaler last looked
+  std::thread thread;
+
+  mutable std::mutex bind_mutex;  // guards bind (written once per thread start)
+  BindResult bind{false, "not started"};
+  std::vector<unsigned> bound_os_pus;
+};
+
+// The body of a worker thread (worker.cpp).
+void worker_main(Scheduler& scheduler, Worker& self) noexcept;
+
+}  // namespace tasklets::detail
