@@ -77,7 +77,7 @@ TaskPool::~TaskPool() {
   }
   const std::uint32_t n = chunk_count_.load(std::memory_order_acquire);
   for (std::uint32_t c = 0; c < n; ++c) {
-    arenas_.deallocate(chunks_[c].load(std::memory_order_relaxed), kChunkObjects * kTaskSize);
+    arenas_.deallocate(chunks_[c].load(std::memory_order_relaxed), kChunkObjects * kTaskSize, kTaskSize);
   }
 }
 

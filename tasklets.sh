@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# One entry point for building, demoing, testing and benchmarking tasklets.
+#
+#   ./tasklets.sh demo        install what is missing, build, run the demo
+#   ./tasklets.sh test        build, run every test (normal and ThreadSanitizer builds)
+#   ./tasklets.sh test-asan   the C++ suite under AddressSanitizer + UBSan
+#   ./tasklets.sh bench       the C++ benchmarks (tasklets vs oneTBB vs a mutex pool)
+#   ./tasklets.sh deps        only install the dependencies
+#
+# Works as root on a fresh Debian 12 machine (it apt-get installs what is
+# missing); as another user it needs the packages to be there already.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")"
+
+readonly APT_PACKAGES=(
+  build-essential pkg-config meson ninja-build python3
+  libhwloc-dev hwloc libconcurrentqueue-dev
+  libgtest-dev libbenchmark-dev libtbb-dev
+  bzip2 dpkg-dev
+)
+
+log() { printf '\033[1m[tasklets]\033[0m %s\n' "$*" >&2; }
+
+install_apt_packages() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  if [[ $(id -u) -ne 0 ]]; then
+    log "missing packages: ${missing[*]} (run as root, or apt-get install them)"
+    exit 1
+  fi
+  log "installing: ${missing[*]}"
+  apt-get update -q >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+}
+
+deps() {
+  install_apt_packages
+  local pcdir
+  pcdir="$(bash .ci/jemalloc.sh | tail -n 1)"
+  export PKG_CONFIG_PATH="$pcdir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+}
+
+# build DIR [meson options...]
+build() {
+  local dir=$1
+  shift
+  if [[ ! -f $dir/build.ninja ]]; then
+    log "configuring $dir $*"
+    meson setup "$dir" "$@" >&2
+  fi
+  log "building $dir"
+  meson compile -C "$dir" >&2
+}
+
+# Runs the suites of one build dir; prints "<passed> <failed>" of GoogleTest cases.
+run_meson_tests() {
+  local dir=$1
+  shift
+  local rc=0
+  meson test -C "$dir" --print-errorlogs "$@" >&2 || rc=$?
+  python3 - "$dir/meson-logs/testlog.json" "$rc" <<'EOF'
+import json, re, sys
+passed = failed = 0
+for line in open(sys.argv[1]):
+    entry = json.loads(line)
+    out = entry.get("stdout") or ""
+    p = re.search(r"\[  PASSED  \] (\d+) test", out)
+    f = re.search(r"\[  FAILED  \] (\d+) test", out)
+    if p: passed += int(p.group(1))
+    if f: failed += int(f.group(1))
+    # A program that died before GoogleTest's summary counts as one failure.
+    if not p and not f and entry.get("result") != "OK": failed += 1
+if int(sys.argv[2]) != 0 and failed == 0: failed = 1
+print(passed, failed)
+EOF
+}
+
+cmd_demo() {
+  deps
+  build build
+  ./build/perf/tasklets_demo
+}
+
+cmd_test() {
+  deps
+  build build
+  build build-tsan -Db_sanitize=thread -Dbuildtype=debugoptimized -Dbenchmarks=false
+  local p f tp tf
+  read -r p f < <(run_meson_tests build)
+  log "normal build: $p passed, $f failed"
+  read -r tp tf < <(run_meson_tests build-tsan)
+  log "ThreadSanitizer build: $tp passed, $tf failed"
+  local total_p=$((p + tp)) total_f=$((f + tf))
+  echo "tests: $total_p passed, $total_f failed"
+  ((total_f == 0))
+}
+
+cmd_test_asan() {
+  deps
+  build build-asan -Db_sanitize=address,undefined -Dbuildtype=debugoptimized -Db_lundef=false -Dbenchmarks=false
+  local p f
+  read -r p f < <(run_meson_tests build-asan)
+  echo "tests: $p passed, $f failed"
+  ((f == 0))
+}
+
+cmd_bench() {
+  deps
+  build build
+  ./build/perf/bench_core "$@"
+}
+
+case "${1:-demo}" in
+  demo) cmd_demo ;;
+  test) cmd_test ;;
+  test-asan) cmd_test_asan ;;
+  bench) shift; cmd_bench "$@" ;;
+  deps) deps ;;
+  *) echo "usage: $0 [demo|test|test-asan|bench|deps]" >&2; exit 2 ;;
+esac
