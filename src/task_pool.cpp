@@ -17,6 +17,17 @@ std::uint32_t& link(TaskBase* t) noexcept {
   return *std::launder(reinterpret_cast<std::uint32_t*>(t->storage));
 }
 
+// The head of every chain pushed to the shared list also records the chain's
+// length and the head of the chain pushed before it, so that a thread taking
+// the whole list counts it by hopping from chain to chain instead of
+// touching (and missing the cache on) every object.
+std::uint32_t& chain_length(TaskBase* t) noexcept {
+  return *std::launder(reinterpret_cast<std::uint32_t*>(t->storage + 4));
+}
+std::uint32_t& next_chain(TaskBase* t) noexcept {
+  return *std::launder(reinterpret_cast<std::uint32_t*>(t->storage + 8));
+}
+
 std::atomic<std::uint64_t> g_next_uid{1};
 
 // Live pools by uid, so that a thread_local cache can tell whether the pool
@@ -89,9 +100,12 @@ TaskBase* TaskPool::at(std::uint32_t index1) const noexcept {
 
 void TaskPool::push_chain(std::uint32_t head, std::uint32_t tail, std::uint32_t n) noexcept {
   TaskBase* last = at(tail);
+  TaskBase* first = at(head);
+  chain_length(first) = n;
   std::uint32_t old = shared_head_.load(std::memory_order_relaxed);
   do {
     link(last) = old;
+    next_chain(first) = old;
     // release: the links and the objects' last contents happen-before the
     // thread that takes the chain.
   } while (!shared_head_.compare_exchange_weak(old, head, std::memory_order_release,
@@ -139,7 +153,7 @@ void TaskPool::refill(Cache& cache) {
     return;
   }
   std::uint32_t n = 0;
-  for (std::uint32_t i = head; i != 0; i = link(at(i))) ++n;
+  for (std::uint32_t i = head; i != 0; i = next_chain(at(i))) n += chain_length(at(i));
   shared_count_.fetch_sub(n, std::memory_order_relaxed);
   cache.head = head;
   cache.count = n;
@@ -152,6 +166,9 @@ TaskBase* TaskPool::acquire(Cache& cache) {
   }
   TaskBase* t = at(cache.head);
   cache.head = link(t);
+  // The next object was last written by another core (it was freed there):
+  // start pulling its line, for writing, while the caller fills this one.
+  if (cache.head != 0) __builtin_prefetch(at(cache.head), 1, 3);
   --cache.count;
   ++cache.acquired;
   return t;
