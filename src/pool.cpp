@@ -8,7 +8,8 @@ namespace tasklets {
 
 using detail::TaskBase;
 
-Pool::Pool(const PoolConfig& config) : scheduler_(std::make_unique<Scheduler>(config)) {}
+Pool::Pool(const PoolConfig& config, std::shared_ptr<WorkerHost> host)
+    : scheduler_(std::make_unique<Scheduler>(config, std::move(host))) {}
 Pool::~Pool() = default;
 
 TaskBase* Pool::acquire(const SubmitOptions& options, bool handle) {

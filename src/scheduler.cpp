@@ -48,9 +48,10 @@ bool bind_memory(void* ctx, void* addr, std::size_t len, unsigned numa) noexcept
 
 }  // namespace
 
-Scheduler::Scheduler(const PoolConfig& config)
+Scheduler::Scheduler(const PoolConfig& config, std::shared_ptr<WorkerHost> host)
     : topology_(Topology::from_config_or_env(config.topology)),
-      config_(resolve_config(config, topology_)) {
+      config_(resolve_config(config, topology_)),
+      host_(std::move(host)) {
   const auto nodes = static_cast<unsigned>(topology_.numa_nodes().size());
   arenas_ = std::make_unique<ArenaSet>(nodes, &bind_memory, &topology_);
   for (unsigned n = 0; n < nodes; ++n) task_pools_.push_back(std::make_unique<detail::TaskPool>(*arenas_, n));
@@ -218,9 +219,7 @@ TaskBase* Scheduler::find_task(Worker& w) noexcept {
   return scan(w, Priority::low);
 }
 
-void Scheduler::execute(Worker& w, TaskBase* t) noexcept {
-  const bool timed = config_.latency_metrics;
-  const std::int64_t start = timed || t->deadline_ns ? (w.last_ns ? w.last_ns : detail::now_ns()) : 0;
+bool Scheduler::admit(Worker& w, TaskBase* t, std::int64_t start) noexcept {
   const State st = state();
   if (st == kCancelling || (t->deadline_ns && start >= t->deadline_ns)) {
     const TaskStatus to = st == kCancelling ? TaskStatus::cancelled : TaskStatus::timed_out;
@@ -229,21 +228,23 @@ void Scheduler::execute(Worker& w, TaskBase* t) noexcept {
       WorkerCounters::add(to == TaskStatus::cancelled ? w.counters.cancelled : w.counters.timed_out);
     }
     release(*t);
-    return;
+    return false;
   }
   if (!t->claim(TaskStatus::running)) {
     release(*t);  // settled while queued (cancel or deadline): drop the queue's reference
-    return;
+    return false;
   }
-  if (timed) {
+  if (config_.latency_metrics) {
     const auto wait = static_cast<std::uint64_t>(std::max<std::int64_t>(0, start - t->enqueued_ns));
     w.queue_wait.record_owned(wait);
     if (wait > w.max_wait_ns.load(std::memory_order_relaxed)) w.max_wait_ns.store(wait, std::memory_order_relaxed);
   }
   t->worker = static_cast<std::uint8_t>(w.id);
-  t->ops->run(*t);
-  const TaskStatus done = t->error ? TaskStatus::failed : TaskStatus::succeeded;
-  if (timed) {
+  return true;
+}
+
+void Scheduler::complete(Worker& w, TaskBase* t, TaskStatus done, std::int64_t start) noexcept {
+  if (config_.latency_metrics) {
     const std::int64_t end = detail::now_ns();
     w.run_time.record_owned(static_cast<std::uint64_t>(std::max<std::int64_t>(0, end - start)));
     w.last_ns = end;
@@ -251,6 +252,18 @@ void Scheduler::execute(Worker& w, TaskBase* t) noexcept {
   WorkerCounters::add(done == TaskStatus::failed ? w.counters.failed : w.counters.executed);
   settle(*t, done);
   release(*t);
+}
+
+std::int64_t Scheduler::start_time(Worker& w, const TaskBase* t) const noexcept {
+  if (!config_.latency_metrics && !t->deadline_ns) return 0;
+  return w.last_ns ? w.last_ns : detail::now_ns();
+}
+
+void Scheduler::execute(Worker& w, TaskBase* t) noexcept {
+  const std::int64_t start = start_time(w, t);
+  if (!admit(w, t, start)) return;
+  t->ops->run(*t);
+  complete(w, t, t->error ? TaskStatus::failed : TaskStatus::succeeded, start);
 }
 
 bool Scheduler::any_queued() const noexcept {
@@ -270,16 +283,22 @@ bool Scheduler::should_exit(Worker& w) const noexcept {
 bool Scheduler::leave(Worker& w) noexcept {
   if (state() == kRunning) {
     std::uint32_t expected = Worker::kRetire;
-    if (!w.control.compare_exchange_strong(expected, Worker::kExited, std::memory_order_acq_rel)) {
-      return false;  // the scaler took the retire back
-    }
-  } else {
-    w.control.store(Worker::kExited, std::memory_order_release);
+    return w.control.compare_exchange_strong(expected, Worker::kLeaving, std::memory_order_acq_rel);
   }
+  w.control.store(Worker::kLeaving, std::memory_order_release);
+  return true;
+}
+
+void Scheduler::finish_leave(Worker& w) noexcept {
+  task_pool(w.placement.numa).flush(w.cache);
+  w.tokens.reset();
   w.last_ns = 0;
+  if (host_) ArenaSet::unbind_current_thread();
+  t_worker = nullptr;
+  t_scheduler = nullptr;
+  w.control.store(Worker::kExited, std::memory_order_release);
   exited_.fetch_add(1, std::memory_order_release);
   detail::futex_wake(exited_, INT32_MAX);
-  return true;
 }
 
 // ---------------------------------------------------------------- settling
@@ -362,15 +381,51 @@ void Scheduler::start_worker(unsigned slot) {
   if (w.control.compare_exchange_strong(expected, Worker::kServe, std::memory_order_acq_rel)) {
     return;  // its thread had not left yet: it simply keeps serving
   }
+  // A thread between deciding to leave and its last write: a few instructions.
+  while (w.control.load(std::memory_order_acquire) == Worker::kLeaving) std::this_thread::yield();
   if (w.thread.joinable()) w.thread.join();
   w.control.store(Worker::kServe, std::memory_order_release);
+  if (host_) {
+    try {
+      host_->start(slot);
+    } catch (...) {
+      w.control.store(Worker::kIdle, std::memory_order_release);
+      throw;
+    }
+    return;
+  }
   w.thread = std::thread([this, &w] {
     t_worker = &w;
     t_scheduler = this;
     detail::worker_main(*this, w);
-    t_worker = nullptr;
-    t_scheduler = nullptr;
   });
+}
+
+Worker& Scheduler::attach(unsigned slot, detail::NotifyFn notify, void* context) {
+  if (slot >= workers_.size()) throw Error(Errc::invalid_argument, "no worker slot " + std::to_string(slot));
+  Worker& w = *workers_[slot];
+  if (w.control.load(std::memory_order_acquire) != Worker::kServe || t_worker != nullptr) {
+    throw Error(Errc::invalid_argument,
+                "worker slot " + std::to_string(slot) + " is not waiting for a thread, or this thread already serves one");
+  }
+  w.parker.notify_context.store(context, std::memory_order_release);
+  w.parker.notify.store(notify, std::memory_order_release);
+  t_worker = &w;
+  t_scheduler = this;
+  detail::pin(*this, w);
+  w.tokens = std::make_unique<detail::OwnerTokens>(w.queue);
+  w.last_ns = 0;
+  return w;
+}
+
+void Scheduler::detach(Worker& w) noexcept {
+  // A serving thread that goes away without being asked to (its event loop
+  // is closing) still leaves the slot in a state shutdown can see.
+  std::uint32_t c = w.control.load(std::memory_order_acquire);
+  while ((c == Worker::kServe || c == Worker::kRetire) &&
+         !w.control.compare_exchange_weak(c, Worker::kLeaving, std::memory_order_acq_rel)) {
+  }
+  if (c == Worker::kServe || c == Worker::kRetire) finish_leave(w);
 }
 
 void Scheduler::stop_worker_thread(unsigned slot) {
@@ -461,8 +516,7 @@ bool Scheduler::wait_workers_exit(std::int64_t deadline_ns) {
     const std::uint32_t seen = exited_.load(std::memory_order_acquire);
     bool all = true;
     for (auto& w : workers_) {
-      const std::uint32_t c = w->control.load(std::memory_order_acquire);
-      if (c == Worker::kServe || c == Worker::kRetire) all = false;
+      if (w->serving()) all = false;
     }
     if (all) return true;
     std::int64_t left = -1;
@@ -555,8 +609,7 @@ PoolStats Scheduler::stats() const {
     }
     WorkerStats ws;
     ws.id = w->id;
-    const std::uint32_t c = w->control.load(std::memory_order_acquire);
-    ws.running = c == Worker::kServe || c == Worker::kRetire;
+    ws.running = w->serving();
     ws.numa = w->placement.numa;
     {
       std::lock_guard lock(w->bind_mutex);

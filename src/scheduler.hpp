@@ -13,6 +13,7 @@
 #include "deadlines.hpp"
 #include "sleep.hpp"
 #include "tasklets/arena.hpp"
+#include "tasklets/attached_worker.hpp"
 #include "tasklets/config.hpp"
 #include "tasklets/pool.hpp"
 #include "tasklets/scaler.hpp"
@@ -25,7 +26,7 @@ namespace tasklets {
 
 class Scheduler {
  public:
-  explicit Scheduler(const PoolConfig& config);
+  Scheduler(const PoolConfig& config, std::shared_ptr<WorkerHost> host);
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -45,8 +46,17 @@ class Scheduler {
   // --- workers ---
   detail::TaskBase* find_task(detail::Worker& w) noexcept;
   void execute(detail::Worker& w, detail::TaskBase* t) noexcept;
+  // The two halves of execute(), for workers that run tasks themselves.
+  std::int64_t start_time(detail::Worker& w, const detail::TaskBase* t) const noexcept;
+  bool admit(detail::Worker& w, detail::TaskBase* t, std::int64_t start) noexcept;
+  void complete(detail::Worker& w, detail::TaskBase* t, TaskStatus done, std::int64_t start) noexcept;
+  // Attached (foreign) threads: attached_worker.cpp.
+  detail::Worker& attach(unsigned slot, detail::NotifyFn notify, void* context);
+  void detach(detail::Worker& w) noexcept;
+  detail::Worker& worker(unsigned slot) noexcept { return *workers_[slot]; }
   bool should_exit(detail::Worker& w) const noexcept;
   bool leave(detail::Worker& w) noexcept;  // commits an exit; false if a retire was taken back
+  void finish_leave(detail::Worker& w) noexcept;  // the leaving thread's last touch of its slot
   bool any_queued() const noexcept;
   detail::SleepCoordinator& sleep() noexcept { return sleep_; }
   const ResolvedConfig& config() const noexcept { return config_; }
@@ -85,6 +95,7 @@ class Scheduler {
 
   Topology topology_;
   ResolvedConfig config_;
+  std::shared_ptr<WorkerHost> host_;  // null: workers are native threads
   std::unique_ptr<ArenaSet> arenas_;
   std::vector<std::unique_ptr<detail::TaskPool>> task_pools_;
   std::vector<std::unique_ptr<detail::Worker>> workers_;

@@ -80,7 +80,11 @@ bool SleepCoordinator::wake(Parker& p) noexcept {
     return false;
   }
   sleepers_.fetch_sub(1, std::memory_order_relaxed);
-  futex_wake(p.state, 1);
+  if (NotifyFn notify = p.notify.load(std::memory_order_acquire)) {
+    notify(p.notify_context.load(std::memory_order_acquire));
+  } else {
+    futex_wake(p.state, 1);
+  }
   return true;
 }
 

@@ -29,12 +29,20 @@ void futex_wake(const std::atomic<std::uint32_t>& word, int count) noexcept;
 std::int64_t now_ns() noexcept;  // steady clock
 void cpu_relax() noexcept;
 
+using NotifyFn = void (*)(void* context) noexcept;
+
 class alignas(64) Parker {
  public:
   static constexpr std::uint32_t kAwake = 0;
   static constexpr std::uint32_t kSleeping = 1;
   static constexpr std::uint32_t kNotified = 2;
   std::atomic<std::uint32_t> state{kAwake};
+  // A worker driven by a foreign event loop (a Node Worker) does not block
+  // in futex_wait: it returns to its loop, and a waker calls notify instead
+  // of futex_wake. Set before the worker first parks; `context` must stay
+  // valid for the pool's lifetime (a late waker may still call it).
+  std::atomic<NotifyFn> notify{nullptr};
+  std::atomic<void*> notify_context{nullptr};
 };
 
 class alignas(64) SleepCoordinator {

@@ -18,8 +18,6 @@ OwnerTokens::OwnerTokens(TaskQueue& q)
 Worker::Worker(unsigned id_, WorkerPlacement placement_, std::vector<unsigned> steal_order_)
     : id(id_), placement(std::move(placement_)), steal_order(std::move(steal_order_)) {}
 
-namespace {
-
 void pin(Scheduler& s, Worker& self) noexcept {
   BindResult r{false, "no binding requested"};
   if (!self.placement.pus.empty()) r = bind_current_thread(s.topology(), self.placement.pus);
@@ -41,6 +39,8 @@ void pin(Scheduler& s, Worker& self) noexcept {
     // The thread keeps jemalloc's default arena: slower locality, same results.
   }
 }
+
+namespace {
 
 // Spin, then yield, then park. Returns when there may be work or the worker
 // should look at its exit condition again.
@@ -86,8 +86,7 @@ void worker_main(Scheduler& s, Worker& self) noexcept {
     self.last_ns = 0;  // the next task's start is not this task's end
     idle(s, self, rounds);
   }
-  s.task_pool(self.placement.numa).flush(self.cache);
-  self.tokens.reset();
+  s.finish_leave(self);
 }
 
 }  // namespace tasklets::detail

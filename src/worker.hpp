@@ -50,10 +50,16 @@ struct alignas(64) Worker {
 
   // --- control ---
   // Slot control word. kIdle -> kServe when a thread starts; kServe ->
-  // kRetire when the scaler shrinks; the worker alone moves kRetire -> kExited
-  // (CAS) once its own queue is empty, and the scaler may take a retire back
-  // (CAS kRetire -> kServe) instead of starting a new thread.
-  static constexpr std::uint32_t kIdle = 0, kServe = 1, kRetire = 2, kExited = 3;
+  // kRetire when the scaler shrinks; the worker alone moves kRetire ->
+  // kLeaving (CAS) once its own queue is empty, and the scaler may take a
+  // retire back (CAS kRetire -> kServe) instead of starting a new thread.
+  // kLeaving -> kExited is the worker's very last write to the slot: after
+  // it, shutdown may destroy the pool and the scaler may reuse the slot.
+  static constexpr std::uint32_t kIdle = 0, kServe = 1, kRetire = 2, kExited = 3, kLeaving = 4;
+  bool serving() const noexcept {
+    const std::uint32_t c = control.load(std::memory_order_acquire);
+    return c == kServe || c == kRetire || c == kLeaving;
+  }
   alignas(64) std::atomic<std::uint32_t> control{kIdle};
   std::atomic<std::uint64_t> max_wait_ns{0};    // largest queue wait since the scaler last looked
   std::thread thread;
@@ -65,5 +71,8 @@ struct alignas(64) Worker {
 
 // The body of a worker thread (worker.cpp).
 void worker_main(Scheduler& scheduler, Worker& self) noexcept;
+// Binds the calling thread per the slot's placement and its node's arena;
+// records the outcome in self.bind.
+void pin(Scheduler& scheduler, Worker& self) noexcept;
 
 }  // namespace tasklets::detail

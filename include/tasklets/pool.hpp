@@ -28,6 +28,8 @@
 
 namespace tasklets {
 
+class WorkerHost;  // attached_worker.hpp
+
 struct SubmitOptions {
   Priority priority = Priority::normal;
   // A task still queued at this point is settled as timed_out and never runs.
@@ -48,7 +50,7 @@ struct ShutdownReport {
 
 class Pool {
  public:
-  explicit Pool(const PoolConfig& config = {});
+  explicit Pool(const PoolConfig& config = {}, std::shared_ptr<WorkerHost> host = nullptr);
   ~Pool();  // shutdown(drain) unless already shut down
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -130,6 +132,7 @@ class Pool {
   void enqueue(detail::TaskBase* t);
   void enqueue_bulk(detail::TaskBase* const* ts, std::size_t n);
 
+  friend class AttachedWorker;
   std::unique_ptr<Scheduler> scheduler_;
 };
 

@@ -1,0 +1,164 @@
+// Worker slots served by threads the runtime did not start, each with its
+// own "event loop" (a condition variable here, a Node Worker in the addon).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "tasklets/attached_worker.hpp"
+#include "tasklets/pool.hpp"
+
+using namespace tasklets;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A task as an attached worker sees it: plain data, never called.
+struct Job {
+  std::atomic<int>* counter;
+  int value;
+  void operator()() const noexcept {}
+};
+
+// One "event loop" per slot: parks on a condition variable until notified.
+struct Loop {
+  std::mutex m;
+  std::condition_variable cv;
+  bool signalled = false;
+  std::atomic<int> notifications{0};
+  static void notify(void* ctx) noexcept {
+    auto* l = static_cast<Loop*>(ctx);
+    l->notifications.fetch_add(1);
+    std::lock_guard lock(l->m);
+    l->signalled = true;
+    l->cv.notify_one();
+  }
+  void wait() {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return signalled; });
+    signalled = false;
+  }
+};
+
+class ThreadHost : public WorkerHost {
+ public:
+  explicit ThreadHost(unsigned slots) : loops_(slots) {}
+  ~ThreadHost() override {
+    for (auto& t : threads_) t.join();
+  }
+  void bind(Pool* pool) { pool_ = pool; }
+  void start(unsigned slot) override {
+    std::lock_guard lock(mutex_);
+    started_.fetch_add(1);
+    threads_.emplace_back([this, slot] { serve(slot); });
+  }
+  std::atomic<int> started_{0};
+  std::atomic<int> exited_{0};
+  std::vector<Loop> loops_;
+
+ private:
+  void serve(unsigned slot) {
+    while (!pool_.load()) std::this_thread::yield();  // the constructor is still running
+    Loop& loop = loops_[slot];
+    AttachedWorker w(*pool_.load(), slot, &Loop::notify, &loop);
+    for (;;) {
+      if (detail::TaskBase* t = w.take()) {
+        Job& job = detail::payload<Job>(*t);
+        job.counter->fetch_add(job.value);
+        w.finish(t, job.value < 0);
+        continue;
+      }
+      const auto idle = w.idle();
+      if (idle == AttachedWorker::Idle::exit) break;
+      if (idle == AttachedWorker::Idle::parked) loop.wait();
+    }
+    exited_.fetch_add(1);
+  }
+  std::atomic<Pool*> pool_{nullptr};
+  std::mutex mutex_;
+  std::vector<std::thread> threads_;
+};
+
+PoolConfig config(int min, int max, Scaling scaling) {
+  PoolConfig c;
+  c.placement = Placement::none;
+  c.workers.min = min;
+  c.workers.max = max;
+  c.workers.scaling = scaling;
+  c.workers.tick = 1ms;
+  c.workers.idle_timeout = 20ms;
+  c.spin_rounds = 16;
+  c.yield_rounds = 2;
+  return c;
+}
+
+}  // namespace
+
+TEST(AttachedWorker, RunsEveryTaskOnceAndParksBetweenBursts) {
+  auto host = std::make_shared<ThreadHost>(2);
+  {
+    Pool pool(config(2, 2, Scaling::fixed), host);
+    host->bind(&pool);
+    EXPECT_EQ(host->started_.load(), 2);
+    std::atomic<int> sum{0};
+    for (int burst = 0; burst < 20; ++burst) {
+      for (int i = 0; i < 1000; ++i) pool.post(Job{&sum, 1});
+      std::this_thread::sleep_for(2ms);  // long enough for both to park
+    }
+    pool.shutdown(ShutdownMode::drain);
+    EXPECT_EQ(sum.load(), 20000);
+    const auto s = pool.stats();
+    EXPECT_EQ(s.executed, 20000u);
+    EXPECT_GT(host->loops_[0].notifications.load() + host->loops_[1].notifications.load(), 0);
+  }
+  EXPECT_EQ(host->exited_.load(), 2);
+}
+
+TEST(AttachedWorker, FailedTasksAreCountedAndSettled) {
+  auto host = std::make_shared<ThreadHost>(1);
+  Pool pool(config(1, 1, Scaling::fixed), host);
+  host->bind(&pool);
+  std::atomic<int> sum{0};
+  auto ok = pool.submit(Job{&sum, 2});
+  auto bad = pool.submit(Job{&sum, -1});
+  ok.wait();
+  bad.wait();
+  EXPECT_EQ(ok.status(), TaskStatus::succeeded);
+  EXPECT_EQ(bad.status(), TaskStatus::failed);
+  EXPECT_THROW(bad.get(), Error);
+  pool.shutdown();
+  EXPECT_EQ(pool.stats().failed, 1u);
+}
+
+TEST(AttachedWorker, AdaptiveScalingStartsAndRetiresHostedWorkers) {
+  auto host = std::make_shared<ThreadHost>(3);
+  Pool pool(config(1, 3, Scaling::adaptive), host);
+  host->bind(&pool);
+  std::atomic<int> sum{0};
+  // Blocking work is simulated by a backlog the single worker cannot clear.
+  for (int i = 0; i < 200000; ++i) pool.post(Job{&sum, 1});
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (pool.stats().scale_ups == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  EXPECT_GT(pool.stats().scale_ups, 0u);
+  while (sum.load() < 200000 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  while (pool.stats().active_workers > 1 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(pool.stats().active_workers, 1u);
+  EXPECT_GT(pool.stats().scale_downs, 0u);
+  pool.shutdown();
+  EXPECT_EQ(sum.load(), 200000);
+}
+
+TEST(AttachedWorker, RejectsASlotThatIsNotWaiting) {
+  PoolConfig c = config(1, 2, Scaling::adaptive);
+  Pool pool(c);  // native workers: slot 0 is served, slot 1 idle
+  try {
+    AttachedWorker w(pool, 1, nullptr, nullptr);
+    FAIL() << "attached to an idle slot";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::invalid_argument);
+  }
+  EXPECT_THROW(AttachedWorker(pool, 99, nullptr, nullptr), Error);
+}
