@@ -48,6 +48,14 @@ bool bind_memory(void* ctx, void* addr, std::size_t len, unsigned numa) noexcept
 
 }  // namespace
 
+void detail::account_batch(std::int64_t executed_delta, std::uint64_t failed) noexcept {
+  if (!t_worker) return;
+  // Modular arithmetic: a delta of -1 (every callable of a segment failed)
+  // takes back the one execution the segment's own completion will count.
+  WorkerCounters::add(t_worker->counters.executed, static_cast<std::uint64_t>(executed_delta));
+  WorkerCounters::add(t_worker->counters.failed, failed);
+}
+
 Scheduler::Scheduler(const PoolConfig& config, std::shared_ptr<WorkerHost> host)
     : topology_(Topology::from_config_or_env(config.topology)),
       config_(resolve_config(config, topology_)),
@@ -333,7 +341,7 @@ void Scheduler::recycle(TaskBase& t) noexcept {
   if (t_scheduler == this && t_worker->placement.numa == t.home_node) {
     pool.release(t_worker->cache, &t);
   } else {
-    pool.release_remote(&t);
+    pool.release_external(&t);
   }
 }
 

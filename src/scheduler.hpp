@@ -67,6 +67,7 @@ class Scheduler {
   // --- lifecycle and figures ---
   ShutdownReport shutdown(ShutdownMode mode, std::chrono::milliseconds timeout);
   PoolStats stats() const;
+  unsigned active_workers() const noexcept { return active_.load(std::memory_order_relaxed); }
   bool accepting() const noexcept {
     return state_.load(std::memory_order_acquire) == kRunning;
   }

@@ -435,3 +435,43 @@ TEST(Scheduler, StatsDescribeThePool) {
   EXPECT_FALSE(s.topology.empty());
   EXPECT_GT(s.task_pools[0].capacity, 0u);
 }
+
+TEST(Scheduler, PostBatchRunsEachCallableOnceAndCountsFailures) {
+  Pool pool(fixed(2));
+  constexpr int kTasks = 10000;
+  std::vector<std::atomic<int>> runs(kTasks);
+  std::vector<std::function<void()>> fns;
+  for (int i = 0; i < kTasks; ++i) {
+    fns.push_back([&runs, i] {
+      runs[i].fetch_add(1);
+      if (i % 10 == 0) throw std::runtime_error("boom");
+    });
+  }
+  pool.post_batch(std::span(fns));
+  fns.clear();  // the pool copied them
+  pool.shutdown();
+  for (int i = 0; i < kTasks; ++i) ASSERT_EQ(runs[i].load(), 1) << i;
+  const auto s = pool.stats();
+  EXPECT_EQ(s.failed, kTasks / 10u);
+  EXPECT_EQ(s.executed, kTasks - kTasks / 10u);
+}
+
+TEST(Scheduler, PostBatchSegmentsThatNeverRunReleaseTheirCallables) {
+  auto alive = std::make_shared<int>(0);
+  {
+    Pool pool(fixed(1));
+    Gate gate;
+    gate.block(pool, 1);
+    std::vector<std::function<void()>> fns(500, [alive] {});
+    pool.post_batch(std::span(fns));
+    fns.clear();
+    std::thread opener([&] {
+      std::this_thread::sleep_for(20ms);
+      gate.open();
+    });
+    const auto r = pool.shutdown(ShutdownMode::cancel);
+    opener.join();
+    EXPECT_GT(r.cancelled, 0u);
+  }
+  EXPECT_EQ(alive.use_count(), 1) << "every copy of the callables was destroyed";
+}

@@ -60,23 +60,49 @@ TEST_F(Fixture, SteadyStateCarvesNoNewChunks) {
   EXPECT_EQ(pool.stats().misses, before) << "recycled objects must satisfy a steady load";
 }
 
-TEST_F(Fixture, CacheSpillsHalfPastItsLimit) {
+TEST_F(Fixture, FullChainsMoveBetweenCachesThroughTheDepot) {
   TaskPool pool(arenas, 0);
   TaskPool::Cache a, b;
   std::vector<TaskBase*> got;
-  for (std::uint32_t i = 0; i < TaskPool::kCacheLimit + 1; ++i) got.push_back(pool.acquire(a));
+  for (std::uint32_t i = 0; i < 3 * TaskPool::kChainSize; ++i) got.push_back(pool.acquire(a));
+  const auto carved = pool.stats().misses;
   for (TaskBase* t : got) pool.release(b, t);
-  EXPECT_EQ(b.count, TaskPool::kCacheLimit / 2 + 0u);
-  EXPECT_GE(pool.stats().free_shared, TaskPool::kCacheLimit / 2);
+  // b keeps one full chain as its spare and one active; the third went to the depot.
+  EXPECT_EQ(b.spare.count, TaskPool::kChainSize);
+  EXPECT_GE(pool.stats().free_shared, TaskPool::kChainSize);
+  // Another cache is served from the depot without carving.
+  TaskPool::Cache c;
+  for (std::uint32_t i = 0; i < TaskPool::kChainSize; ++i) pool.release(c, pool.acquire(c));
+  EXPECT_EQ(pool.stats().misses, carved);
 }
 
-TEST_F(Fixture, RemoteReleaseReachesTheSharedList) {
+TEST_F(Fixture, ExternalReleaseIsReusedByTheSameThread) {
   TaskPool pool(arenas, 0);
-  TaskPool::Cache a;
-  TaskBase* t = pool.acquire(a);
-  const auto before = pool.stats().free_shared;
-  pool.release_remote(t);
-  EXPECT_EQ(pool.stats().free_shared, before + 1);
+  TaskBase* t = pool.acquire_external();
+  pool.release_external(t);
+  EXPECT_EQ(pool.acquire_external(), t) << "LIFO: the hot object comes back first";
+  pool.release_external(t);
+}
+
+TEST_F(Fixture, PingPongBetweenTwoThreadsDoesNotGrowThePool) {
+  // The fork-join pattern: each side acquires and releases a few at a time.
+  TaskPool pool(arenas, 0);
+  std::atomic<bool> stop{false};
+  auto churn = [&] {
+    TaskPool::Cache cache;
+    std::vector<TaskBase*> held;
+    for (int round = 0; round < 20000; ++round) {
+      for (int i = 0; i < 7; ++i) held.push_back(pool.acquire(cache));
+      for (TaskBase* t : held) pool.release(cache, t);
+      held.clear();
+    }
+    pool.flush(cache);
+  };
+  std::thread x(churn), y(churn);
+  x.join();
+  y.join();
+  stop = true;
+  EXPECT_LE(pool.stats().capacity, 4u * TaskPool::kChunkObjects);
 }
 
 TEST_F(Fixture, ExternalCachesSurviveTheirPool) {
@@ -84,13 +110,13 @@ TEST_F(Fixture, ExternalCachesSurviveTheirPool) {
   {
     TaskPool pool(arenas, 0);
     first = pool.acquire_external();
-    pool.release_remote(first);
+    pool.release_external(first);
   }
   // A new pool on the same thread must not be handed the dead pool's objects.
   TaskPool pool(arenas, 0);
   TaskBase* t = pool.acquire_external();
   EXPECT_EQ(pool.at(t->pool_index), t);
-  pool.release_remote(t);
+  pool.release_external(t);
 }
 
 TEST_F(Fixture, ProducersAndConsumersOnManyThreadsNeverShareAnObject) {

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "tasklets/batch.hpp"
 #include "tasklets/config.hpp"
 #include "tasklets/stats.hpp"
 #include "tasklets/task.hpp"
@@ -75,12 +76,32 @@ class Pool {
     using R = std::invoke_result_t<std::decay_t<F>&>;
     std::vector<Handle<R>> handles;
     handles.reserve(fns.size());
-    submit_each(fns, options, true, [&](detail::TaskBase* t) { handles.emplace_back(t); });
+    submit_each<false>(fns, options, true, [&](detail::TaskBase* t) { handles.emplace_back(t); });
     return handles;
   }
+  // Runs every callable once, in segments (batch.hpp): no task object and no
+  // handle per callable. Callables are copied; the span may die on return.
   template <class F>
   void post_batch(std::span<F> fns, const SubmitOptions& options = {}) {
-    submit_each(fns, options, false, [](detail::TaskBase*) {});
+    using D = std::remove_const_t<F>;
+    if (fns.empty()) return;
+    const std::size_t seg = segment_size(fns.size());
+    const std::size_t count = (fns.size() + seg - 1) / seg;
+    auto* block = detail::BatchBlock<D>::make(std::span<D>(const_cast<D*>(fns.data()), fns.size()),
+                                              static_cast<std::uint32_t>(count));
+    std::vector<detail::Segment<D>> segments;
+    try {
+      segments.reserve(count);
+    } catch (...) {
+      for (std::size_t k = 0; k < count; ++k) block->release();
+      throw;
+    }
+    for (std::size_t k = 0; k < count; ++k) {
+      const auto b = static_cast<std::uint32_t>(k * seg);
+      const auto e = static_cast<std::uint32_t>(std::min(fns.size(), (k + 1) * seg));
+      segments.emplace_back(block, b, e);
+    }
+    submit_each<true>(std::span(segments), options, false, [](detail::TaskBase*) {});
   }
 
   ShutdownReport shutdown(ShutdownMode mode = ShutdownMode::drain,
@@ -106,7 +127,7 @@ class Pool {
     return t;
   }
 
-  template <class F, class Sink>
+  template <bool kMove, class F, class Sink>
   void submit_each(std::span<F> fns, const SubmitOptions& options, bool handle, Sink&& sink) {
     detail::TaskBase* chunk[kBatchChunk];
     std::size_t i = 0;
@@ -114,7 +135,11 @@ class Pool {
       const std::size_t n = std::min(kBatchChunk, fns.size() - i);
       for (std::size_t k = 0; k < n; ++k) {
         try {
-          chunk[k] = make_task(fns[i + k], options, handle);
+          if constexpr (kMove) {
+            chunk[k] = make_task(std::move(fns[i + k]), options, handle);
+          } else {
+            chunk[k] = make_task(fns[i + k], options, handle);
+          }
         } catch (...) {
           for (std::size_t j = 0; j < k; ++j) discard_constructed(chunk[j]);
           throw;
@@ -126,6 +151,7 @@ class Pool {
     }
   }
 
+  std::size_t segment_size(std::size_t callables) const noexcept;
   detail::TaskBase* acquire(const SubmitOptions& options, bool handle);
   void discard(detail::TaskBase* t) noexcept;              // callable not constructed
   void discard_constructed(detail::TaskBase* t) noexcept;  // callable constructed, never enqueued

@@ -1,0 +1,768 @@
+// bench_core: tasklets against oneTBB and a plain mutex + condition_variable
+// pool, side by side in one run, then a Markdown table of ratios and the
+// performance targets (PASS/MISS).
+//
+// Workloads (every library gets the same worker count W: hardware threads,
+// or TASKLETS_BENCH_WORKERS):
+//   1. throughput_single: N empty tasks submitted one at a time from the
+//      benchmark thread (tasklets post, TBB task_arena::enqueue, mutex pool
+//      push + notify_one). Each task bumps one shared atomic counter; the
+//      iteration ends when the counter reaches N.
+//   2. throughput_bulk: the same N tasks submitted in bulk (tasklets
+//      post_batch, mutex pool: all under one lock then notify_all). TBB has
+//      no bulk submission: its "bulk" is task_group::run in a loop; its best
+//      bulk primitive, parallel_for over the N bodies, is shown too (with the
+//      auto partitioner it runs far fewer than N tasks, and with grain 1 and
+//      the simple partitioner about 2N).
+//   3. latency: one task into a parked pool (2 ms of idleness first), time
+//      from just before submit to the task's first instruction (steady_clock
+//      stamped inside the task). Manual time; p50_us / p99_us counters.
+//   4. fib: fib(30), sequential below a cutoff, fork-join with a blocking
+//      join inside tasks (tasklets submit + get, TBB task_group). The mutex
+//      pool is left out: a blocking join inside one of its tasks parks a
+//      worker, and with W workers it deadlocks.
+//   5. alloc: heap allocations per task in steady state. Global operator
+//      new/delete and malloc/calloc/realloc are replaced in this binary by
+//      counting forwarders (aligned_alloc/posix_memalign are not counted);
+//      1M warm-up tasks, then 1M counted tasks (post, and submit + get, in
+//      rounds of 1k awaited tasks, so both phases need the same working
+//      set), and the task-object pool's chunk misses over the counted phase.
+//      One unbounded burst of posts is shown for contrast (not a target).
+//      Plus new/delete and malloc/free of 128 bytes for reference.
+//
+// Why it is fair: the same task body (bench::Tick), the same number of
+// threads running tasks (tasklets and the mutex pool: W workers with the
+// benchmark thread only submitting; TBB: task_arena(W, 0) for enqueue, and
+// task_arena(W) with the benchmark thread as its master for task_group and
+// parallel_for), and every result checked: the counter must end at exactly N,
+// fib must return fib(30), or the benchmark reports an error.
+// TASKLETS_BENCH_QUICK=1 runs fewer tasks and a shorter --benchmark_min_time.
+#include <benchmark/benchmark.h>
+#include <tbb/blocked_range.h>
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+#include <tbb/task_group.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <new>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+
+#include "bench_baselines.hpp"
+#include "tasklets/pool.hpp"
+
+// ---------------------------------------------------------------------------
+// Allocation counting. Counting is switched on only around a measured phase,
+// and then counts allocations from every thread.
+
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<std::uint64_t> g_news{0};
+std::atomic<std::uint64_t> g_mallocs{0};
+
+inline void count(std::atomic<std::uint64_t>& c) noexcept {
+  if (g_counting.load(std::memory_order_relaxed)) c.fetch_add(1, std::memory_order_relaxed);
+}
+}  // namespace
+
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* __libc_memalign(std::size_t, std::size_t);
+
+// glibc's own, forwarded: free() needs no replacement.
+void* malloc(std::size_t n) noexcept {
+  count(g_mallocs);
+  return __libc_malloc(n);
+}
+void* calloc(std::size_t k, std::size_t n) noexcept {
+  count(g_mallocs);
+  return __libc_calloc(k, n);
+}
+void* realloc(void* p, std::size_t n) noexcept {
+  count(g_mallocs);
+  return __libc_realloc(p, n);
+}
+}
+
+namespace {
+// Goes to glibc directly, so a new is counted once, as a new.
+void* counted_new(std::size_t n, std::size_t align) noexcept {
+  count(g_news);
+  if (n == 0) n = 1;
+  if (align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__) return __libc_malloc(n);
+  return __libc_memalign(align, n);
+}
+void* counted_new_or_throw(std::size_t n, std::size_t align) {
+  void* p = counted_new(n, align);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+}  // namespace
+
+void* operator new(std::size_t n) { return counted_new_or_throw(n, 0); }
+void* operator new[](std::size_t n) { return counted_new_or_throw(n, 0); }
+void* operator new(std::size_t n, std::align_val_t a) { return counted_new_or_throw(n, std::size_t(a)); }
+void* operator new[](std::size_t n, std::align_val_t a) { return counted_new_or_throw(n, std::size_t(a)); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_new(n, 0); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_new(n, 0); }
+void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  return counted_new(n, std::size_t(a));
+}
+void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  return counted_new(n, std::size_t(a));
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+
+namespace {
+
+using bench::Tick;
+using Clock = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------------------
+// Settings, read once from the environment.
+
+struct Settings {
+  unsigned workers;
+  bool quick;
+  int tasks;            // per throughput iteration
+  int latency_samples;  // per latency benchmark
+  int alloc_tasks;      // warm-up, and again counted
+};
+
+unsigned env_workers() {
+  if (const char* s = std::getenv("TASKLETS_BENCH_WORKERS")) {
+    const int n = std::atoi(s);
+    if (n > 0) return static_cast<unsigned>(n);
+    std::fprintf(stderr, "ignoring TASKLETS_BENCH_WORKERS=%s\n", s);
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+const Settings& settings() {
+  static const Settings s = [] {
+    const char* q = std::getenv("TASKLETS_BENCH_QUICK");
+    const bool quick = q != nullptr && *q != '\0' && std::strcmp(q, "0") != 0;
+    return Settings{env_workers(), quick, quick ? 20'000 : 100'000, quick ? 200 : 1000,
+                    quick ? 200'000 : 1'000'000};
+  }();
+  return s;
+}
+
+tasklets::PoolConfig tasklets_config() {
+  tasklets::PoolConfig c;
+  c.workers.min = c.workers.max = static_cast<int>(settings().workers);
+  return c;
+}
+
+struct PoolFigures {
+  std::uint64_t misses = 0, capacity = 0;
+};
+
+PoolFigures pool_figures(const tasklets::Pool& pool) {
+  PoolFigures f;
+  for (const auto& p : pool.stats().task_pools) {
+    f.misses += p.misses;
+    f.capacity += p.capacity;
+  }
+  return f;
+}
+
+// TBB arena where the benchmark thread is an outsider: W worker slots.
+tbb::task_arena enqueue_arena() { return tbb::task_arena(static_cast<int>(settings().workers), 0); }
+// TBB arena the benchmark thread joins as master: it plus W-1 workers.
+tbb::task_arena master_arena() { return tbb::task_arena(static_cast<int>(settings().workers), 1); }
+
+bench::Countdown g_done;  // program lifetime: see Countdown
+bench::LatencyProbe g_probe;
+
+// ---------------------------------------------------------------------------
+// 1 + 2. Throughput of empty tasks.
+
+// `submit_all(n)` hands n Ticks to a library; the iteration ends when all ran.
+template <class SubmitAll>
+void run_throughput(benchmark::State& state, SubmitAll&& submit_all) {
+  const int n = settings().tasks;
+  for (auto _ : state) {
+    g_done.reset(n);
+    submit_all(n);
+    g_done.wait();
+  }
+  if (g_done.count() != n) state.SkipWithError("the counter did not end at exactly N");
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+std::vector<Tick> ticks(int n) { return std::vector<Tick>(static_cast<std::size_t>(n), Tick{&g_done}); }
+
+void tasklets_post(benchmark::State& state) {
+  tasklets::Pool pool(tasklets_config());
+  run_throughput(state, [&](int n) {
+    for (int i = 0; i < n; ++i) pool.post(Tick{&g_done});
+  });
+}
+
+void tasklets_post_batch(benchmark::State& state) {
+  tasklets::Pool pool(tasklets_config());
+  std::vector<Tick> fns = ticks(settings().tasks);
+  run_throughput(state, [&](int) { pool.post_batch(std::span<Tick>(fns)); });
+}
+
+void tbb_enqueue(benchmark::State& state) {
+  tbb::task_arena arena = enqueue_arena();
+  arena.initialize();
+  run_throughput(state, [&](int n) {
+    for (int i = 0; i < n; ++i) arena.enqueue(Tick{&g_done});
+  });
+}
+
+void tbb_task_group(benchmark::State& state) {
+  tbb::task_arena arena = master_arena();
+  run_throughput(state, [&](int n) {
+    arena.execute([&] {
+      tbb::task_group group;
+      for (int i = 0; i < n; ++i) group.run(Tick{&g_done});
+      group.wait();
+    });
+  });
+}
+
+template <class Partitioner>
+void tbb_parallel_for(benchmark::State& state, std::size_t grain) {
+  tbb::task_arena arena = master_arena();
+  std::vector<Tick> fns = ticks(settings().tasks);
+  run_throughput(state, [&](int n) {
+    arena.execute([&] {
+      tbb::parallel_for(
+          tbb::blocked_range<std::size_t>(0, static_cast<std::size_t>(n), grain),
+          [&](const tbb::blocked_range<std::size_t>& r) {
+            for (std::size_t i = r.begin(); i != r.end(); ++i) fns[i]();
+          },
+          Partitioner());
+    });
+  });
+}
+
+void tbb_parallel_for_auto(benchmark::State& state) { tbb_parallel_for<tbb::auto_partitioner>(state, 1); }
+void tbb_parallel_for_grain1(benchmark::State& state) { tbb_parallel_for<tbb::simple_partitioner>(state, 1); }
+
+void mutex_push(benchmark::State& state) {
+  bench::MutexPool pool(settings().workers);
+  run_throughput(state, [&](int n) {
+    for (int i = 0; i < n; ++i) pool.push(Tick{&g_done});
+  });
+}
+
+void mutex_push_bulk(benchmark::State& state) {
+  bench::MutexPool pool(settings().workers);
+  std::vector<Tick> fns = ticks(settings().tasks);
+  run_throughput(state, [&](int) { pool.push_bulk(std::span<Tick>(fns)); });
+}
+
+// ---------------------------------------------------------------------------
+// 3. Wake-to-run latency into a parked pool.
+
+constexpr auto kParkGap = std::chrono::milliseconds(2);
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  const auto k = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
+// `submit(stamp)` hands one task to a library. One sample per iteration.
+template <class Submit>
+void run_latency(benchmark::State& state, Submit&& submit) {
+  std::vector<double> samples;
+  samples.reserve(static_cast<std::size_t>(state.max_iterations));
+  for (auto _ : state) {
+    std::this_thread::sleep_for(kParkGap);
+    g_probe.arm();
+    const auto submitted = Clock::now();
+    submit(bench::Stamp{&g_probe});
+    const double us = g_probe.wait_us_since(submitted);
+    state.SetIterationTime(us * 1e-6);
+    samples.push_back(us);
+  }
+  state.counters["p50_us"] = percentile(samples, 0.50);
+  state.counters["p99_us"] = percentile(samples, 0.99);
+}
+
+void tasklets_latency(benchmark::State& state) {
+  tasklets::Pool pool(tasklets_config());
+  run_latency(state, [&](bench::Stamp s) { pool.post(s); });
+}
+
+void tbb_enqueue_latency(benchmark::State& state) {
+  tbb::task_arena arena = enqueue_arena();
+  arena.initialize();
+  run_latency(state, [&](bench::Stamp s) { arena.enqueue(s); });
+}
+
+void mutex_latency(benchmark::State& state) {
+  bench::MutexPool pool(settings().workers);
+  run_latency(state, [&](bench::Stamp s) { pool.push(s); });
+}
+
+// ---------------------------------------------------------------------------
+// 4. Recursive fork-join: fib(30), sequential at and below the cutoff.
+
+constexpr int kFibN = 30;
+constexpr long kFib30 = 832'040;
+
+long fib_seq(int n) { return n < 2 ? n : fib_seq(n - 1) + fib_seq(n - 2); }
+
+long fib_tasklets(tasklets::Pool& pool, int n, int cutoff) {
+  if (n <= cutoff) return fib_seq(n);
+  auto left = pool.submit([&pool, n, cutoff] { return fib_tasklets(pool, n - 1, cutoff); });
+  const long right = fib_tasklets(pool, n - 2, cutoff);
+  return left.get() + right;
+}
+
+long fib_tbb(int n, int cutoff) {
+  if (n <= cutoff) return fib_seq(n);
+  long left = 0;
+  tbb::task_group group;
+  group.run([&left, n, cutoff] { left = fib_tbb(n - 1, cutoff); });
+  const long right = fib_tbb(n - 2, cutoff);
+  group.wait();
+  return left + right;
+}
+
+// `fib()` computes fib(30) once.
+template <class Fib>
+void run_fib(benchmark::State& state, Fib&& fib) {
+  long value = 0;
+  for (auto _ : state) {
+    value = fib();
+    benchmark::DoNotOptimize(value);
+  }
+  if (value != kFib30) {
+    const std::string message = "fib(30) returned " + std::to_string(value);
+    state.SkipWithError(message.c_str());
+  }
+}
+
+void fib_tasklets_bench(benchmark::State& state) {
+  const int cutoff = static_cast<int>(state.range(0));
+  tasklets::Pool pool(tasklets_config());
+  run_fib(state, [&] { return pool.submit([&] { return fib_tasklets(pool, kFibN, cutoff); }).get(); });
+  const PoolFigures f = pool_figures(pool);
+  state.counters["pool_misses"] = static_cast<double>(f.misses);
+  state.counters["pool_capacity"] = static_cast<double>(f.capacity);
+}
+
+void fib_tbb_bench(benchmark::State& state) {
+  const int cutoff = static_cast<int>(state.range(0));
+  tbb::task_arena arena = master_arena();
+  run_fib(state, [&] { return arena.execute([&] { return fib_tbb(kFibN, cutoff); }); });
+}
+
+void fib_sequential(benchmark::State& state) {
+  run_fib(state, [] { return fib_seq(kFibN); });
+}
+
+// ---------------------------------------------------------------------------
+// 5. Heap allocations per task in steady state.
+
+// Counts allocations (every thread) and task-pool misses between start() and
+// finish(). stats() allocates, so it is read outside the counted window.
+class AllocWindow {
+ public:
+  explicit AllocWindow(const tasklets::Pool& pool) : pool_(pool), before_(pool_figures(pool)) {
+    g_news.store(0);
+    g_mallocs.store(0);
+    g_counting.store(true);
+  }
+  void finish(benchmark::State& state, int tasks) {
+    g_counting.store(false);
+    const double news = static_cast<double>(g_news.load());
+    const double mallocs = static_cast<double>(g_mallocs.load());
+    state.counters["heap_allocs_per_task"] = (news + mallocs) / tasks;
+    state.counters["new_calls"] = news;
+    state.counters["malloc_calls"] = mallocs;
+    const PoolFigures after = pool_figures(pool_);
+    state.counters["pool_misses"] = static_cast<double>(after.misses - before_.misses);
+    state.counters["pool_capacity"] = static_cast<double>(after.capacity);
+  }
+
+ private:
+  const tasklets::Pool& pool_;
+  PoolFigures before_;
+};
+
+// `phase(n)` runs n tasks to completion and returns how many ran; it runs once
+// to warm up, once counted.
+template <class Phase>
+void run_alloc(benchmark::State& state, tasklets::Pool& pool, Phase&& phase) {
+  const int n = settings().alloc_tasks;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const std::int64_t warm = phase(n);
+    state.ResumeTiming();
+    AllocWindow window(pool);
+    const std::int64_t counted = phase(n);
+    window.finish(state, n);
+    if (warm != n || counted != n) state.SkipWithError("a phase did not run exactly N tasks");
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+// At most kWave tasks in flight, so the warm-up and the counted phase need
+// the same working set: that is what "steady state" means here.
+constexpr int kWave = 1000;
+
+void alloc_tasklets_post(benchmark::State& state) {
+  tasklets::Pool pool(tasklets_config());
+  run_alloc(state, pool, [&](int n) {
+    std::int64_t ran = 0;
+    for (int done = 0; done < n; done += kWave) {
+      const int k = std::min(kWave, n - done);
+      g_done.reset(k);
+      for (int i = 0; i < k; ++i) pool.post(Tick{&g_done});
+      g_done.wait();
+      ran += g_done.count();
+    }
+    return ran;
+  });
+}
+
+// For contrast, not steady state: all N posted in one burst, so the backlog
+// (and the memory it needs) depends on how far the workers lag this time.
+void alloc_tasklets_post_burst(benchmark::State& state) {
+  tasklets::Pool pool(tasklets_config());
+  run_alloc(state, pool, [&](int n) {
+    g_done.reset(n);
+    for (int i = 0; i < n; ++i) pool.post(Tick{&g_done});
+    g_done.wait();
+    return g_done.count();
+  });
+}
+
+// submit + get in rounds of kWave handles (the vector's storage is reused).
+void alloc_tasklets_submit_get(benchmark::State& state) {
+  tasklets::Pool pool(tasklets_config());
+  std::vector<tasklets::Handle<void>> handles;
+  handles.reserve(kWave);
+  run_alloc(state, pool, [&](int n) {
+    g_done.reset(n);
+    for (int done = 0; done < n; done += kWave) {
+      for (int i = 0; i < std::min(kWave, n - done); ++i) handles.push_back(pool.submit(Tick{&g_done}));
+      for (auto& h : handles) h.get();
+      handles.clear();
+    }
+    return g_done.count();
+  });
+}
+
+struct Object128 {
+  unsigned char bytes[128];
+};
+
+void new_delete_128(benchmark::State& state) {
+  for (auto _ : state) {
+    auto* p = new Object128;
+    benchmark::DoNotOptimize(p);
+    delete p;
+  }
+}
+
+void malloc_free_128(benchmark::State& state) {
+  for (auto _ : state) {
+    void* p = std::malloc(128);
+    benchmark::DoNotOptimize(p);
+    std::free(p);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Registration. Names are "workload/library"; the table looks them up.
+
+using BenchFn = void (*)(benchmark::State&);
+
+void add(const char* name, BenchFn fn, benchmark::TimeUnit unit = benchmark::kMillisecond) {
+  benchmark::RegisterBenchmark(name, fn)->Unit(unit)->UseRealTime();
+}
+
+void register_throughput() {
+  add("single/tasklets_post", tasklets_post);
+  add("single/tbb_arena_enqueue", tbb_enqueue);
+  add("single/mutex_pool_push", mutex_push);
+  add("bulk/tasklets_post_batch", tasklets_post_batch);
+  add("bulk/tbb_task_group_run", tbb_task_group);
+  add("bulk/tbb_parallel_for_auto", tbb_parallel_for_auto);
+  add("bulk/tbb_parallel_for_grain1", tbb_parallel_for_grain1);
+  add("bulk/mutex_pool_push_bulk", mutex_push_bulk);
+}
+
+void add_latency(const char* name, BenchFn fn) {
+  benchmark::RegisterBenchmark(name, fn)
+      ->Unit(benchmark::kMicrosecond)
+      ->UseManualTime()
+      ->Iterations(settings().latency_samples);
+}
+
+void add_fib(const char* name, BenchFn fn, bool parallel) {
+  auto* b = benchmark::RegisterBenchmark(name, fn)->Unit(benchmark::kMillisecond)->UseRealTime();
+  if (parallel) b->Arg(20)->Arg(12);
+}
+
+void add_alloc(const char* name, BenchFn fn) {
+  benchmark::RegisterBenchmark(name, fn)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+void register_all() {
+  register_throughput();
+  add_latency("latency/tasklets_post", tasklets_latency);
+  add_latency("latency/tbb_arena_enqueue", tbb_enqueue_latency);
+  add_latency("latency/mutex_pool_push", mutex_latency);
+  add_fib("fib30/tasklets_submit_get", fib_tasklets_bench, true);
+  add_fib("fib30/tbb_task_group", fib_tbb_bench, true);
+  add_fib("fib30/sequential", fib_sequential, false);
+  add_alloc("alloc/tasklets_post", alloc_tasklets_post);
+  add_alloc("alloc/tasklets_submit_get", alloc_tasklets_submit_get);
+  add_alloc("alloc/tasklets_post_burst", alloc_tasklets_post_burst);
+  add("alloc/new_delete_128", new_delete_128, benchmark::kNanosecond);
+  add("alloc/malloc_free_128", malloc_free_128, benchmark::kNanosecond);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Results: collected through the console reporter, then one Markdown table.
+
+namespace {
+
+struct Result {
+  double seconds = 0;  // real (or manual) time per iteration
+  std::map<std::string, double> counters;
+  std::string error;
+};
+
+// Prints as usual and keeps, per benchmark, the last plain run or, with
+// --benchmark_repetitions, the median aggregate.
+class Collector : public benchmark::ConsoleReporter {
+ public:
+  using ConsoleReporter::ConsoleReporter;
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& r : runs) record(r);
+    ConsoleReporter::ReportRuns(runs);
+  }
+  const Result* find(const std::string& name) const {
+    auto it = results_.find(name);
+    return it == results_.end() || !it->second.error.empty() ? nullptr : &it->second;
+  }
+
+ private:
+  void record(const Run& r) {
+    if (r.run_type == Run::RT_Aggregate && r.aggregate_name != "median") return;
+    Result res;
+    res.seconds = r.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(r.time_unit);
+    for (const auto& [key, counter] : r.counters) res.counters[key] = counter.value;
+    if (r.error_occurred) res.error = r.error_message;
+    const std::string& args = r.run_name.args;
+    results_[r.run_name.function_name + (args.empty() ? "" : "/" + args)] = res;
+  }
+  std::map<std::string, Result> results_;
+};
+
+using Figure = std::optional<double>;
+
+Figure counter(const Collector& c, const std::string& bench, const char* key) {
+  const Result* r = c.find(bench);
+  if (r == nullptr) return std::nullopt;
+  auto it = r->counters.find(key);
+  return it == r->counters.end() ? Figure() : Figure(it->second);
+}
+
+Figure mtasks(const Collector& c, const std::string& bench) {
+  const Figure f = counter(c, bench, "items_per_second");
+  return f ? Figure(*f / 1e6) : f;
+}
+
+Figure millis(const Collector& c, const std::string& bench) {
+  const Result* r = c.find(bench);
+  return r ? Figure(r->seconds * 1e3) : Figure();
+}
+
+std::string fmt(Figure f, const char* format = "%.2f") {
+  if (!f) return "n/a";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, *f);
+  return buf;
+}
+
+Figure ratio(Figure tasklets, Figure peer) {
+  if (!tasklets || !peer || *peer == 0) return std::nullopt;
+  return *tasklets / *peer;
+}
+
+struct Line {
+  const char* library;
+  const char* bench;
+};
+
+void throughput_rows(const Collector& c, const char* workload, const char* ref, std::initializer_list<Line> lines) {
+  for (const Line& l : lines) {
+    const bool self = std::strcmp(l.bench, ref) == 0;
+    std::printf("| %s | %s | %s | %s |\n", workload, l.library, fmt(mtasks(c, l.bench)).c_str(),
+                self ? "1.00 (reference)" : fmt(ratio(mtasks(c, ref), mtasks(c, l.bench))).c_str());
+  }
+}
+
+void print_throughput(const Collector& c) {
+  std::printf("\n### Empty-task throughput (%d tasks per iteration)\n\n", settings().tasks);
+  std::printf("| workload | library | M tasks/s (higher is better) | tasklets / peer (>1: tasklets better) |\n");
+  std::printf("| --- | --- | --- | --- |\n");
+  throughput_rows(c, "single submission", "single/tasklets_post",
+                  {{"tasklets post", "single/tasklets_post"},
+                   {"TBB task_arena::enqueue", "single/tbb_arena_enqueue"},
+                   {"mutex pool push + notify_one", "single/mutex_pool_push"}});
+  throughput_rows(c, "bulk submission", "bulk/tasklets_post_batch",
+                  {{"tasklets post_batch", "bulk/tasklets_post_batch"},
+                   {"TBB task_group::run loop (no bulk API)", "bulk/tbb_task_group_run"},
+                   {"TBB parallel_for, auto partitioner (not N tasks)", "bulk/tbb_parallel_for_auto"},
+                   {"TBB parallel_for, grain 1, simple partitioner", "bulk/tbb_parallel_for_grain1"},
+                   {"mutex pool, one lock + notify_all", "bulk/mutex_pool_push_bulk"}});
+}
+
+void print_latency(const Collector& c) {
+  std::printf("\n### Wake-to-run latency into a parked pool (%d samples, %lld ms idle before each)\n\n",
+              settings().latency_samples, static_cast<long long>(kParkGap.count()));
+  std::printf("| library | p50 us (lower is better) | p99 us (lower is better) | "
+              "tasklets / peer p50 (<1: tasklets better) | tasklets / peer p99 (<1: tasklets better) |\n");
+  std::printf("| --- | --- | --- | --- | --- |\n");
+  const std::string ref = "latency/tasklets_post";
+  const Line lines[] = {{"tasklets post", "latency/tasklets_post"},
+                        {"TBB task_arena::enqueue", "latency/tbb_arena_enqueue"},
+                        {"mutex pool push + notify_one", "latency/mutex_pool_push"}};
+  for (const Line& l : lines) {
+    const Figure p50 = counter(c, l.bench, "p50_us"), p99 = counter(c, l.bench, "p99_us");
+    std::printf("| %s | %s | %s | %s | %s |\n", l.library, fmt(p50).c_str(), fmt(p99).c_str(),
+                fmt(ratio(counter(c, ref, "p50_us"), p50)).c_str(),
+                fmt(ratio(counter(c, ref, "p99_us"), p99)).c_str());
+  }
+}
+
+void print_fib(const Collector& c) {
+  std::printf("\n### Recursive fork-join, fib(%d)\n\n", kFibN);
+  std::printf("| sequential below | library | ms per fib(%d) (lower is better) | "
+              "tasklets / peer (<1: tasklets better) |\n", kFibN);
+  std::printf("| --- | --- | --- | --- |\n");
+  for (const char* cutoff : {"20", "12"}) {
+    const std::string ref = std::string("fib30/tasklets_submit_get/") + cutoff;
+    const std::string tbb = std::string("fib30/tbb_task_group/") + cutoff;
+    const Figure t = millis(c, ref), b = millis(c, tbb), s = millis(c, "fib30/sequential");
+    std::printf("| fib(%s) | tasklets submit + get | %s | 1.00 (reference) |\n", cutoff, fmt(t).c_str());
+    std::printf("| fib(%s) | TBB task_group | %s | %s |\n", cutoff, fmt(b).c_str(), fmt(ratio(t, b)).c_str());
+    std::printf("| fib(%s) | one thread, no tasks | %s | %s |\n", cutoff, fmt(s).c_str(), fmt(ratio(t, s)).c_str());
+    std::printf("| fib(%s) | mutex pool | skipped: a blocking join inside its tasks deadlocks it | - |\n", cutoff);
+  }
+  std::printf("\n");
+  for (const char* cutoff : {"20", "12"}) {
+    const std::string ref = std::string("fib30/tasklets_submit_get/") + cutoff;
+    std::printf("- tasklets task pool after the fib(%s) runs: %s chunks carved, capacity %s task objects\n", cutoff,
+                fmt(counter(c, ref, "pool_misses"), "%.0f").c_str(), fmt(counter(c, ref, "pool_capacity"), "%.0f").c_str());
+  }
+}
+
+void print_alloc(const Collector& c) {
+  std::printf("\n### Heap allocations per task in steady state (%d warm-up tasks, then %d counted)\n\n",
+              settings().alloc_tasks, settings().alloc_tasks);
+  std::printf("| path | heap allocs per task (lower is better) | task-pool chunk misses | ns per task or op (wall clock) |\n");
+  std::printf("| --- | --- | --- | --- |\n");
+  for (const Line& l : {Line{"tasklets post, rounds of 1k", "alloc/tasklets_post"},
+                        Line{"tasklets submit + get, rounds of 1k", "alloc/tasklets_submit_get"},
+                        Line{"tasklets post, one burst (not steady state, not a target)",
+                             "alloc/tasklets_post_burst"}}) {
+    const Figure ips = counter(c, l.bench, "items_per_second");
+    std::printf("| %s | %s | %s | %s |\n", l.library, fmt(counter(c, l.bench, "heap_allocs_per_task"), "%.3g").c_str(),
+                fmt(counter(c, l.bench, "pool_misses"), "%.0f").c_str(),
+                fmt(ips ? Figure(1e9 / *ips) : ips, "%.1f").c_str());
+  }
+  for (const Line& l : {Line{"new + delete, 128 B", "alloc/new_delete_128"},
+                        Line{"malloc + free, 128 B", "alloc/malloc_free_128"}}) {
+    const Figure ms = millis(c, l.bench);
+    std::printf("| %s | 1 | - | %s |\n", l.library, fmt(ms ? Figure(*ms * 1e6) : ms, "%.1f").c_str());
+  }
+}
+
+const char* verdict(Figure f, bool (*ok)(double)) { return !f ? "n/a " : ok(*f) ? "PASS" : "MISS"; }
+
+void print_targets(const Collector& c) {
+  const Figure bulk = ratio(mtasks(c, "bulk/tasklets_post_batch"), mtasks(c, "bulk/tbb_task_group_run"));
+  const Figure single = ratio(mtasks(c, "single/tasklets_post"), mtasks(c, "single/tbb_arena_enqueue"));
+  const Figure p50 = counter(c, "latency/tasklets_post", "p50_us");
+  Figure allocs = std::max(counter(c, "alloc/tasklets_post", "heap_allocs_per_task"),
+                           counter(c, "alloc/tasklets_submit_get", "heap_allocs_per_task"));
+  const Figure misses = std::max(counter(c, "alloc/tasklets_post", "pool_misses"),
+                                 counter(c, "alloc/tasklets_submit_get", "pool_misses"));
+  if (allocs && misses) allocs = *allocs + *misses;  // both must be zero
+  std::printf("\n### Targets\n\n");
+  std::printf("- %s bulk empty-task throughput >= 3x TBB task_group: %sx\n",
+              verdict(bulk, [](double r) { return r >= 3; }), fmt(bulk).c_str());
+  std::printf("- %s single-submission throughput > TBB task_arena::enqueue: %sx\n",
+              verdict(single, [](double r) { return r > 1; }), fmt(single).c_str());
+  std::printf("- %s p50 wake-to-run latency < 5 us: %s us\n", verdict(p50, [](double v) { return v < 5; }),
+              fmt(p50).c_str());
+  std::printf("- %s zero heap allocations per task in steady state (post and submit + get, "
+              "task-pool misses included): allocs + misses = %s\n",
+              verdict(allocs, [](double v) { return v == 0; }), fmt(allocs, "%.3g").c_str());
+}
+
+// Quick mode shortens the default --benchmark_min_time unless one was given.
+std::vector<char*> arguments(int argc, char** argv) {
+  static char quick_min_time[] = "--benchmark_min_time=0.1";
+  std::vector<char*> args(argv, argv + argc);
+  const bool given = std::any_of(args.begin(), args.end(),
+                                 [](const char* a) { return std::strncmp(a, "--benchmark_min_time", 20) == 0; });
+  if (settings().quick && !given) args.push_back(quick_min_time);
+  args.push_back(nullptr);
+  return args;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> args = arguments(argc, argv);
+  int n = static_cast<int>(args.size()) - 1;
+  benchmark::Initialize(&n, args.data());
+  if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
+  // max_allowed_parallelism counts one external thread: W + 1 lets TBB run W
+  // workers in the enqueue arena; each arena still caps its own concurrency at W.
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, settings().workers + 1);
+  std::printf("workers: %u%s\n", settings().workers, settings().quick ? " (quick mode)" : "");
+  register_all();
+  Collector collector(isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_Defaults
+                                           : benchmark::ConsoleReporter::OO_Tabular);
+  benchmark::RunSpecifiedBenchmarks(&collector);
+  print_throughput(collector);
+  print_latency(collector);
+  print_fib(collector);
+  print_alloc(collector);
+  print_targets(collector);
+  benchmark::Shutdown();
+  return 0;
+}
