@@ -2,7 +2,9 @@
 # One entry point for building, demoing, testing and benchmarking tasklets.
 #
 #   ./tasklets.sh demo        install what is missing, build, run the demo
-#   ./tasklets.sh test        build, run every test (normal and ThreadSanitizer builds)
+#   ./tasklets.sh build       install what is missing and build (what `npm install` runs)
+#   ./tasklets.sh test        build, run every test (C++ in normal and ThreadSanitizer
+#                             builds, then the Node tests)
 #   ./tasklets.sh test-asan   the C++ suite under AddressSanitizer + UBSan
 #   ./tasklets.sh bench       the C++ benchmarks (tasklets vs oneTBB vs a mutex pool)
 #   ./tasklets.sh deps        only install the dependencies
@@ -36,8 +38,18 @@ install_apt_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
 }
 
+install_node_modules() {
+  command -v npm >/dev/null || { log "npm not found: install nodejs (>= 20)"; exit 1; }
+  if [[ ! -f node_modules/node-addon-api/napi.h || package.json -nt node_modules/.package-lock.json ]]; then
+    log "installing npm packages"
+    # --ignore-scripts: this package's own install script is what called us.
+    npm install --ignore-scripts --no-audit --no-fund >&2
+  fi
+}
+
 deps() {
   install_apt_packages
+  install_node_modules
   local pcdir
   pcdir="$(bash .ci/jemalloc.sh | tail -n 1)"
   export PKG_CONFIG_PATH="$pcdir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
@@ -61,7 +73,7 @@ run_meson_tests() {
   shift
   local rc=0
   meson test -C "$dir" --print-errorlogs "$@" >&2 || rc=$?
-  python3 - "$dir/meson-logs/testlog.json" "$rc" <<'EOF'
+  python3 - "$dir/meson-logs/testlog.json" "$rc" <<'PY'
 import json, re, sys
 passed = failed = 0
 for line in open(sys.argv[1]):
@@ -75,7 +87,30 @@ for line in open(sys.argv[1]):
     if not p and not f and entry.get("result") != "OK": failed += 1
 if int(sys.argv[2]) != 0 and failed == 0: failed = 1
 print(passed, failed)
-EOF
+PY
+}
+
+# Runs node's test runner over tests/js; prints "<passed> <failed>".
+run_node_tests() {
+  if ! compgen -G "tests/js/*.test.js" >/dev/null; then
+    echo "0 0"
+    return
+  fi
+  local out rc=0
+  out=$(mktemp)
+  node --test --test-reporter=spec --test-reporter-destination=stderr \
+    --test-reporter=tap --test-reporter-destination="$out" tests/js/ || rc=$?
+  python3 - "$out" "$rc" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+p = re.findall(r"^# pass (\d+)", text, re.M)
+f = re.findall(r"^# fail (\d+)", text, re.M)
+passed = int(p[-1]) if p else 0
+failed = int(f[-1]) if f else 0
+if int(sys.argv[2]) != 0 and failed == 0: failed = 1
+print(passed, failed)
+PY
+  rm -f "$out"
 }
 
 cmd_demo() {
@@ -84,23 +119,30 @@ cmd_demo() {
   ./build/perf/tasklets_demo
 }
 
+cmd_build() {
+  deps
+  build build
+}
+
 cmd_test() {
   deps
   build build
-  build build-tsan -Db_sanitize=thread -Dbuildtype=debugoptimized -Dbenchmarks=false
-  local p f tp tf
+  build build-tsan -Db_sanitize=thread -Dbuildtype=debugoptimized -Dbenchmarks=false -Daddon=disabled
+  local p f tp tf np nf
   read -r p f < <(run_meson_tests build)
-  log "normal build: $p passed, $f failed"
+  log "C++, normal build: $p passed, $f failed"
   read -r tp tf < <(run_meson_tests build-tsan)
-  log "ThreadSanitizer build: $tp passed, $tf failed"
-  local total_p=$((p + tp)) total_f=$((f + tf))
+  log "C++, ThreadSanitizer build: $tp passed, $tf failed"
+  read -r np nf < <(run_node_tests)
+  log "Node: $np passed, $nf failed"
+  local total_p=$((p + tp + np)) total_f=$((f + tf + nf))
   echo "tests: $total_p passed, $total_f failed"
   ((total_f == 0))
 }
 
 cmd_test_asan() {
   deps
-  build build-asan -Db_sanitize=address,undefined -Dbuildtype=debugoptimized -Db_lundef=false -Dbenchmarks=false
+  build build-asan -Db_sanitize=address,undefined -Dbuildtype=debugoptimized -Db_lundef=false -Dbenchmarks=false -Daddon=disabled
   local p f
   read -r p f < <(run_meson_tests build-asan)
   echo "tests: $p passed, $f failed"
@@ -115,9 +157,10 @@ cmd_bench() {
 
 case "${1:-demo}" in
   demo) cmd_demo ;;
+  build) cmd_build ;;
   test) cmd_test ;;
   test-asan) cmd_test_asan ;;
   bench) shift; cmd_bench "$@" ;;
   deps) deps ;;
-  *) echo "usage: $0 [demo|test|test-asan|bench|deps]" >&2; exit 2 ;;
+  *) echo "usage: $0 [demo|build|test|test-asan|bench|deps]" >&2; exit 2 ;;
 esac
