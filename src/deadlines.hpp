@@ -2,6 +2,11 @@
 // such task until its deadline passes; then the housekeeper tries to move
 // the task from queued to timed_out (the same CAS a worker or a canceller
 // would use, so exactly one of them settles it). Cold path: a mutex is fine.
+//
+// Entries of tasks that settled long before their deadline are dropped by
+// compact(), which the housekeeper runs whenever the tracker has doubled in
+// size since the last compaction, so the tracker holds at most about twice
+// the number of tasks still waiting for their deadline.
 #pragma once
 
 #include <cstdint>
@@ -15,8 +20,12 @@ namespace tasklets::detail {
 
 class DeadlineTracker {
  public:
-  // True if this deadline is now the earliest (the housekeeper should re-arm).
+  // True if the housekeeper should look now: this deadline is the earliest,
+  // or the tracker grew enough to be worth compacting.
   bool add(TaskBase* t);
+  // Removes the entries of settled tasks; returns them (to be released).
+  std::vector<TaskBase*> compact();
+  bool wants_compaction() const;
   // Pops every entry due at `now` into `due`; returns the next deadline or -1.
   std::int64_t take_due(std::int64_t now, std::vector<TaskBase*>& due);
   std::vector<TaskBase*> take_all();
@@ -28,7 +37,9 @@ class DeadlineTracker {
     TaskBase* task;
     bool operator>(const Entry& o) const noexcept { return at > o.at; }
   };
+  static constexpr std::size_t kCompactAtLeast = 4096;
   mutable std::mutex mutex_;
+  std::size_t compact_at_ = kCompactAtLeast;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_;
 };
 

@@ -478,7 +478,15 @@ void Scheduler::scale_tick(std::int64_t now) noexcept {
 
 void Scheduler::expire_deadlines(std::vector<TaskBase*>& due) noexcept {
   due.clear();
-  deadlines_.take_due(detail::now_ns(), due);
+  try {
+    if (deadlines_.wants_compaction()) {
+      for (TaskBase* t : deadlines_.compact()) release(*t);
+    }
+    deadlines_.take_due(detail::now_ns(), due);
+  } catch (const std::bad_alloc&) {
+    // Out of memory: settle what was already collected; the rest waits for
+    // the next pass.
+  }
   for (TaskBase* t : due) {
     if (t->claim(TaskStatus::timed_out)) {
       settle_unrun(*t, TaskStatus::timed_out);

@@ -2,7 +2,9 @@
 // deadlines, scaling, shutdown, stealing and pinning.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <chrono>
 #include <latch>
 #include <mutex>
@@ -474,4 +476,19 @@ TEST(Scheduler, PostBatchSegmentsThatNeverRunReleaseTheirCallables) {
     EXPECT_GT(r.cancelled, 0u);
   }
   EXPECT_EQ(alive.use_count(), 1) << "every copy of the callables was destroyed";
+}
+
+TEST(Scheduler, FarDeadlinesDoNotPinTaskObjectsAfterTheTasksRan) {
+  Pool pool(fixed(2));
+  SubmitOptions o;
+  o.deadline = std::chrono::steady_clock::now() + std::chrono::hours(1);
+  for (int round = 0; round < 60; ++round) {
+    std::vector<Handle<int>> hs;
+    for (int i = 0; i < 1000; ++i) hs.push_back(pool.submit([i] { return i; }, o));
+    for (auto& h : hs) h.get();
+  }
+  // 60k tasks ran; without compaction every one would still hold its object.
+  const auto capacity = pool.stats().task_pools[0].capacity;
+  EXPECT_LT(capacity, 30000u) << capacity;
+  std::printf("task objects carved for 60k tasks with far deadlines: %llu\n", static_cast<unsigned long long>(capacity));
 }
