@@ -1,0 +1,259 @@
+#include "codec.h"
+
+#include <bit>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "errors.h"
+
+namespace tasklets_addon::codec {
+
+static_assert(std::endian::native == std::endian::little,
+              "the wire format is little-endian and copied as is");
+
+namespace {
+
+constexpr std::size_t kInitialCapacity = 64;
+
+// A growable malloc'ed buffer whose bytes are handed over by release().
+class Writer {
+ public:
+  Writer() = default;
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+  ~Writer() { std::free(data_); }
+
+  unsigned char* grow(std::size_t n) {
+    if (size_ + n > capacity_) reserve(size_ + n);
+    unsigned char* p = data_ + size_;
+    size_ += n;
+    return p;
+  }
+  void put_u8(std::uint8_t v) { *grow(1) = v; }
+  template <class T>
+  void put(const T& v) {
+    std::memcpy(grow(sizeof(T)), &v, sizeof(T));
+  }
+  void shrink_by(std::size_t n) noexcept { size_ -= n; }
+  Bytes release() noexcept {
+    Bytes b{data_, static_cast<std::uint32_t>(size_)};
+    data_ = nullptr;
+    size_ = capacity_ = 0;
+    return b;
+  }
+
+ private:
+  void reserve(std::size_t need) {
+    std::size_t cap = capacity_ ? capacity_ : kInitialCapacity;
+    while (cap < need) cap *= 2;
+    if (cap > UINT32_MAX) throw std::bad_alloc();
+    auto* p = static_cast<unsigned char*>(std::realloc(data_, cap));
+    if (!p) throw std::bad_alloc();
+    data_ = p;
+    capacity_ = cap;
+  }
+  unsigned char* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
+
+class Reader {
+ public:
+  Reader(napi_env env, const unsigned char* data, std::size_t size) : env_(env), p_(data), end_(data + size) {}
+  const unsigned char* take(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - p_) < n) throw Napi::Error::New(env_, "tasklets: truncated primitive payload");
+    const unsigned char* p = p_;
+    p_ += n;
+    return p;
+  }
+  template <class T>
+  T get() {
+    T v;
+    std::memcpy(&v, take(sizeof(T)), sizeof(T));
+    return v;
+  }
+  bool done() const noexcept { return p_ == end_; }
+
+ private:
+  napi_env env_;
+  const unsigned char* p_;
+  const unsigned char* end_;
+};
+
+void encode_one(napi_env env, napi_value v, Writer& w) {
+  napi_valuetype type;
+  check(env, napi_typeof(env, v, &type));
+  switch (type) {
+    case napi_undefined: w.put_u8(kUndefined); return;
+    case napi_null: w.put_u8(kNull); return;
+    case napi_boolean: {
+      bool b;
+      check(env, napi_get_value_bool(env, v, &b));
+      w.put_u8(b ? kTrue : kFalse);
+      return;
+    }
+    case napi_number: {
+      double d;
+      check(env, napi_get_value_double(env, v, &d));
+      const auto i = static_cast<std::int32_t>(d);
+      // -0 must stay a float64: int32 has no negative zero.
+      if (static_cast<double>(i) == d && !(d == 0 && std::signbit(d))) {
+        w.put_u8(kInt32);
+        w.put(i);
+      } else {
+        w.put_u8(kFloat64);
+        w.put(d);
+      }
+      return;
+    }
+    case napi_string: {
+      std::size_t len = 0;
+      check(env, napi_get_value_string_utf16(env, v, nullptr, 0, &len));
+      if (len > UINT32_MAX) throw std::bad_alloc();
+      w.put_u8(kString);
+      w.put(static_cast<std::uint32_t>(len));
+      // napi writes a terminating NUL unit: reserve it, then drop it.
+      auto* units = reinterpret_cast<char16_t*>(w.grow((len + 1) * sizeof(char16_t)));
+      std::size_t copied = 0;
+      check(env, napi_get_value_string_utf16(env, v, units, len + 1, &copied));
+      w.shrink_by(sizeof(char16_t));
+      return;
+    }
+    case napi_bigint: {
+      int sign = 0;
+      std::size_t count = 0;
+      check(env, napi_get_value_bigint_words(env, v, nullptr, &count, nullptr));
+      std::vector<std::uint64_t> words(count ? count : 1);  // napi wants a buffer even for 0n
+      check(env, napi_get_value_bigint_words(env, v, &sign, &count, words.data()));
+      w.put_u8(kBigInt);
+      w.put_u8(static_cast<std::uint8_t>(sign ? 1 : 0));
+      w.put(static_cast<std::uint32_t>(count));
+      for (std::size_t i = 0; i < count; ++i) w.put(words[i]);
+      return;
+    }
+    default:
+      throw type_error(env, "ERR_INVALID_ARG_TYPE", "tasklets: only primitives can use the primitive encoding");
+  }
+}
+
+napi_value decode_one(napi_env env, Reader& r) {
+  const auto tag = r.get<std::uint8_t>();
+  napi_value out = nullptr;
+  switch (tag) {
+    case kUndefined: check(env, napi_get_undefined(env, &out)); return out;
+    case kNull: check(env, napi_get_null(env, &out)); return out;
+    case kFalse:
+    case kTrue: check(env, napi_get_boolean(env, tag == kTrue, &out)); return out;
+    case kFloat64: check(env, napi_create_double(env, r.get<double>(), &out)); return out;
+    case kInt32: check(env, napi_create_int32(env, r.get<std::int32_t>(), &out)); return out;
+    case kString: {
+      const auto len = r.get<std::uint32_t>();
+      const unsigned char* units = r.take(std::size_t{len} * sizeof(char16_t));
+      if (reinterpret_cast<std::uintptr_t>(units) % alignof(char16_t) == 0) {
+        check(env, napi_create_string_utf16(env, reinterpret_cast<const char16_t*>(units), len, &out));
+      } else {
+        std::u16string copy(len, u'\0');
+        std::memcpy(copy.data(), units, std::size_t{len} * sizeof(char16_t));
+        check(env, napi_create_string_utf16(env, copy.data(), len, &out));
+      }
+      return out;
+    }
+    case kBigInt: {
+      const int sign = r.get<std::uint8_t>();
+      const auto count = r.get<std::uint32_t>();
+      std::vector<std::uint64_t> words(count ? count : 1);
+      for (std::uint32_t i = 0; i < count; ++i) words[i] = r.get<std::uint64_t>();
+      check(env, napi_create_bigint_words(env, sign, count, words.data(), &out));
+      return out;
+    }
+    default: throw Napi::Error::New(env, "tasklets: unknown tag in a primitive payload");
+  }
+}
+
+}  // namespace
+
+void free_bytes(unsigned char* data) noexcept { std::free(data); }
+
+Bytes copy_bytes(const void* data, std::size_t size) {
+  if (size > UINT32_MAX) throw std::bad_alloc();
+  auto* p = static_cast<unsigned char*>(std::malloc(size ? size : 1));
+  if (!p) throw std::bad_alloc();
+  if (size) std::memcpy(p, data, size);
+  return Bytes{p, static_cast<std::uint32_t>(size)};
+}
+
+Bytes encode_array(napi_env env, napi_value array) {
+  std::uint32_t n = 0;
+  check(env, napi_get_array_length(env, array, &n));
+  Writer w;
+  w.put(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    napi_value v;
+    check(env, napi_get_element(env, array, i, &v));
+    encode_one(env, v, w);
+  }
+  return w.release();
+}
+
+Bytes encode_value(napi_env env, napi_value value) {
+  Writer w;
+  encode_one(env, value, w);
+  return w.release();
+}
+
+bool encode_scalar(napi_env env, napi_value value, std::uint8_t& tag, double& number) {
+  napi_valuetype type;
+  check(env, napi_typeof(env, value, &type));
+  number = 0;
+  switch (type) {
+    case napi_undefined: tag = kUndefined; return true;
+    case napi_null: tag = kNull; return true;
+    case napi_boolean: {
+      bool b;
+      check(env, napi_get_value_bool(env, value, &b));
+      tag = b ? kTrue : kFalse;
+      return true;
+    }
+    case napi_number:
+      check(env, napi_get_value_double(env, value, &number));
+      tag = kFloat64;
+      return true;
+    default: return false;
+  }
+}
+
+napi_value decode_scalar(napi_env env, std::uint8_t tag, double number) {
+  napi_value out = nullptr;
+  switch (tag) {
+    case kUndefined: check(env, napi_get_undefined(env, &out)); break;
+    case kNull: check(env, napi_get_null(env, &out)); break;
+    case kFalse:
+    case kTrue: check(env, napi_get_boolean(env, tag == kTrue, &out)); break;
+    case kFloat64: check(env, napi_create_double(env, number, &out)); break;
+    default: throw Napi::Error::New(env, "tasklets: unknown inline scalar tag");
+  }
+  return out;
+}
+
+napi_value decode_array(napi_env env, const unsigned char* data, std::size_t size) {
+  Reader r(env, data, size);
+  const auto n = r.get<std::uint32_t>();
+  napi_value array;
+  check(env, napi_create_array_with_length(env, n, &array));
+  for (std::uint32_t i = 0; i < n; ++i) check(env, napi_set_element(env, array, i, decode_one(env, r)));
+  if (!r.done()) throw Napi::Error::New(env, "tasklets: trailing bytes in a primitive payload");
+  return array;
+}
+
+napi_value decode_value(napi_env env, const unsigned char* data, std::size_t size) {
+  Reader r(env, data, size);
+  napi_value v = decode_one(env, r);
+  if (!r.done()) throw Napi::Error::New(env, "tasklets: trailing bytes in a primitive payload");
+  return v;
+}
+
+}  // namespace tasklets_addon::codec

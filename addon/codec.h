@@ -1,0 +1,48 @@
+// The primitive codec of protocol.md ("Values on the wire"): a tagged byte
+// encoding of undefined, null, booleans, numbers, strings (UTF-16 code units,
+// so lone surrogates round-trip) and BigInts. Arguments are encoded as an
+// array of values, a result as one value. Bytes live in malloc'ed memory that
+// crosses threads inside a JsCall.
+#pragma once
+
+#include <napi.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tasklets_addon::codec {
+
+enum Tag : std::uint8_t {
+  kUndefined = 0,
+  kNull = 1,
+  kFalse = 2,
+  kTrue = 3,
+  kFloat64 = 4,
+  kString = 5,
+  kBigInt = 6,
+  kInt32 = 7,
+};
+
+// Bytes owned by whoever holds them; release with free_bytes().
+struct Bytes {
+  unsigned char* data = nullptr;
+  std::uint32_t size = 0;
+};
+void free_bytes(unsigned char* data) noexcept;
+// Throws std::bad_alloc.
+Bytes copy_bytes(const void* data, std::size_t size);
+
+// Throw Napi::TypeError (code ERR_INVALID_ARG_TYPE) for a non-primitive.
+Bytes encode_array(napi_env env, napi_value array);
+Bytes encode_value(napi_env env, napi_value value);
+
+// Scalars (undefined, null, booleans, numbers) travel without bytes: true
+// when `value` is one, with its tag and number.
+bool encode_scalar(napi_env env, napi_value value, std::uint8_t& tag, double& number);
+napi_value decode_scalar(napi_env env, std::uint8_t tag, double number);
+
+// Throw Napi::Error on malformed bytes (an addon bug, never user input).
+napi_value decode_array(napi_env env, const unsigned char* data, std::size_t size);
+napi_value decode_value(napi_env env, const unsigned char* data, std::size_t size);
+
+}  // namespace tasklets_addon::codec

@@ -1,0 +1,36 @@
+// Errors crossing into JavaScript. Every exported function runs inside
+// guarded(): a Napi::Error passes through, a tasklets::Error becomes an Error
+// with a `code` (ERR_POOL_SHUTDOWN, ERR_INVALID_ARG_VALUE, ERR_TASKLETS_NATIVE),
+// anything else becomes ERR_TASKLETS_NATIVE. Messages come from the core;
+// the wording users see is js/'s business.
+#pragma once
+
+#include <napi.h>
+
+#include <string>
+
+namespace tasklets_addon {
+
+Napi::Error coded_error(napi_env env, const char* code, const std::string& message);
+Napi::Error type_error(napi_env env, const char* code, const std::string& message);
+
+// Converts the exception being handled (call inside a catch block).
+Napi::Error current_exception_to_js(napi_env env) noexcept;
+
+// Throws the pending JS exception (or a generic one) when a napi call failed.
+inline void check(napi_env env, napi_status status) {
+  if (status != napi_ok) throw Napi::Error::New(env);
+}
+
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Value guarded(const Napi::CallbackInfo& info) {
+  try {
+    return F(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (...) {
+    throw current_exception_to_js(info.Env());
+  }
+}
+
+}  // namespace tasklets_addon

@@ -1,0 +1,319 @@
+// The executor half of protocol.md, running on a Worker thread: attach to a
+// slot, run batches of tasks through the JS `invoke`, settle tasks whose
+// promise resolves later, detach.
+//
+// Threading: everything here runs on the executor's own thread (take() and
+// finish() must be called on the thread that attached). Other threads reach
+// an executor only through SlotState::notify -> its `wake` function.
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <unordered_map>
+
+#include "args.h"
+#include "codec.h"
+#include "env_data.h"
+#include "errors.h"
+#include "exports.h"
+#include "js_task.h"
+#include "pool_registry.h"
+
+namespace tasklets_addon {
+
+using tasklets::AttachedWorker;
+using tasklets::detail::TaskBase;
+
+struct Executor {
+  std::shared_ptr<PoolState> state;
+  SlotState* slot_state = nullptr;
+  unsigned slot = 0;
+  std::shared_ptr<SafeTsfn> wake;
+  std::unique_ptr<AttachedWorker> worker;
+  // idle() committed the slot's exit while promises were still pending:
+  // they are finished first, then runBatch returns 2.
+  bool left = false;
+  napi_ref outcome_ref = nullptr;
+  std::int32_t* outcome = nullptr;
+  struct Pending {
+    TaskBase* task;
+    std::int64_t start_ns;
+  };
+  std::unordered_map<double, Pending> pending;
+};
+
+namespace {
+
+std::int64_t now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+Executor& executor_of(napi_env env) {
+  Executor* ex = env_data(env).executor;
+  if (!ex) throw coded_error(env, "ERR_TASKLETS_NATIVE", "tasklets: this thread is not attached to a pool");
+  return *ex;
+}
+
+void wake_call_js(napi_env env, napi_value wake, void*, void*) noexcept {
+  if (!env || !wake) return;
+  napi_value recv;
+  if (napi_get_undefined(env, &recv) != napi_ok) return;
+  napi_call_function(env, recv, wake, 0, nullptr, nullptr);  // a throw is reported as uncaught
+}
+
+// A result the executor could not produce: a UTF-8 message (kind 7).
+void set_native_error(JsCall& c, const char* message) noexcept {
+  free_payload_bytes(c);
+  c.result_kind = kNativeError;
+  try {
+    const codec::Bytes b = codec::copy_bytes(message, std::strlen(message));
+    c.data.bytes = b.data;
+    c.length = b.size;
+  } catch (...) {
+    // No memory for the message: the main side reports a generic one.
+    c.result_kind = kNone;
+  }
+}
+
+// Stores what `invoke` returned for outcome `kind` into the payload.
+void set_result(napi_env env, JsCall& c, std::int32_t kind, napi_value value) {
+  free_payload_bytes(c);
+  switch (kind) {
+    case kPrimitives: {
+      std::uint8_t tag;
+      double number;
+      if (codec::encode_scalar(env, value, tag, number)) {
+        c.inline_tag = tag;
+        c.data.number = number;
+      } else {
+        const codec::Bytes b = codec::encode_value(env, value);
+        c.data.bytes = b.data;
+        c.length = b.size;
+      }
+      break;
+    }
+    case kSerialized:
+    case kError: {
+      const ByteView v = bytes_of(env, value);
+      const codec::Bytes b = codec::copy_bytes(v.data, v.size);
+      c.data.bytes = b.data;
+      c.length = b.size;
+      break;
+    }
+    default:
+      throw coded_error(env, "ERR_TASKLETS_NATIVE", "tasklets: invoke wrote an unknown outcome " + std::to_string(kind));
+  }
+  c.result_kind = static_cast<std::uint8_t>(kind);
+}
+
+void finish(Executor& ex, TaskBase* t, std::int64_t start_ns) noexcept {
+  JsCall& c = js_call(*t);
+  c.slot = static_cast<std::int16_t>(ex.slot);
+  c.duration_ms = static_cast<double>(now_ns() - start_ns) / 1e6;
+  ex.worker->finish(t, c.result_kind != kPrimitives && c.result_kind != kSerialized);
+}
+
+// The message of the exception pending after a failed call, cleared.
+std::string take_exception_message(napi_env env) noexcept {
+  napi_value error, text;
+  if (napi_get_and_clear_last_exception(env, &error) != napi_ok || !error) return "tasklets: invoke failed";
+  if (napi_coerce_to_string(env, error, &text) != napi_ok) return "tasklets: invoke threw (the executor is stopping)";
+  std::size_t len = 0;
+  if (napi_get_value_string_utf8(env, text, nullptr, 0, &len) != napi_ok) return "tasklets: invoke threw";
+  std::string s(len, '\0');
+  napi_get_value_string_utf8(env, text, s.data(), len + 1, &len);
+  return "tasklets: invoke threw: " + s;
+}
+
+napi_value args_of(napi_env env, JsCall& c) {
+  napi_value args;
+  if (c.arg_kind == kPrimitives) {
+    args = codec::decode_array(env, c.data.bytes, c.length);
+  } else {
+    void* ignored;
+    check(env, napi_create_buffer_copy(env, c.length, c.data.bytes, &ignored, &args));
+  }
+  free_payload_bytes(c);
+  return args;
+}
+
+// Runs one taken task. False if `invoke` threw (it should not: js/ catches
+// everything), which ends the batch: the isolate may be terminating.
+bool run_task(napi_env env, Executor& ex, napi_value invoke, TaskBase* t) noexcept {
+  JsCall& c = js_call(*t);
+  const std::int64_t start = now_ns();
+  bool invoked = true;
+  try {
+    napi_value argv[4], recv, result;
+    argv[2] = args_of(env, c);
+    check(env, napi_create_uint32(env, c.fn, &argv[0]));
+    check(env, napi_create_uint32(env, c.arg_kind, &argv[1]));
+    check(env, napi_create_double(env, c.id, &argv[3]));
+    check(env, napi_get_undefined(env, &recv));
+    ex.outcome[0] = 0;
+    if (napi_call_function(env, recv, invoke, 4, argv, &result) != napi_ok) {
+      invoked = false;
+      set_native_error(c, take_exception_message(env).c_str());
+    } else if (ex.outcome[0] == kPending) {
+      ex.pending.emplace(c.id, Executor::Pending{t, start});
+      ex.state->begin_async();
+      return true;
+    } else {
+      set_result(env, c, ex.outcome[0], result);
+    }
+  } catch (const std::exception& e) {
+    set_native_error(c, e.what());
+  } catch (...) {
+    set_native_error(c, "tasklets: unknown error running a task");
+  }
+  finish(ex, t, start);
+  return invoked;
+}
+
+// The slot is left: the AttachedWorker goes; detach() releases the rest.
+napi_value exit_slot(napi_env env, Executor& ex) {
+  ex.worker.reset();
+  napi_value two;
+  check(env, napi_create_int32(env, 2, &two));
+  return two;
+}
+
+}  // namespace
+
+Napi::Value attach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EnvData& data = env_data(env);
+  if (data.executor) throw coded_error(env, "ERR_TASKLETS_NATIVE", "tasklets: this thread already serves a slot");
+  std::shared_ptr<PoolState> state = pool_arg(info, 0);
+  const std::uint32_t slot = uint32_arg(info, 1);
+  napi_value wake = function_arg(info, 2);
+  std::int32_t* outcome = typed_array_arg<std::int32_t>(info, 3, napi_int32_array, 1);
+
+  auto ex = std::make_unique<Executor>();
+  ex->state = state;
+  ex->slot = slot;
+  ex->outcome = outcome;
+  // The wake function keeps this Worker's loop alive while it serves.
+  ex->wake = SafeTsfn::create(env, wake, "tasklets.wake", &wake_call_js, nullptr, nullptr, /*ref=*/true);
+  SlotState& st = state->slot(slot);
+  ex->slot_state = &st;
+  {
+    std::lock_guard lock(st.mutex);
+    st.wake = ex->wake;
+  }
+  try {
+    check(env, napi_create_reference(env, info[3], 1, &ex->outcome_ref));
+    ex->worker = std::make_unique<AttachedWorker>(*state->pool, slot, &SlotState::notify, &st);
+  } catch (...) {
+    {
+      std::lock_guard lock(st.mutex);
+      if (st.wake == ex->wake) st.wake = nullptr;
+    }
+    ex->wake->release();
+    if (ex->outcome_ref) napi_delete_reference(env, ex->outcome_ref);
+    throw;
+  }
+  {
+    std::lock_guard lock(st.mutex);
+    st.phase = SlotState::Phase::attached;
+  }
+  const tasklets::BindResult bind = ex->worker->binding();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("slot", Napi::Number::New(env, slot));
+  o.Set("numa", Napi::Number::New(env, ex->worker->numa()));
+  o.Set("pinned", Napi::Boolean::New(env, bind.pinned));
+  Napi::Array pus = Napi::Array::New(env);
+  const tasklets::PoolStats s = state->pool->stats();
+  if (slot < s.workers.size()) {
+    const auto& bound = s.workers[slot].pus;
+    for (std::size_t i = 0; i < bound.size(); ++i) pus.Set(static_cast<std::uint32_t>(i), Napi::Number::New(env, bound[i]));
+  }
+  o.Set("pus", pus);
+  o.Set("bindError", Napi::String::New(env, bind.error));
+  data.executor = ex.release();
+  return o;
+}
+
+Napi::Value run_batch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Executor& ex = executor_of(env);
+  napi_value invoke = function_arg(info, 0);
+  const std::uint32_t max_tasks = uint32_arg(info, 1);
+  const double budget_us = number_arg(info, 2);
+  if (!ex.worker) return Napi::Number::New(env, 2);
+  if (ex.left) return ex.pending.empty() ? Napi::Value(env, exit_slot(env, ex)) : Napi::Number::New(env, 1);
+
+  const std::int64_t deadline = now_ns() + static_cast<std::int64_t>(budget_us * 1000.0);
+  std::uint32_t ran = 0;
+  for (;;) {
+    if (TaskBase* t = ex.worker->take()) {
+      const bool ok = run_task(env, ex, invoke, t);
+      if (!ok || ++ran >= max_tasks || now_ns() >= deadline) return Napi::Number::New(env, 0);
+      continue;
+    }
+    switch (ex.worker->idle()) {
+      case AttachedWorker::Idle::retry:
+        if (now_ns() >= deadline) return Napi::Number::New(env, 0);
+        continue;
+      case AttachedWorker::Idle::parked: return Napi::Number::New(env, 1);
+      case AttachedWorker::Idle::exit:
+        if (ex.pending.empty()) return Napi::Value(env, exit_slot(env, ex));
+        ex.left = true;
+        return Napi::Number::New(env, 1);
+    }
+  }
+}
+
+Napi::Value finish_async(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Executor& ex = executor_of(env);
+  const double id = number_arg(info, 0);
+  const std::int32_t kind = static_cast<std::int32_t>(number_arg(info, 1));
+  auto it = ex.pending.find(id);
+  if (it == ex.pending.end() || !ex.worker) {
+    throw coded_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: no pending task with id " + std::to_string(id));
+  }
+  const Executor::Pending p = it->second;
+  ex.pending.erase(it);
+  JsCall& c = js_call(*p.task);
+  try {
+    set_result(env, c, kind, info[2]);
+  } catch (const std::exception& e) {
+    set_native_error(c, e.what());
+  }
+  finish(ex, p.task, p.start_ns);
+  ex.state->end_async();
+  // The slot was left while this promise was pending: run the loop once more
+  // so that runBatch reports the exit.
+  if (ex.left && ex.pending.empty()) ex.wake->call(nullptr);
+  return env.Undefined();
+}
+
+void close_executor(EnvData& data) noexcept {
+  Executor* ex = std::exchange(data.executor, nullptr);
+  if (!ex) return;
+  if (ex->worker) {
+    for (auto& [id, p] : ex->pending) {
+      set_native_error(js_call(*p.task), "tasklets: the executor stopped before the task's promise settled");
+      finish(*ex, p.task, p.start_ns);
+      ex->state->end_async();
+    }
+  }
+  ex->pending.clear();
+  ex->worker.reset();  // leaves the slot unless idle() already did
+  {
+    std::lock_guard lock(ex->slot_state->mutex);
+    if (ex->slot_state->wake == ex->wake) ex->slot_state->wake = nullptr;
+    if (ex->slot_state->phase == SlotState::Phase::attached) ex->slot_state->phase = SlotState::Phase::idle;
+  }
+  ex->wake->release();
+  if (ex->outcome_ref) napi_delete_reference(data.env, ex->outcome_ref);
+  delete ex;
+}
+
+Napi::Value detach(const Napi::CallbackInfo& info) {
+  close_executor(env_data(info.Env()));
+  return info.Env().Undefined();
+}
+
+}  // namespace tasklets_addon

@@ -1,0 +1,25 @@
+// The functions module.cc exports (protocol.md), one declaration each. Every
+// one is wrapped in guarded() (errors.h) when exported.
+#pragma once
+
+#include <napi.h>
+
+namespace tasklets_addon {
+
+// main_thread.cc
+Napi::Value create_pool(const Napi::CallbackInfo& info);
+Napi::Value submit(const Napi::CallbackInfo& info);
+Napi::Value register_function(const Napi::CallbackInfo& info);
+Napi::Value function_source(const Napi::CallbackInfo& info);
+Napi::Value stats(const Napi::CallbackInfo& info);
+Napi::Value set_keep_alive(const Napi::CallbackInfo& info);
+Napi::Value shutdown(const Napi::CallbackInfo& info);
+Napi::Value slot_failed(const Napi::CallbackInfo& info);
+
+// executor.cc
+Napi::Value attach(const Napi::CallbackInfo& info);
+Napi::Value run_batch(const Napi::CallbackInfo& info);
+Napi::Value finish_async(const Napi::CallbackInfo& info);
+Napi::Value detach(const Napi::CallbackInfo& info);
+
+}  // namespace tasklets_addon

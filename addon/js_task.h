@@ -1,0 +1,73 @@
+// A JavaScript task as the native runtime stores it: plain data inline in the
+// task object, never called (executors take it through AttachedWorker and run
+// the function on their own isolate).
+//
+// Life of the payload (protocol.md):
+//   submit (main thread)   id, fn, arg kind, arg bytes; slot = -1, result none
+//   run (executor thread)  arg bytes freed; result kind and result bytes (or
+//                          an inline scalar), slot, duration written; finish()
+//   settle (any thread)    the completion callback links the task into its
+//                          pool's completion list through `next`
+//   drain (main thread)    result (or, for a task that never ran, the arg
+//                          bytes) converted and freed; the task released
+// Exactly one thread owns the payload at each step, handed over by the
+// runtime's claim/publish and by the completion list's release/acquire.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include "codec.h"
+#include "tasklets/attached_worker.hpp"
+
+namespace tasklets_addon {
+
+// Payload kinds of protocol.md, plus the addon's own states.
+enum Kind : std::uint8_t {
+  kNone = 0,         // not run yet: `data.bytes` holds the arguments
+  kPrimitives = 1,
+  kSerialized = 2,
+  kError = 3,
+  kCancelled = 4,    // onCompletions only
+  kTimedOut = 5,     // onCompletions only
+  kPending = 6,      // invoke returned a promise
+  kNativeError = 7,  // the addon could not run the task: value is a message string
+};
+
+// JsCall::inline_tag when the result lives in `data.bytes`.
+inline constexpr std::uint8_t kNotInline = 0xff;
+
+struct JsCall {
+  double id;                         // the JS task id
+  union {
+    unsigned char* bytes;            // malloc'ed; arguments, then the result
+    double number;                   // an inline scalar result (inline_tag)
+  } data;
+  tasklets::detail::TaskBase* next;  // completion list link
+  double duration_ms;                // run time, 0 if it never ran
+  std::uint32_t length;              // of data.bytes
+  std::uint32_t fn;                  // function id (registerFunction)
+  std::int16_t slot;                 // executor slot that ran it, -1 if none
+  std::uint8_t arg_kind;             // kPrimitives | kSerialized
+  std::uint8_t result_kind;          // Kind
+  std::uint8_t inline_tag;           // codec tag of an inline scalar, or kNotInline
+
+  // Attached workers never call a task; Pool::post needs a callable type.
+  void operator()() const noexcept {}
+};
+
+static_assert(std::is_trivially_destructible_v<JsCall>);
+static_assert(sizeof(JsCall) <= 48, "a JsCall must fit inline in the task object");
+static_assert(tasklets::detail::fits_inline<JsCall>);
+
+// Frees whatever bytes the payload still owns (arguments or result).
+inline void free_payload_bytes(JsCall& c) noexcept {
+  if (c.inline_tag == kNotInline && c.data.bytes) codec::free_bytes(c.data.bytes);
+  c.data.bytes = nullptr;
+  c.inline_tag = kNotInline;
+  c.length = 0;
+}
+
+inline JsCall& js_call(tasklets::detail::TaskBase& t) noexcept { return tasklets::detail::payload<JsCall>(t); }
+
+}  // namespace tasklets_addon

@@ -1,0 +1,232 @@
+// The main-thread half of protocol.md: creating pools, submitting tasks,
+// the function table, stats, keep-alive and failed executor starts.
+// shutdown() lives in shutdown.cc.
+#include <array>
+#include <cmath>
+#include <optional>
+#include <span>
+
+#include "args.h"
+#include "codec.h"
+#include "completions.h"
+#include "env_data.h"
+#include "errors.h"
+#include "exports.h"
+#include "js_task.h"
+#include "pool_registry.h"
+#include "stats.h"
+
+namespace tasklets_addon {
+
+namespace {
+
+// ---------------------------------------------------------------- createPool
+
+std::optional<double> option(const Napi::Object& o, const char* name) {
+  Napi::Value v = o.Get(name);
+  if (v.IsUndefined() || v.IsNull()) return std::nullopt;
+  if (!v.IsNumber()) throw type_error(o.Env(), "ERR_INVALID_ARG_TYPE", std::string("tasklets: options.") + name + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+std::optional<std::string> string_option(const Napi::Object& o, const char* name) {
+  Napi::Value v = o.Get(name);
+  if (v.IsUndefined() || v.IsNull()) return std::nullopt;
+  if (!v.IsString()) throw type_error(o.Env(), "ERR_INVALID_ARG_TYPE", std::string("tasklets: options.") + name + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+// Unpacks the options JS already validated and resolved; an absent field
+// keeps the core's default.
+tasklets::PoolConfig config_of(const Napi::Object& o) {
+  tasklets::PoolConfig c;
+  tasklets::WorkersConfig& w = c.workers;
+  if (auto v = option(o, "min")) w.min = static_cast<int>(*v);
+  if (auto v = option(o, "max")) w.max = static_cast<int>(*v);
+  if (auto v = string_option(o, "scaling")) w.scaling = tasklets::parse_scaling(*v);
+  if (auto v = string_option(o, "placement")) c.placement = tasklets::parse_placement(*v);
+  if (auto v = string_option(o, "topology")) c.topology = *v;
+  using std::chrono::microseconds;
+  using std::chrono::milliseconds;
+  if (auto v = option(o, "idleTimeoutMs")) w.idle_timeout = milliseconds(static_cast<std::int64_t>(*v));
+  if (auto v = option(o, "tickUs")) w.tick = microseconds(static_cast<std::int64_t>(*v));
+  if (auto v = option(o, "backlogPerWorker")) w.backlog_per_worker = static_cast<unsigned>(*v);
+  if (auto v = option(o, "waitThresholdUs")) w.wait_threshold = microseconds(static_cast<std::int64_t>(*v));
+  if (auto v = option(o, "growAfterTicks")) w.grow_after_ticks = static_cast<unsigned>(*v);
+  if (auto v = option(o, "spinRounds")) c.spin_rounds = static_cast<unsigned>(*v);
+  if (auto v = option(o, "yieldRounds")) c.yield_rounds = static_cast<unsigned>(*v);
+  Napi::Value latency = o.Get("latencyMetrics");
+  if (latency.IsBoolean()) c.latency_metrics = latency.As<Napi::Boolean>().Value();
+  return c;
+}
+
+void start_executor_call_js(napi_env env, napi_value start_executor, void*, void* data) noexcept {
+  if (!env || !start_executor) return;
+  napi_value argv[1], recv;
+  if (napi_create_uint32(env, static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(data)), &argv[0]) != napi_ok ||
+      napi_get_undefined(env, &recv) != napi_ok) {
+    return;
+  }
+  // A throw stays pending and is reported by Node as uncaught.
+  napi_call_function(env, recv, start_executor, 1, argv, nullptr);
+}
+
+// ---------------------------------------------------------------- submit
+
+constexpr std::size_t kSubmitChunk = 256;  // Pool::submit_batch's own chunk: one bulk enqueue each
+
+// Arguments encoded so far, freed unless handed to the runtime.
+struct Encoded {
+  std::array<std::vector<JsCall>, tasklets::kPriorityCount> by_priority;
+  std::array<std::size_t, tasklets::kPriorityCount> submitted{};
+  Encoded() = default;
+  Encoded(const Encoded&) = delete;
+  Encoded& operator=(const Encoded&) = delete;
+  ~Encoded() {
+    for (unsigned p = 0; p < tasklets::kPriorityCount; ++p) {
+      auto& calls = by_priority[p];
+      for (std::size_t i = submitted[p]; i < calls.size(); ++i) free_payload_bytes(calls[i]);
+    }
+  }
+};
+
+JsCall encode_call(napi_env env, double id, std::uint32_t fn, std::uint8_t kind, napi_value args) {
+  JsCall c{};
+  c.id = id;
+  c.fn = fn;
+  c.slot = -1;
+  c.arg_kind = kind;
+  c.result_kind = kNone;
+  c.inline_tag = kNotInline;
+  codec::Bytes b;
+  if (kind == kPrimitives) {
+    bool is_array = false;
+    check(env, napi_is_array(env, args, &is_array));
+    if (!is_array) throw type_error(env, "ERR_INVALID_ARG_TYPE", "tasklets: primitive arguments must be an Array");
+    b = codec::encode_array(env, args);
+  } else if (kind == kSerialized) {
+    const ByteView v = bytes_of(env, args);
+    b = codec::copy_bytes(v.data, v.size);
+  } else {
+    throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: an argument kind must be 1 or 2");
+  }
+  c.data.bytes = b.data;
+  c.length = b.size;
+  return c;
+}
+
+[[noreturn]] void throw_shut_down(napi_env env) {
+  throw coded_error(env, "ERR_POOL_SHUTDOWN", "the pool is shut down; no new tasks are accepted");
+}
+
+}  // namespace
+
+Napi::Value create_pool(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) throw type_error(env, "ERR_INVALID_ARG_TYPE", "tasklets: options must be an object");
+  const tasklets::PoolConfig config = config_of(info[0].As<Napi::Object>());
+  napi_value start_executor = function_arg(info, 1);
+  napi_value on_completions = function_arg(info, 2);
+  EnvData& data = env_data(env);
+
+  auto state = std::make_shared<PoolState>(registry::next_id(), env);
+  // Both channels exist before the Pool: its constructor asks for the
+  // first executors. Neither keeps the loop alive until setKeepAlive(true).
+  state->start_executor = SafeTsfn::create(env, start_executor, "tasklets.startExecutor", &start_executor_call_js,
+                                           nullptr, nullptr, /*ref=*/false);
+  void* context = make_completions_context(state);
+  try {
+    state->on_completions = SafeTsfn::create(env, on_completions, "tasklets.onCompletions", &completions_call_js,
+                                             context, &free_completions_context, /*ref=*/false);
+  } catch (...) {
+    free_completions_context(context);
+    throw;
+  }
+  state->pool = std::make_unique<tasklets::Pool>(config, std::make_shared<JsHost>(state));
+  state->constructed.store(true, std::memory_order_release);
+  data.owned_pools.push_back(state->id);
+  registry::insert(state);
+  return Napi::Number::New(env, state->id);
+}
+
+Napi::Value submit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::shared_ptr<PoolState> state = pool_arg(info, 0);
+  const std::uint32_t count = uint32_arg(info, 1);
+  const double* ids = typed_array_arg<double>(info, 2, napi_float64_array, count);
+  const std::uint32_t* fns = typed_array_arg<std::uint32_t>(info, 3, napi_uint32_array, count);
+  const std::uint8_t* kinds = typed_array_arg<std::uint8_t>(info, 4, napi_uint8_array, count);
+  napi_value args = info[5];
+  const std::uint8_t* priorities = typed_array_arg<std::uint8_t>(info, 6, napi_uint8_array, count);
+  if (!state->pool->accepting()) throw_shut_down(env);
+
+  Encoded encoded;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::uint8_t p = priorities[i];
+    if (p >= tasklets::kPriorityCount) throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: a priority must be 0, 1 or 2");
+    // One scope per task: a batch of 100k would otherwise pile up handles.
+    Napi::HandleScope scope(env);
+    napi_value a;
+    check(env, napi_get_element(env, args, i, &a));
+    encoded.by_priority[p].push_back(encode_call(env, ids[i], fns[i], kinds[i], a));
+  }
+  tasklets::SubmitOptions options;
+  options.on_complete = &PoolState::on_task_complete;
+  options.context = state.get();
+  for (unsigned p = 0; p < tasklets::kPriorityCount; ++p) {
+    options.priority = static_cast<tasklets::Priority>(p);
+    auto& calls = encoded.by_priority[p];
+    while (encoded.submitted[p] < calls.size()) {
+      const std::size_t n = std::min(kSubmitChunk, calls.size() - encoded.submitted[p]);
+      // One task object per call (post_batch would group calls into
+      // segments, which an executor cannot take one by one); the handles
+      // are dropped at once. Throws Errc::shutdown with nothing of this
+      // chunk enqueued; the chunks before it were and settle normally.
+      state->pool->submit_batch(std::span<JsCall>(calls.data() + encoded.submitted[p], n), options);
+      encoded.submitted[p] += n;
+    }
+  }
+  return env.Undefined();
+}
+
+Napi::Value register_function(const Napi::CallbackInfo& info) {
+  std::shared_ptr<PoolState> state = pool_arg(info, 0);
+  return Napi::Number::New(info.Env(), state->register_function(string_arg(info, 1)));
+}
+
+Napi::Value function_source(const Napi::CallbackInfo& info) {
+  std::shared_ptr<PoolState> state = pool_arg(info, 0);
+  const std::uint32_t fn = uint32_arg(info, 1);
+  std::optional<std::string> source = state->function_source(fn);
+  if (!source) throw coded_error(info.Env(), "ERR_INVALID_ARG_VALUE", "tasklets: no function with id " + std::to_string(fn));
+  return Napi::String::New(info.Env(), *source);
+}
+
+Napi::Value stats(const Napi::CallbackInfo& info) {
+  const std::uint32_t id = uint32_arg(info, 0);
+  if (auto state = registry::find(id)) return stats_to_js(info.Env(), state->pool->stats());
+  if (auto last = registry::final_stats(id)) return stats_to_js(info.Env(), *last);
+  throw coded_error(info.Env(), "ERR_INVALID_ARG_VALUE", "tasklets: no pool with id " + std::to_string(id));
+}
+
+Napi::Value set_keep_alive(const Napi::CallbackInfo& info) {
+  const std::uint32_t id = uint32_arg(info, 0);
+  std::shared_ptr<PoolState> state = registry::find(id);
+  if (!state) return info.Env().Undefined();  // shut down: nothing left to keep alive
+  napi_value flag = info[1];
+  bool keep = false;
+  check(info.Env(), napi_get_value_bool(info.Env(), flag, &keep));
+  state->keep_alive = keep;
+  // A shutdown in progress holds its own reference until it resolves.
+  if (!state->shutting_down) state->on_completions->set_ref(info.Env(), keep);
+  return info.Env().Undefined();
+}
+
+Napi::Value slot_failed(const Napi::CallbackInfo& info) {
+  std::shared_ptr<PoolState> state = registry::find(uint32_arg(info, 0));
+  const std::uint32_t slot = uint32_arg(info, 1);
+  if (state) abandon_slot(state, slot, /*wait=*/true);
+  return info.Env().Undefined();
+}
+
+}  // namespace tasklets_addon

@@ -1,0 +1,241 @@
+#include "pool_registry.h"
+
+#include <algorithm>
+#include <thread>
+
+namespace tasklets_addon {
+
+using tasklets::detail::TaskBase;
+
+// ---------------------------------------------------------------- slots
+
+void SlotState::notify(void* self) noexcept {
+  auto* s = static_cast<SlotState*>(self);
+  std::shared_ptr<SafeTsfn> wake;
+  {
+    std::lock_guard lock(s->mutex);
+    wake = s->wake;
+  }
+  if (wake) wake->call(nullptr);
+}
+
+SlotState& PoolState::slot(unsigned index) {
+  std::lock_guard lock(slots_mutex_);
+  auto& p = slots_[index];
+  if (!p) p = std::make_unique<SlotState>();
+  return *p;
+}
+
+std::vector<unsigned> PoolState::requested_slots() {
+  std::vector<unsigned> out;
+  std::lock_guard lock(slots_mutex_);
+  for (auto& [index, s] : slots_) {
+    std::lock_guard slot_lock(s->mutex);
+    if (s->phase == SlotState::Phase::requested) out.push_back(index);
+  }
+  return out;
+}
+
+bool PoolState::any_attached() {
+  std::lock_guard lock(slots_mutex_);
+  return std::any_of(slots_.begin(), slots_.end(), [](auto& entry) {
+    std::lock_guard slot_lock(entry.second->mutex);
+    return entry.second->phase == SlotState::Phase::attached;
+  });
+}
+
+// ---------------------------------------------------------------- completions
+
+void PoolState::on_task_complete(void* self, TaskBase& t) noexcept {
+  auto* s = static_cast<PoolState*>(self);
+  tasklets::detail::retain(t);  // the list's reference, dropped by the drain
+  JsCall& c = js_call(t);
+  TaskBase* head = s->done_head.load(std::memory_order_relaxed);
+  do {
+    c.next = head;
+  } while (!s->done_head.compare_exchange_weak(head, &t, std::memory_order_seq_cst, std::memory_order_relaxed));
+  // seq_cst pairs with take_completed(): either the drain that cleared the
+  // flag sees this task, or this exchange sees the flag cleared and asks
+  // for another drain. Never once per task while a drain is pending.
+  if (!s->drain_scheduled.exchange(true, std::memory_order_seq_cst)) {
+    if (s->on_completions) s->on_completions->call(nullptr);
+  }
+}
+
+std::vector<TaskBase*> PoolState::take_completed() {
+  drain_scheduled.store(false, std::memory_order_seq_cst);
+  TaskBase* t = done_head.exchange(nullptr, std::memory_order_seq_cst);
+  std::vector<TaskBase*> out;
+  for (; t; t = js_call(*t).next) out.push_back(t);
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+void discard_completions(PoolState& state) noexcept {
+  TaskBase* t = state.done_head.exchange(nullptr, std::memory_order_seq_cst);
+  while (t) {
+    TaskBase* next = js_call(*t).next;
+    free_payload_bytes(js_call(*t));
+    tasklets::detail::release(*t);
+    t = next;
+  }
+}
+
+PoolState::~PoolState() {
+  if (on_completions) on_completions->release();
+  if (start_executor) start_executor->release();
+  if (pool) {
+    try {
+      pool->shutdown(tasklets::ShutdownMode::cancel, std::chrono::milliseconds(0));
+    } catch (...) {
+      // Already shut down or called from a pool thread: the destructor copes.
+    }
+    discard_completions(*this);
+    pool.reset();
+  }
+}
+
+// ---------------------------------------------------------------- async tasks
+
+void PoolState::begin_async() noexcept {
+  std::lock_guard lock(async_mutex_);
+  ++in_flight_;
+}
+
+void PoolState::end_async() noexcept {
+  std::lock_guard lock(async_mutex_);
+  if (--in_flight_ == 0) async_cv_.notify_all();
+}
+
+bool PoolState::wait_async(std::chrono::milliseconds timeout) noexcept {
+  std::unique_lock lock(async_mutex_);
+  auto idle = [&] { return in_flight_ == 0; };
+  if (timeout == std::chrono::milliseconds::max()) {
+    async_cv_.wait(lock, idle);
+    return true;
+  }
+  return async_cv_.wait_for(lock, timeout, idle);
+}
+
+// ---------------------------------------------------------------- functions
+
+std::uint32_t PoolState::register_function(const std::string& source) {
+  std::lock_guard lock(functions_mutex_);
+  auto [it, inserted] = function_ids_.try_emplace(source, static_cast<std::uint32_t>(function_sources_.size()));
+  if (inserted) {
+    try {
+      function_sources_.push_back(source);
+    } catch (...) {
+      function_ids_.erase(it);
+      throw;
+    }
+  }
+  return it->second;
+}
+
+std::optional<std::string> PoolState::function_source(std::uint32_t id) {
+  std::lock_guard lock(functions_mutex_);
+  if (id >= function_sources_.size()) return std::nullopt;
+  return function_sources_[id];
+}
+
+// ---------------------------------------------------------------- hosting
+
+void JsHost::start(unsigned slot) {
+  std::shared_ptr<PoolState> s = state_.lock();
+  if (!s) return;  // the pool is being destroyed
+  {
+    SlotState& st = s->slot(slot);
+    std::lock_guard lock(st.mutex);
+    st.phase = SlotState::Phase::requested;
+  }
+  if (s->start_executor &&
+      s->start_executor->call(reinterpret_cast<void*>(static_cast<std::uintptr_t>(slot)))) {
+    return;
+  }
+  // The owner's loop is gone or closing. The pool's constructor can report
+  // that; later requests come from the housekeeper, which must not throw.
+  if (!s->constructed.load(std::memory_order_acquire)) {
+    throw tasklets::Error(tasklets::Errc::system, "cannot ask JavaScript for an executor: its event loop is closing");
+  }
+  abandon_slot(s, slot, false);
+}
+
+void abandon_slot(const std::shared_ptr<PoolState>& state, unsigned slot, bool wait) {
+  std::thread helper([state, slot] {
+    try {
+      // Constructing serves the slot, destroying leaves it (AttachedWorker).
+      tasklets::AttachedWorker w(*state->pool, slot, nullptr, nullptr);
+    } catch (...) {
+      // The slot is no longer waiting for a thread: nothing to leave.
+    }
+    SlotState& st = state->slot(slot);
+    std::lock_guard lock(st.mutex);
+    if (st.phase == SlotState::Phase::requested) st.phase = SlotState::Phase::idle;
+  });
+  if (wait) {
+    helper.join();
+  } else {
+    helper.detach();
+  }
+}
+
+// ---------------------------------------------------------------- registry
+
+namespace registry {
+namespace {
+
+struct Registry {
+  std::mutex mutex;
+  std::unordered_map<std::uint32_t, std::shared_ptr<PoolState>> pools;
+  std::unordered_map<std::uint32_t, tasklets::PoolStats> retired;
+  std::atomic<std::uint32_t> next_id{1};
+};
+
+// Never destroyed: pools may outlive static destruction at process exit
+// (their threads keep running until _exit), and must not be torn down then.
+Registry& the() {
+  static Registry* r = new Registry;
+  return *r;
+}
+
+}  // namespace
+
+std::uint32_t next_id() noexcept { return the().next_id.fetch_add(1, std::memory_order_relaxed); }
+
+void insert(std::shared_ptr<PoolState> state) {
+  Registry& r = the();
+  std::lock_guard lock(r.mutex);
+  const std::uint32_t id = state->id;
+  r.pools.emplace(id, std::move(state));
+}
+
+std::shared_ptr<PoolState> find(std::uint32_t id) {
+  Registry& r = the();
+  std::lock_guard lock(r.mutex);
+  auto it = r.pools.find(id);
+  return it == r.pools.end() ? nullptr : it->second;
+}
+
+void retire(std::uint32_t id, tasklets::PoolStats final_stats) {
+  Registry& r = the();
+  std::shared_ptr<PoolState> dropped;  // destroyed outside the lock
+  std::lock_guard lock(r.mutex);
+  r.retired.insert_or_assign(id, std::move(final_stats));
+  auto it = r.pools.find(id);
+  if (it != r.pools.end()) {
+    dropped = std::move(it->second);
+    r.pools.erase(it);
+  }
+}
+
+std::optional<tasklets::PoolStats> final_stats(std::uint32_t id) {
+  Registry& r = the();
+  std::lock_guard lock(r.mutex);
+  auto it = r.retired.find(id);
+  if (it == r.retired.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace registry
+}  // namespace tasklets_addon

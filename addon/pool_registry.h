@@ -1,0 +1,126 @@
+// Process-wide registry of the pools the addon created, keyed by pool id, so
+// that an executor (another isolate, same process) finds the pool its main
+// thread made. A PoolState bundles one tasklets::Pool with what the binding
+// needs around it: the function table, the completion list, the thread-safe
+// functions into the owner's event loop and the per-slot wake channels.
+//
+// Lifetime: the registry holds a PoolState until its shutdown has been
+// delivered to JS (or forever, if its env goes away while executors still
+// serve it); executors hold one while attached. The Pool is destroyed with
+// the last holder, after every completed task was released.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "js_task.h"
+#include "safe_tsfn.h"
+#include "tasklets/attached_worker.hpp"
+#include "tasklets/pool.hpp"
+#include "tasklets/stats.hpp"
+
+namespace tasklets_addon {
+
+// The wake channel of one worker slot. The runtime's notify pointer keeps
+// this object as its context for the pool's lifetime; the executor serving
+// the slot plugs its `wake` function in at attach and takes it out at detach.
+struct SlotState {
+  enum class Phase { idle, requested, attached };
+  std::mutex mutex;
+  Phase phase = Phase::idle;
+  std::shared_ptr<SafeTsfn> wake;
+
+  static void notify(void* self) noexcept;  // AttachedWorker::Notify
+};
+
+struct PoolState {
+  PoolState(std::uint32_t id, napi_env owner) : id(id), owner(owner) {}
+  ~PoolState();
+  PoolState(const PoolState&) = delete;
+  PoolState& operator=(const PoolState&) = delete;
+
+  const std::uint32_t id;
+  const napi_env owner;  // the env that created the pool (its main thread)
+
+  // --- completion list: many producers (whoever settles a task), one
+  // consumer (the owner's thread). Intrusive LIFO through JsCall::next.
+  alignas(64) std::atomic<tasklets::detail::TaskBase*> done_head{nullptr};
+  std::atomic<bool> drain_scheduled{false};
+  static void on_task_complete(void* self, tasklets::detail::TaskBase& t) noexcept;
+  // Detaches every settled task, oldest first. Owner thread.
+  std::vector<tasklets::detail::TaskBase*> take_completed();
+
+  // --- channels into the owner's loop
+  std::shared_ptr<SafeTsfn> on_completions;  // data: nullptr, or a ShutdownDone*
+  std::shared_ptr<SafeTsfn> start_executor;  // data: the slot
+
+  // --- functions: source <-> id
+  std::uint32_t register_function(const std::string& source);
+  std::optional<std::string> function_source(std::uint32_t id);
+
+  SlotState& slot(unsigned index);  // created on first use, never moved
+  std::vector<unsigned> requested_slots();  // asked for, not attached
+  bool any_attached();
+
+  // --- tasks whose promise is still pending on an executor (kPending):
+  // running as far as JS is concerned, so shutdown waits for them.
+  void begin_async() noexcept;
+  void end_async() noexcept;
+  bool wait_async(std::chrono::milliseconds timeout) noexcept;  // false: timed out
+
+  // --- owner-thread state
+  bool shutting_down = false;
+  std::vector<napi_deferred> shutdown_waiters;
+  bool keep_alive = false;
+
+  std::atomic<bool> constructed{false};  // `pool` is set
+  std::unique_ptr<tasklets::Pool> pool;  // declared last: destroyed first
+
+ private:
+  std::mutex functions_mutex_;
+  std::unordered_map<std::string, std::uint32_t> function_ids_;
+  std::vector<std::string> function_sources_;
+  std::mutex async_mutex_;
+  std::condition_variable async_cv_;
+  std::int64_t in_flight_ = 0;
+  std::mutex slots_mutex_;
+  std::unordered_map<unsigned, std::unique_ptr<SlotState>> slots_;
+};
+
+// Asks the pool's owner for an executor through startExecutor.
+class JsHost : public tasklets::WorkerHost {
+ public:
+  explicit JsHost(std::weak_ptr<PoolState> state) : state_(std::move(state)) {}
+  void start(unsigned slot) override;
+
+ private:
+  std::weak_ptr<PoolState> state_;
+};
+
+// Serves `slot` for an instant on a helper thread and leaves it, for a slot
+// whose executor will never attach (a Worker that failed to start, or a
+// request that could not be delivered). Without it shutdown would wait for
+// that slot forever. `wait`: join the helper (otherwise it is detached).
+void abandon_slot(const std::shared_ptr<PoolState>& state, unsigned slot, bool wait);
+
+// Frees what settled tasks hold and releases them without calling JS.
+void discard_completions(PoolState& state) noexcept;
+
+namespace registry {
+std::uint32_t next_id() noexcept;
+void insert(std::shared_ptr<PoolState> state);
+std::shared_ptr<PoolState> find(std::uint32_t id);
+// Drops the pool, remembering its last figures for stats().
+void retire(std::uint32_t id, tasklets::PoolStats final_stats);
+std::optional<tasklets::PoolStats> final_stats(std::uint32_t id);
+}  // namespace registry
+
+}  // namespace tasklets_addon
