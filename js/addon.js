@@ -1,0 +1,33 @@
+'use strict';
+// Finds and loads the native addon, the same file in the main thread and in
+// every executor (the path travels to executors in workerData).
+
+const path = require('node:path');
+const errors = require('./errors');
+
+const DEFAULT_PATH = path.join(__dirname, '..', 'build', 'addon', 'tasklets.node');
+
+function addonPath() {
+  const override = process.env.TASKLETS_ADDON;
+  return override ? path.resolve(override) : DEFAULT_PATH;
+}
+
+let loaded = null;
+
+// Loads once per thread; throws ERR_TASKLETS_NOT_BUILT when the file is
+// missing or does not load (the loader's message is kept as the cause).
+function load(file = addonPath()) {
+  if (loaded !== null && loaded.file === file) return loaded.addon;
+  let addon;
+  try {
+    addon = require(file);
+  } catch (err) {
+    const e = errors.notBuilt(file, err && err.code === 'MODULE_NOT_FOUND' ? 'not found' : String(err && err.message));
+    e.cause = err;
+    throw e;
+  }
+  loaded = { file, addon };
+  return addon;
+}
+
+module.exports = { load, addonPath };

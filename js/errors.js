@@ -1,0 +1,78 @@
+'use strict';
+// Every error tasklets itself raises, built from one table so that each code
+// always comes with the same class and the same wording. Errors a *task*
+// throws are not made here: they are rebuilt by task-errors.js.
+//
+// Code conventions (Node's):
+//   ERR_INVALID_ARG_TYPE   TypeError   a positional argument has the wrong type
+//   ERR_INVALID_ARG_VALUE  TypeError   an option is unknown or has the wrong type
+//                          RangeError  an option has an impossible value
+// so `err.code === 'ERR_INVALID_ARG_VALUE'` catches every bad option.
+
+const { inspect } = require('node:util');
+
+// Node's "Received ..." suffix: the type and a short rendering of the value.
+function describeReceived(value) {
+  if (value === null || value === undefined) return ` Received ${value}`;
+  if (typeof value === 'function') return ` Received function ${value.name || '<anonymous>'}`;
+  if (typeof value === 'object') {
+    const ctor = value.constructor;
+    if (ctor && ctor.name) return ` Received an instance of ${ctor.name}`;
+    return ` Received ${inspect(value, { depth: -1 })}`;
+  }
+  let shown = inspect(value, { colors: false });
+  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
+  return ` Received type ${typeof value} (${shown})`;
+}
+
+// code -> [default class, message builder]
+const TABLE = {
+  ERR_INVALID_ARG_TYPE: [TypeError, (name, expected, value) =>
+    `The "${name}" argument must be ${expected}.${describeReceived(value)}`],
+  ERR_INVALID_ARG_VALUE: [TypeError, (name, expected, value) =>
+    `The "${name}" option must be ${expected}.${describeReceived(value)}`],
+  ERR_INVALID_ARG: [TypeError, (name, expected, value) =>
+    `The "${name}" argument must be ${expected}.${describeReceived(value)}`],
+  ERR_UNKNOWN_OPTION: [TypeError, (name, known) =>
+    `The "${name}" option is not supported (supported: ${known.join(', ')}).`],
+  ERR_TASK_ARG_NOT_CLONEABLE: [TypeError, (path, reason) =>
+    `${path} could not be cloned: ${reason}`],
+  ERR_TASK_RESULT_NOT_CLONEABLE: [TypeError, (path, reason) =>
+    `The task's ${path} could not be cloned: ${reason}`],
+  ERR_POOL_SHUTDOWN: [Error, (what) => what],
+  ERR_TASK_TIMEOUT: [Error, () => 'The task timed out before it could run'],
+  ERR_TASKLETS_NOT_BUILT: [Error, (file, cause) =>
+    `The tasklets native addon is missing or cannot be loaded (${file}: ${cause}). ` +
+    'Run ./tasklets.sh build in the package directory, or set TASKLETS_ADDON to a built tasklets.node.'],
+};
+
+// Unknown options carry ERR_INVALID_ARG_VALUE: one code for every bad option.
+const CODE_ALIAS = { ERR_UNKNOWN_OPTION: 'ERR_INVALID_ARG_VALUE', ERR_INVALID_ARG: 'ERR_INVALID_ARG_VALUE' };
+
+function makeError(key, Base, args) {
+  const entry = TABLE[key];
+  const err = new (Base || entry[0])(entry[1](...args));
+  err.code = CODE_ALIAS[key] || key;
+  return err;
+}
+
+module.exports = {
+  argType: (name, expected, value) => makeError('ERR_INVALID_ARG_TYPE', null, [name, expected, value]),
+  // An argument of the right type with an unusable value (e.g. a class as fn).
+  argValue: (name, expected, value) => makeError('ERR_INVALID_ARG', null, [name, expected, value]),
+  optionType: (name, expected, value) => makeError('ERR_INVALID_ARG_VALUE', TypeError, [name, expected, value]),
+  optionRange: (name, expected, value) => makeError('ERR_INVALID_ARG_VALUE', RangeError, [name, expected, value]),
+  // A RangeError whose message is written out in full (relations between options).
+  optionConflict(message) {
+    const err = new RangeError(message);
+    err.code = 'ERR_INVALID_ARG_VALUE';
+    return err;
+  },
+  unknownOption: (name, known) => makeError('ERR_UNKNOWN_OPTION', null, [name, known]),
+  argNotCloneable: (path, reason) => makeError('ERR_TASK_ARG_NOT_CLONEABLE', null, [path, reason]),
+  resultNotCloneable: (path, reason) => makeError('ERR_TASK_RESULT_NOT_CLONEABLE', null, [path, reason]),
+  poolShutdown: (what) => makeError('ERR_POOL_SHUTDOWN', null, [what]),
+  taskTimeout: () => makeError('ERR_TASK_TIMEOUT', null, []),
+  notBuilt: (file, cause) => makeError('ERR_TASKLETS_NOT_BUILT', null, [file, cause]),
+  describeReceived,
+};

@@ -1,0 +1,82 @@
+'use strict';
+// The package's entry point: the Tasklets class and a default pool behind
+// module-level functions. The default pool is created on first use with the
+// configuration set by config() (or the defaults).
+
+const { Tasklets, cpuCount } = require('./pool');
+const { resolveOptions, resolveShutdownOptions, sameNativePool } = require('./options');
+const errors = require('./errors');
+
+let configured = resolveOptions({}, cpuCount());  // { options, resolved }
+let defaultPool = null;
+let closed = false;
+
+function pool() {
+  if (closed) throw errors.poolShutdown('The default pool is shut down and accepts no new tasks');
+  if (defaultPool === null) defaultPool = new Tasklets(configured.options);
+  return defaultPool;
+}
+
+// Calls `method` of the default pool, turning a synchronous failure (shut
+// down, addon missing) into a rejection like the pool's own errors.
+function onDefault(method, args) {
+  let target;
+  try {
+    target = pool();
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return target[method](...args);
+}
+
+// Changes the default pool's configuration; only the given options change.
+// Throws (and changes nothing) on an invalid option. When the default pool
+// already runs and the new options need another native pool (workers or
+// placement changed), the running pool drains its tasks in the background
+// and the next task starts a new one.
+function config(options) {
+  const next = resolveOptions(options, cpuCount(), configured.options);
+  configured = next;
+  if (defaultPool !== null && !sameNativePool(defaultPool.options, next.resolved)) {
+    const old = defaultPool;
+    defaultPool = null;
+    old.shutdown().catch((err) => process.emitWarning(`tasklets: replacing the default pool: ${err.message}`, 'TaskletsWarning'));
+  }
+  return getConfig();
+}
+
+// The default pool's configuration, every 'auto' resolved.
+function getConfig() {
+  return structuredClone(configured.resolved);
+}
+
+function run(fn, options) {
+  return onDefault('run', [fn, options]);
+}
+
+function runAll(tasks, options) {
+  return onDefault('runAll', [tasks, options]);
+}
+
+function map(fn, items, options) {
+  return onDefault('map', [fn, items, options]);
+}
+
+function getStats() {
+  return pool().getStats();
+}
+
+// Shuts the default pool down for good: later tasks reject with
+// ERR_POOL_SHUTDOWN.
+function shutdown(options) {
+  try {
+    resolveShutdownOptions(options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  closed = true;
+  if (defaultPool === null) return Promise.resolve({ timedOut: false, cancelled: 0 });
+  return defaultPool.shutdown(options);
+}
+
+module.exports = { Tasklets, config, getConfig, run, runAll, map, getStats, shutdown };
