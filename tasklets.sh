@@ -117,6 +117,9 @@ cmd_demo() {
   deps
   build build
   ./build/perf/tasklets_demo
+  if [[ -f build/addon/tasklets.node ]]; then
+    node perf/demo.js
+  fi
 }
 
 cmd_build() {
