@@ -8,7 +8,7 @@ bool DeadlineTracker::add(TaskBase* t) {
   std::lock_guard lock(mutex_);
   const bool earliest = heap_.empty() || t->deadline_ns < heap_.top().at;
   heap_.push(Entry{t->deadline_ns, t});
-  return earliest || heap_.size() == compact_at_;
+  return earliest || heap_.size() >= compact_at_;
 }
 
 bool DeadlineTracker::wants_compaction() const {

@@ -510,7 +510,12 @@ void Scheduler::housekeeper_main() noexcept {
       std::int64_t wake = adaptive ? detail::now_ns() + tick : INT64_MAX;
       const std::int64_t next_deadline = deadlines_.next();
       if (next_deadline >= 0) wake = std::min(wake, next_deadline);
-      if (wake == INT64_MAX) {
+      // A request to compact that arrived while we were busy (its notify
+      // found nobody waiting) is seen here instead of being lost.
+      if (deadlines_.wants_compaction()) wake = 0;
+      if (wake == 0) {
+        // Nothing to wait for.
+      } else if (wake == INT64_MAX) {
         housekeeper_cv_.wait(lock);
       } else {
         housekeeper_cv_.wait_until(lock, std::chrono::steady_clock::time_point(std::chrono::nanoseconds(wake)));
