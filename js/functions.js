@@ -65,12 +65,21 @@ class FunctionRegistry {
     this.byFunction = new WeakMap();
     this.byMapFunction = new WeakMap();
     this.byExpression = new Map();
+    // Source text -> id: a fresh closure per task (`items.map(i => ({ task:
+    // x => x + 1 }))`) is a new object each time but the same source, and
+    // parsing it again per task would cost more than running it.
+    this.bySource = new Map();
   }
 
   idOf(fn) {
     let id = this.byFunction.get(fn);
     if (id === undefined) {
-      id = this.idOfExpression(toExpression(fn));
+      const source = Function.prototype.toString.call(fn);
+      id = this.bySource.get(source);
+      if (id === undefined) {
+        id = this.idOfExpression(toExpression(fn));
+        this.bySource.set(source, id);
+      }
       this.byFunction.set(fn, id);
     }
     return id;
