@@ -138,7 +138,11 @@ cmd_test() {
   log "C++, ThreadSanitizer build: $tp passed, $tf failed"
   read -r np nf < <(run_node_tests)
   log "Node: $np passed, $nf failed"
-  local total_p=$((p + tp + np)) total_f=$((f + tf + nf))
+  # The perf lab's smoke test: it runs and checks its answers (no figure is asserted).
+  local lp=0 lf=0
+  if node perf/lab.js --quick --only overhead --no-report --no-cpp >&2; then lp=1; else lf=1; fi
+  log "perf lab smoke test: $lp passed, $lf failed"
+  local total_p=$((p + tp + np + lp)) total_f=$((f + tf + nf + lf))
   echo "tests: $total_p passed, $total_f failed"
   ((total_f == 0))
 }
