@@ -82,6 +82,22 @@ const tasklets = {
 
 // --- piscina ----------------------------------------------------------------
 
+// piscina and tinypool share one API: run(arg, { name, transferList }) on a
+// worker file that exports one function per task name.
+function namedTaskAdapter(pool) {
+  const adapter = {
+    transferIn: true,
+    transferOut: true,
+    call(task, arg, { transfer = false } = {}) {
+      if (!transfer) return pool.run(arg, { name: task });
+      return pool.run(arg, { name: task === 'echoBytes' ? 'echoBytesMoved' : task, transferList: [arg.buffer] });
+    },
+    callMany: (task, args) => promiseAll(adapter, task, args),
+    close: () => pool.destroy(),
+  };
+  return adapter;
+}
+
 const piscina = {
   name: 'piscina',
   transferIn: true,
@@ -93,17 +109,7 @@ const piscina = {
       minThreads: workers,
       maxThreads: workers,
     });
-    const adapter = {
-      transferIn: true,
-      transferOut: true,
-      call(task, arg, { transfer = false } = {}) {
-        if (!transfer) return pool.run(arg, { name: task });
-        return pool.run(arg, { name: task === 'echoBytes' ? 'echoBytesMoved' : task, transferList: [arg.buffer] });
-      },
-      callMany: (task, args) => promiseAll(adapter, task, args),
-      close: () => pool.destroy(),
-    };
-    return adapter;
+    return namedTaskAdapter(pool);
   },
 };
 
@@ -120,17 +126,7 @@ const tinypool = {
       minThreads: workers,
       maxThreads: workers,
     });
-    const adapter = {
-      transferIn: true,
-      transferOut: true,
-      call(task, arg, { transfer = false } = {}) {
-        if (!transfer) return pool.run(arg, { name: task });
-        return pool.run(arg, { name: task === 'echoBytes' ? 'echoBytesMoved' : task, transferList: [arg.buffer] });
-      },
-      callMany: (task, args) => promiseAll(adapter, task, args),
-      close: () => pool.destroy(),
-    };
-    return adapter;
+    return namedTaskAdapter(pool);
   },
 };
 
