@@ -90,6 +90,45 @@ struct Encoded {
   }
 };
 
+// Kind 3 (js/pack.js): the task's primitive arguments were already encoded by
+// JS into the batch's packed buffer; only its slice is copied.
+constexpr std::uint8_t kPackedPrimitives = 3;
+
+struct Packed {
+  const unsigned char* bytes = nullptr;
+  const std::uint32_t* offsets = nullptr;  // count + 1 entries
+  std::size_t size = 0;
+};
+
+JsCall packed_call(napi_env env, double id, std::uint32_t fn, const Packed& packed, std::uint32_t i) {
+  if (!packed.offsets) throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: packed arguments without a packed buffer");
+  const std::uint32_t begin = packed.offsets[i], end = packed.offsets[i + 1];
+  if (begin > end || end > packed.size) {
+    throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: packed argument offsets out of range");
+  }
+  JsCall c{};
+  c.id = id;
+  c.fn = fn;
+  c.slot = -1;
+  c.arg_kind = kPrimitives;
+  c.result_kind = kNone;
+  c.inline_tag = kNotInline;
+  const codec::Bytes b = codec::copy_bytes(packed.bytes + begin, end - begin);
+  c.data.bytes = b.data;
+  c.length = b.size;
+  return c;
+}
+
+Packed packed_arg(const Napi::CallbackInfo& info, std::uint32_t count) {
+  Packed p;
+  if (info.Length() < 9 || info[7].IsUndefined()) return p;
+  p.offsets = typed_array_arg<std::uint32_t>(info, 8, napi_uint32_array, count + 1);
+  const ByteView v = bytes_of(info.Env(), info[7]);
+  p.bytes = static_cast<const unsigned char*>(v.data);
+  p.size = v.size;
+  return p;
+}
+
 JsCall encode_call(napi_env env, double id, std::uint32_t fn, std::uint8_t kind, napi_value args) {
   JsCall c{};
   c.id = id;
@@ -158,12 +197,17 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
   const std::uint8_t* kinds = typed_array_arg<std::uint8_t>(info, 4, napi_uint8_array, count);
   napi_value args = info[5];
   const std::uint8_t* priorities = typed_array_arg<std::uint8_t>(info, 6, napi_uint8_array, count);
+  const Packed packed = packed_arg(info, count);
   if (!state->pool->accepting()) throw_shut_down(env);
 
   Encoded encoded;
   for (std::uint32_t i = 0; i < count; ++i) {
     const std::uint8_t p = priorities[i];
     if (p >= tasklets::kPriorityCount) throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: a priority must be 0, 1 or 2");
+    if (kinds[i] == kPackedPrimitives) {
+      encoded.by_priority[p].push_back(packed_call(env, ids[i], fns[i], packed, i));
+      continue;
+    }
     // One scope per task: a batch of 100k would otherwise pile up handles.
     Napi::HandleScope scope(env);
     napi_value a;

@@ -69,9 +69,14 @@ class FunctionRegistry {
     // x => x + 1 }))`) is a new object each time but the same source, and
     // parsing it again per task would cost more than running it.
     this.bySource = new Map();
+    this.lastFunction = undefined;
+    this.lastId = 0;
   }
 
   idOf(fn) {
+    // The same function object as last time (a loop of run() calls, or
+    // runAll over one function) costs one comparison.
+    if (fn === this.lastFunction) return this.lastId;
     let id = this.byFunction.get(fn);
     if (id === undefined) {
       const source = Function.prototype.toString.call(fn);
@@ -79,9 +84,14 @@ class FunctionRegistry {
       if (id === undefined) {
         id = this.idOfExpression(toExpression(fn));
         this.bySource.set(source, id);
+        // Only the first object of each source goes into the WeakMap: a
+        // fresh closure per task would otherwise grow (and rehash) it on
+        // every call, which costs more than looking the source up.
+        this.byFunction.set(fn, id);
       }
-      this.byFunction.set(fn, id);
     }
+    this.lastFunction = fn;
+    this.lastId = id;
     return id;
   }
 

@@ -16,6 +16,7 @@ const errors = require('./errors');
 const { FunctionRegistry } = require('./functions');
 const { PendingTable, Single, Group } = require('./completions');
 const { SubmitQueue } = require('./submit-queue');
+const { packBatch } = require('./pack');
 const {
   resolveOptions, toNativeOptions, resolveShutdownOptions, isPlainObject, rejectUnknownKeys, checkOneOf,
 } = require('./options');
@@ -67,7 +68,7 @@ class Tasklets {
       toNativeOptions(resolved), (slot) => this.#startExecutor(slot), this.#pending.onCompletions);
     this.#registry = new FunctionRegistry((source) => this.#addon.registerFunction(this.#poolId, source));
     this.#queue = new SubmitQueue(
-      (...columns) => this.#addon.submit(this.#poolId, ...columns),
+      (count, ids, fnIds, argKinds, args, priorities) => this.#submit(count, ids, fnIds, argKinds, args, priorities),
       (ids, count, err) => this.#pending.abandon(ids, count, () => err));
   }
 
@@ -325,6 +326,12 @@ class Tasklets {
   }
 
   // One submit call for a whole group, one promise for its results.
+  // One native call per batch; primitive arguments travel packed in one buffer.
+  #submit(count, ids, fnIds, argKinds, args, priorities) {
+    const { packed, offsets } = packBatch(count, argKinds, args);
+    this.#addon.submit(this.#poolId, count, ids, fnIds, argKinds, args, priorities, packed, offsets);
+  }
+
   #submitGroup(columns, flatten) {
     const n = columns.count;
     if (n === 0) return Promise.resolve([]);
@@ -338,7 +345,7 @@ class Tasklets {
     });
     this.#pending.addGroup(group);
     try {
-      this.#addon.submit(this.#poolId, n, columns.ids, columns.fnIds, columns.argKinds, columns.args, columns.priorities);
+      this.#submit(n, columns.ids, columns.fnIds, columns.argKinds, columns.args, columns.priorities);
     } catch (err) {
       this.#pending.abandon(columns.ids, n, () => err);
     }

@@ -103,13 +103,14 @@ describe('values', { skip }, () => {
     assert.ok(Object.is(await pool.run(() => 0), 0));
   });
 
-  test('the fast path carries primitives, everything else is serialized', async () => {
+  test('the fast path carries primitives (packed into one buffer per batch), everything else is serialized', async () => {
     submitted.length = 0;
-    await pool.run((a, b, c) => [a, b, c].join(), { args: [1, 'x', 2n] });
-    await pool.run(() => 1);
-    await pool.run((o) => o.a, { args: [{ a: 1 }] });
-    await pool.run((a, d) => d.getTime(), { args: [1, new Date(0)] });
-    assert.deepEqual(submitted, [1, 1, 2, 2]);
+    assert.equal(await pool.run((a, b, c) => [a, b, c].join(), { args: [1, 'x', 2n] }), '1,x,2');
+    assert.equal(await pool.run(() => 1), 1);
+    assert.equal(await pool.run((o) => o.a, { args: [{ a: 1 }] }), 1);
+    assert.equal(await pool.run((a, d) => d.getTime(), { args: [1, new Date(0)] }), 0);
+    // 3: primitive arguments packed by js/pack.js; 2: structured clone.
+    assert.deepEqual(submitted, [3, 3, 2, 2]);
   });
 
   test('a Buffer comes back as a Buffer, a Uint8Array as a Uint8Array, each with its own ArrayBuffer', async () => {
