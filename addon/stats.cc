@@ -79,6 +79,7 @@ Napi::Object stats_to_js(Napi::Env env, const tasklets::PoolStats& s) {
   o.Set("sleepingWorkers", Napi::Number::New(env, s.sleeping_workers));
   o.Set("scaleUps", num(env, s.scale_ups));
   o.Set("scaleDowns", num(env, s.scale_downs));
+  o.Set("replacedWorkers", num(env, s.replaced_workers));
   Napi::Object queued = Napi::Object::New(env);
   queued.Set("high", num(env, s.queued[0]));
   queued.Set("normal", num(env, s.queued[1]));

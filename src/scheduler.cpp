@@ -433,7 +433,25 @@ void Scheduler::detach(Worker& w) noexcept {
   while ((c == Worker::kServe || c == Worker::kRetire) &&
          !w.control.compare_exchange_weak(c, Worker::kLeaving, std::memory_order_acq_rel)) {
   }
-  if (c == Worker::kServe || c == Worker::kRetire) finish_leave(w);
+  if (c != Worker::kServe && c != Worker::kRetire) return;
+  finish_leave(w);
+  // A slot the pool still counts on lost its thread (a Node Worker that was
+  // terminated, or that exited from inside a task): ask the host for a new
+  // one, so that a fixed pool keeps its size. Its queue waits meanwhile, and
+  // other workers may steal from it.
+  if (c == Worker::kServe && host_ && state() == kRunning) {
+    std::lock_guard lock(control_mutex_);
+    if (w.id < active_.load(std::memory_order_acquire) &&
+        w.control.load(std::memory_order_acquire) == Worker::kExited) {
+      try {
+        start_worker(w.id);
+        replacements_.fetch_add(1, std::memory_order_relaxed);
+      } catch (...) {
+        // The host could not start one now; the slot stays empty and its
+        // queue is served by stealing.
+      }
+    }
+  }
 }
 
 void Scheduler::stop_worker_thread(unsigned slot) {
@@ -622,6 +640,7 @@ PoolStats Scheduler::stats() const {
   s.sleeping_workers = static_cast<unsigned>(std::max(0, sleep_.sleepers()));
   s.scale_ups = scale_ups_.load(std::memory_order_relaxed);
   s.scale_downs = scale_downs_.load(std::memory_order_relaxed);
+  s.replaced_workers = replacements_.load(std::memory_order_relaxed);
   HistogramSnapshot wait, run;
   WorkerCountersSnapshot total{};
   for (const auto& w : workers_) {

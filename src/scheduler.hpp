@@ -109,6 +109,7 @@ class Scheduler {
   alignas(64) std::atomic<std::uint64_t> cancelled_outside_{0};
   std::atomic<std::uint64_t> timed_out_outside_{0};
   std::atomic<std::uint64_t> scale_ups_{0}, scale_downs_{0};
+  std::atomic<std::uint64_t> replacements_{0};  // hosted workers restarted after their thread died
   // Ready tasks of the rare priorities, so that the common case (normal
   // only) skips scanning the high and low queues of every slot.
   alignas(64) std::atomic<std::int64_t> pending_high_{0};

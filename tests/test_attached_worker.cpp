@@ -162,3 +162,51 @@ TEST(AttachedWorker, RejectsASlotThatIsNotWaiting) {
   }
   EXPECT_THROW(AttachedWorker(pool, 99, nullptr, nullptr), Error);
 }
+
+TEST(AttachedWorker, ASlotWhoseThreadDiesIsStartedAgain) {
+  // The first thread of slot 0 takes one task, finishes it and then goes
+  // away without being asked to (as a terminated Node Worker does).
+  struct DyingHost : WorkerHost {
+    std::atomic<Pool*> pool{nullptr};
+    std::atomic<int> starts{0};
+    std::vector<std::thread> threads;
+    std::mutex m;
+    Loop loop;
+    void start(unsigned slot) override {
+      std::lock_guard lock(m);
+      const int n = starts.fetch_add(1);
+      threads.emplace_back([this, slot, n] {
+        while (!pool.load()) std::this_thread::yield();
+        AttachedWorker w(*pool.load(), slot, &Loop::notify, &loop);
+        for (;;) {
+          if (detail::TaskBase* t = w.take()) {
+            Job& job = detail::payload<Job>(*t);
+            job.counter->fetch_add(job.value);
+            w.finish(t, false);
+            if (n == 0) return;  // dies: ~AttachedWorker detaches
+            continue;
+          }
+          const auto idle = w.idle();
+          if (idle == AttachedWorker::Idle::exit) return;
+          if (idle == AttachedWorker::Idle::parked) loop.wait();
+        }
+      });
+    }
+    ~DyingHost() override {
+      for (auto& t : threads) t.join();
+    }
+  };
+  auto host = std::make_shared<DyingHost>();
+  {
+    Pool pool(config(1, 1, Scaling::fixed), host);
+    host->pool = &pool;
+    std::atomic<int> sum{0};
+    for (int i = 0; i < 100; ++i) pool.post(Job{&sum, 1});
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (sum.load() < 100 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+    EXPECT_EQ(sum.load(), 100) << "the replacement served the rest";
+    EXPECT_EQ(host->starts.load(), 2);
+    EXPECT_EQ(pool.stats().replaced_workers, 1u);
+    pool.shutdown();
+  }
+}

@@ -30,6 +30,7 @@ struct PoolStats {
   Scaling scaling = Scaling::fixed;
   unsigned min_workers = 0, max_workers = 0, active_workers = 0, sleeping_workers = 0;
   std::uint64_t scale_ups = 0, scale_downs = 0;
+  std::uint64_t replaced_workers = 0;  // hosted workers restarted after their thread died
   std::array<std::uint64_t, 3> queued{};  // by priority: high, normal, low
   // Totals over workers plus tasks settled outside them (cancel, deadline).
   std::uint64_t executed = 0, failed = 0, cancelled = 0, timed_out = 0, stolen = 0;
