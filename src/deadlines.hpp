@@ -7,11 +7,15 @@
 // compact(), which the housekeeper runs whenever the tracker has doubled in
 // size since the last compaction, so the tracker holds at most about twice
 // the number of tasks still waiting for their deadline.
+//
+// Submission reserves room first (reserve(), which may throw, before the
+// task is queued) and adds the entry after the task is queued (add(), which
+// cannot fail), so a task is never queued without its entry or tracked
+// without being queued.
 #pragma once
 
 #include <cstdint>
 #include <mutex>
-#include <queue>
 #include <vector>
 
 #include "tasklets/task.hpp"
@@ -20,9 +24,11 @@ namespace tasklets::detail {
 
 class DeadlineTracker {
  public:
-  // True if the housekeeper should look now: this deadline is the earliest,
-  // or the tracker grew enough to be worth compacting.
-  bool add(TaskBase* t);
+  void reserve(std::size_t n);            // throws std::bad_alloc
+  void unreserve(std::size_t n) noexcept;  // a reservation that will not be used
+  // Uses one reservation. True if the housekeeper should look now: this
+  // deadline is the earliest, or the tracker grew enough to be compacted.
+  bool add(TaskBase* t) noexcept;
   // Removes the entries of settled tasks; returns them (to be released).
   std::vector<TaskBase*> compact();
   bool wants_compaction() const;
@@ -35,12 +41,15 @@ class DeadlineTracker {
   struct Entry {
     std::int64_t at;
     TaskBase* task;
-    bool operator>(const Entry& o) const noexcept { return at > o.at; }
   };
+  // Min-heap on `at` (std::push_heap with "later first" ordering).
+  static bool later(const Entry& a, const Entry& b) noexcept { return a.at > b.at; }
+
   static constexpr std::size_t kCompactAtLeast = 4096;
   mutable std::mutex mutex_;
+  std::vector<Entry> heap_;
+  std::size_t reserved_ = 0;
   std::size_t compact_at_ = kCompactAtLeast;
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_;
 };
 
 }  // namespace tasklets::detail

@@ -114,34 +114,45 @@ void Scheduler::discard_constructed(TaskBase* t) noexcept {
   discard(t);
 }
 
-void Scheduler::push_reserved(Worker& target, TaskBase* t) {
-  if (t->deadline_ns && deadlines_.add(t)) {
-    std::lock_guard lock(control_mutex_);
-    housekeeper_cv_.notify_one();
-  }
-  if (t_worker == &target && target.tokens) {
-    target.queue.push(target.tokens->produce[static_cast<unsigned>(t->priority)], t);
-  } else {
-    target.queue.push(t);
-  }
+void Scheduler::kick_housekeeper() noexcept {
+  std::lock_guard lock(control_mutex_);
+  housekeeper_cv_.notify_one();
+}
+
+void Scheduler::adjust_pending(Priority p, std::int64_t n) noexcept {
+  if (p == Priority::high) pending_high_.fetch_add(n, std::memory_order_relaxed);
+  if (p == Priority::low) pending_low_.fetch_add(n, std::memory_order_relaxed);
 }
 
 void Scheduler::enqueue(TaskBase* t) {
   Worker& target = t_scheduler == this ? *t_worker : *workers_[t_target];
   const Priority p = t->priority;
-  if (p == Priority::high) pending_high_.fetch_add(1, std::memory_order_relaxed);
-  if (p == Priority::low) pending_low_.fetch_add(1, std::memory_order_relaxed);
+  const bool tracked = t->deadline_ns != 0;
+  adjust_pending(p, 1);
   // Reserve, then check the state: the submit half of the shutdown
   // handshake (docs/architecture.md, "Shutdown").
   target.queue.reserve(p);
-  if (!accepting()) {
+  try {
+    if (!accepting()) throw Error(Errc::shutdown, "the pool is shut down; no new tasks are accepted");
+    if (tracked) deadlines_.reserve(1);
+    try {
+      if (t_worker == &target && target.tokens) {
+        target.queue.push(target.tokens->produce[static_cast<unsigned>(p)], t);
+      } else {
+        target.queue.push(t);
+      }
+    } catch (...) {
+      if (tracked) deadlines_.unreserve(1);
+      throw;
+    }
+  } catch (...) {
+    // Nothing was queued and nobody else knows the task.
     target.queue.unreserve(p);
-    if (p == Priority::high) pending_high_.fetch_sub(1, std::memory_order_relaxed);
-    if (p == Priority::low) pending_low_.fetch_sub(1, std::memory_order_relaxed);
+    adjust_pending(p, -1);
     discard_constructed(t);
-    throw Error(Errc::shutdown, "the pool is shut down; no new tasks are accepted");
+    throw;
   }
-  push_reserved(target, t);
+  if (tracked && deadlines_.add(t)) kick_housekeeper();
   wake_after_push(target, 1);
 }
 
@@ -155,27 +166,57 @@ void Scheduler::enqueue_bulk(TaskBase* const* ts, std::size_t n) {
   const unsigned first = inside ? t_worker->id : t_round_robin++ % active;
   auto target_of = [&](unsigned g) -> Worker& { return *workers_[(first + g) % (inside ? workers_.size() : active)]; };
   auto span_of = [&](unsigned g) { return std::min(per, n - std::min(n, g * per)); };
-  if (p == Priority::high) pending_high_.fetch_add(static_cast<std::int64_t>(n), std::memory_order_relaxed);
-  if (p == Priority::low) pending_low_.fetch_add(static_cast<std::int64_t>(n), std::memory_order_relaxed);
+  const auto tracked = static_cast<std::size_t>(
+      std::count_if(ts, ts + n, [](const TaskBase* t) { return t->deadline_ns != 0; }));
+  adjust_pending(p, static_cast<std::int64_t>(n));
   for (unsigned g = 0; g < groups; ++g) target_of(g).queue.reserve(p, static_cast<std::int64_t>(span_of(g)));
-  if (!accepting()) {
+  try {
+    if (!accepting()) throw Error(Errc::shutdown, "the pool is shut down; no new tasks are accepted");
+    if (tracked) deadlines_.reserve(tracked);
+  } catch (...) {
     for (unsigned g = 0; g < groups; ++g) target_of(g).queue.unreserve(p, static_cast<std::int64_t>(span_of(g)));
-    if (p == Priority::high) pending_high_.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_relaxed);
-    if (p == Priority::low) pending_low_.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_relaxed);
+    adjust_pending(p, -static_cast<std::int64_t>(n));
     for (std::size_t i = 0; i < n; ++i) discard_constructed(ts[i]);
-    throw Error(Errc::shutdown, "the pool is shut down; no new tasks are accepted");
+    throw;
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    if (ts[i]->deadline_ns && deadlines_.add(ts[i])) {
-      std::lock_guard lock(control_mutex_);
-      housekeeper_cv_.notify_one();
+  std::size_t queued = 0;  // tasks of the groups pushed so far
+  for (unsigned g = 0; g < groups && queued == g * per; ++g) {
+    const std::size_t m = span_of(g);
+    try {
+      if (m) target_of(g).queue.push_bulk(p, ts + g * per, m);
+      queued += m;
+    } catch (...) {
+      // Out of memory growing a queue: the groups already pushed run; this
+      // one and the rest are settled as cancelled (their submitter still
+      // gets its handles, which say so). Unreserved below.
+      break;
     }
   }
-  for (unsigned g = 0; g < groups; ++g) {
-    const std::size_t m = span_of(g);
-    if (m) target_of(g).queue.push_bulk(p, ts + g * per, m);
+  bool kick = false;
+  for (std::size_t i = 0; i < queued; ++i) {
+    if (ts[i]->deadline_ns) kick |= deadlines_.add(ts[i]);
   }
-  wake_after_push(target_of(0), n);
+  if (queued < n) {
+    for (unsigned g = static_cast<unsigned>(queued / per); g < groups; ++g) {
+      target_of(g).queue.unreserve(p, static_cast<std::int64_t>(span_of(g)));
+    }
+    adjust_pending(p, -static_cast<std::int64_t>(n - queued));
+    std::size_t unused = 0;
+    for (std::size_t i = queued; i < n; ++i) {
+      TaskBase& t = *ts[i];
+      const bool had_deadline = t.deadline_ns != 0;
+      unused += had_deadline;
+      if (t.claim(TaskStatus::cancelled)) {
+        settle_unrun(t, TaskStatus::cancelled);
+        cancelled_outside_.fetch_add(1, std::memory_order_relaxed);
+      }
+      release(t);                   // the queue's reference
+      if (had_deadline) release(t);  // the tracker's, never handed over
+    }
+    deadlines_.unreserve(unused);
+  }
+  if (kick) kick_housekeeper();
+  wake_after_push(target_of(0), queued);
 }
 
 void Scheduler::wake_after_push(Worker& target, std::size_t tasks) noexcept {

@@ -76,8 +76,8 @@ class Scheduler {
   State state() const noexcept { return static_cast<State>(state_.load(std::memory_order_acquire)); }
 
  private:
-  detail::Worker& pick_target() noexcept;
-  void push_reserved(detail::Worker& target, detail::TaskBase* t);
+  void kick_housekeeper() noexcept;
+  void adjust_pending(Priority p, std::int64_t n) noexcept;
   void wake_after_push(detail::Worker& target, std::size_t tasks) noexcept;
   detail::TaskBase* pop_from(detail::Worker& w, unsigned slot, Priority p) noexcept;
   detail::TaskBase* scan(detail::Worker& w, Priority p) noexcept;
