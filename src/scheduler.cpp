@@ -170,9 +170,20 @@ void Scheduler::enqueue_bulk(TaskBase* const* ts, std::size_t n) {
       std::count_if(ts, ts + n, [](const TaskBase* t) { return t->deadline_ns != 0; }));
   adjust_pending(p, static_cast<std::int64_t>(n));
   for (unsigned g = 0; g < groups; ++g) target_of(g).queue.reserve(p, static_cast<std::int64_t>(span_of(g)));
+  // Tasks with a deadline, listed before any push: once queued, a task
+  // without one may run and be recycled at any moment, so nothing of the
+  // batch is read after the push except through this list (the tracker's
+  // reference keeps these alive).
+  std::vector<TaskBase*> with_deadline;
   try {
     if (!accepting()) throw Error(Errc::shutdown, "the pool is shut down; no new tasks are accepted");
-    if (tracked) deadlines_.reserve(tracked);
+    if (tracked) {
+      with_deadline.reserve(tracked);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (ts[i]->deadline_ns) with_deadline.push_back(ts[i]);
+      }
+      deadlines_.reserve(tracked);
+    }
   } catch (...) {
     for (unsigned g = 0; g < groups; ++g) target_of(g).queue.unreserve(p, static_cast<std::int64_t>(span_of(g)));
     adjust_pending(p, -static_cast<std::int64_t>(n));
@@ -192,10 +203,12 @@ void Scheduler::enqueue_bulk(TaskBase* const* ts, std::size_t n) {
       break;
     }
   }
+  // The unqueued tail (if a push failed) was never handed over: it may be
+  // read. Its deadline tasks are the last entries of with_deadline.
+  const auto unqueued_tracked = static_cast<std::size_t>(
+      std::count_if(ts + queued, ts + n, [](const TaskBase* t) { return t->deadline_ns != 0; }));
   bool kick = false;
-  for (std::size_t i = 0; i < queued; ++i) {
-    if (ts[i]->deadline_ns) kick |= deadlines_.add(ts[i]);
-  }
+  for (std::size_t i = 0; i + unqueued_tracked < with_deadline.size(); ++i) kick |= deadlines_.add(with_deadline[i]);
   if (queued < n) {
     for (unsigned g = static_cast<unsigned>(queued / per); g < groups; ++g) {
       target_of(g).queue.unreserve(p, static_cast<std::int64_t>(span_of(g)));
