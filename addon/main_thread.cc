@@ -100,19 +100,25 @@ struct Packed {
   std::size_t size = 0;
 };
 
+// A call whose arguments are still to be attached.
+JsCall new_call(double id, std::uint32_t fn, std::uint8_t arg_kind) noexcept {
+  JsCall c{};
+  c.id = id;
+  c.fn = fn;
+  c.slot = -1;
+  c.arg_kind = arg_kind;
+  c.result_kind = kNone;
+  c.inline_tag = kNotInline;
+  return c;
+}
+
 JsCall packed_call(napi_env env, double id, std::uint32_t fn, const Packed& packed, std::uint32_t i) {
   if (!packed.offsets) throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: packed arguments without a packed buffer");
   const std::uint32_t begin = packed.offsets[i], end = packed.offsets[i + 1];
   if (begin > end || end > packed.size) {
     throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: packed argument offsets out of range");
   }
-  JsCall c{};
-  c.id = id;
-  c.fn = fn;
-  c.slot = -1;
-  c.arg_kind = kPrimitives;
-  c.result_kind = kNone;
-  c.inline_tag = kNotInline;
+  JsCall c = new_call(id, fn, kPrimitives);
   const codec::Bytes b = codec::copy_bytes(packed.bytes + begin, end - begin);
   c.data.bytes = b.data;
   c.length = b.size;
@@ -130,13 +136,7 @@ Packed packed_arg(const Napi::CallbackInfo& info, std::uint32_t count) {
 }
 
 JsCall encode_call(napi_env env, double id, std::uint32_t fn, std::uint8_t kind, napi_value args) {
-  JsCall c{};
-  c.id = id;
-  c.fn = fn;
-  c.slot = -1;
-  c.arg_kind = kind;
-  c.result_kind = kNone;
-  c.inline_tag = kNotInline;
+  JsCall c = new_call(id, fn, kind);
   codec::Bytes b;
   if (kind == kPrimitives) {
     bool is_array = false;
