@@ -16,6 +16,7 @@
 #include "errors.h"
 #include "exports.h"
 #include "js_task.h"
+#include "transfer.h"
 #include "pool_registry.h"
 
 namespace tasklets_addon {
@@ -144,14 +145,19 @@ bool run_task(napi_env env, Executor& ex, napi_value invoke, TaskBase* t) noexce
   const std::int64_t start = now_ns();
   bool invoked = true;
   try {
-    napi_value argv[4], recv, result;
+    napi_value argv[5], recv, result;
     argv[2] = args_of(env, c);
     check(env, napi_create_uint32(env, c.fn, &argv[0]));
     check(env, napi_create_uint32(env, c.arg_kind, &argv[1]));
     check(env, napi_create_double(env, c.id, &argv[3]));
     check(env, napi_get_undefined(env, &recv));
+    if (c.link.transfers) {
+      argv[4] = give_transfers(env, std::exchange(c.link.transfers, nullptr));
+    } else {
+      argv[4] = recv;  // undefined
+    }
     ex.outcome[0] = 0;
-    if (napi_call_function(env, recv, invoke, 4, argv, &result) != napi_ok) {
+    if (napi_call_function(env, recv, invoke, 5, argv, &result) != napi_ok) {
       invoked = false;
       set_native_error(c, take_exception_message(env).c_str());
     } else if (ex.outcome[0] == kPending) {

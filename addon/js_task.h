@@ -22,6 +22,8 @@
 
 namespace tasklets_addon {
 
+struct TransferList;
+
 // Payload kinds of protocol.md, plus the addon's own states.
 enum Kind : std::uint8_t {
   kNone = 0,         // not run yet: `data.bytes` holds the arguments
@@ -43,7 +45,12 @@ struct JsCall {
     unsigned char* bytes;            // malloc'ed; arguments, then the result
     double number;                   // an inline scalar result (inline_tag)
   } data;
-  tasklets::detail::TaskBase* next;  // completion list link
+  // Until the task is run or settled: the ArrayBuffers transferred with it
+  // (transfer.h), or null. After: the completion list link.
+  union {
+    TransferList* transfers;
+    tasklets::detail::TaskBase* next;
+  } link;
   double duration_ms;                // run time, 0 if it never ran
   std::uint32_t length;              // of data.bytes
   std::uint32_t fn;                  // function id (registerFunction)
@@ -59,6 +66,14 @@ struct JsCall {
 static_assert(std::is_trivially_destructible_v<JsCall>);
 static_assert(sizeof(JsCall) <= 48, "a JsCall must fit inline in the task object");
 static_assert(tasklets::detail::fits_inline<JsCall>);
+
+void free_transfers(TransferList* list) noexcept;  // transfer.cc
+
+// Frees the buffers of a task that will never run.
+inline void free_unrun_transfers(JsCall& c) noexcept {
+  free_transfers(c.link.transfers);
+  c.link.transfers = nullptr;
+}
 
 // Frees whatever bytes the payload still owns (arguments or result).
 inline void free_payload_bytes(JsCall& c) noexcept {

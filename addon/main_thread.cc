@@ -13,6 +13,7 @@
 #include "errors.h"
 #include "exports.h"
 #include "js_task.h"
+#include "transfer.h"
 #include "pool_registry.h"
 #include "stats.h"
 
@@ -85,7 +86,10 @@ struct Encoded {
   ~Encoded() {
     for (unsigned p = 0; p < tasklets::kPriorityCount; ++p) {
       auto& calls = by_priority[p];
-      for (std::size_t i = submitted[p]; i < calls.size(); ++i) free_payload_bytes(calls[i]);
+      for (std::size_t i = submitted[p]; i < calls.size(); ++i) {
+        free_payload_bytes(calls[i]);
+        free_unrun_transfers(calls[i]);
+      }
     }
   }
 };
@@ -198,6 +202,7 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
   napi_value args = info[5];
   const std::uint8_t* priorities = typed_array_arg<std::uint8_t>(info, 6, napi_uint8_array, count);
   const Packed packed = packed_arg(info, count);
+  napi_value transfers = info.Length() > 9 && info[9].IsArray() ? napi_value(info[9]) : nullptr;
   if (!state->pool->accepting()) throw_shut_down(env);
 
   Encoded encoded;
@@ -213,6 +218,13 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
     napi_value a;
     check(env, napi_get_element(env, args, i, &a));
     encoded.by_priority[p].push_back(encode_call(env, ids[i], fns[i], kinds[i], a));
+    if (transfers) {
+      napi_value list;
+      check(env, napi_get_element(env, transfers, i, &list));
+      napi_valuetype type;
+      check(env, napi_typeof(env, list, &type));
+      if (type != napi_undefined) encoded.by_priority[p].back().link.transfers = take_transfers(env, list);
+    }
   }
   tasklets::SubmitOptions options;
   options.on_complete = &PoolState::on_task_complete;

@@ -50,9 +50,13 @@ void PoolState::on_task_complete(void* self, TaskBase& t) noexcept {
   auto* s = static_cast<PoolState*>(self);
   tasklets::detail::retain(t);  // the list's reference, dropped by the drain
   JsCall& c = js_call(t);
+  // A task settled without running (cancelled, timed out) still owns the
+  // memory transferred to it (a task that ran gave it to its executor); the
+  // link becomes the completion list's.
+  free_unrun_transfers(c);
   TaskBase* head = s->done_head.load(std::memory_order_relaxed);
   do {
-    c.next = head;
+    c.link.next = head;
   } while (!s->done_head.compare_exchange_weak(head, &t, std::memory_order_seq_cst, std::memory_order_relaxed));
   // seq_cst pairs with take_completed(): either the drain that cleared the
   // flag sees this task, or this exchange sees the flag cleared and asks
@@ -66,7 +70,7 @@ std::vector<TaskBase*> PoolState::take_completed() {
   drain_scheduled.store(false, std::memory_order_seq_cst);
   TaskBase* t = done_head.exchange(nullptr, std::memory_order_seq_cst);
   std::vector<TaskBase*> out;
-  for (; t; t = js_call(*t).next) out.push_back(t);
+  for (; t; t = js_call(*t).link.next) out.push_back(t);
   std::reverse(out.begin(), out.end());
   return out;
 }
@@ -74,7 +78,7 @@ std::vector<TaskBase*> PoolState::take_completed() {
 void discard_completions(PoolState& state) noexcept {
   TaskBase* t = state.done_head.exchange(nullptr, std::memory_order_seq_cst);
   while (t) {
-    TaskBase* next = js_call(*t).next;
+    TaskBase* next = js_call(*t).link.next;
     free_payload_bytes(js_call(*t));
     tasklets::detail::release(*t);
     t = next;

@@ -17,6 +17,7 @@
 // results.
 
 const v8 = require('node:v8');
+const { types } = require('node:util');
 const errors = require('./errors');
 
 const KIND_PRIMITIVES = 1;
@@ -193,6 +194,44 @@ function serializeArgs(args, label) {
   }
 }
 
+// Arguments with ArrayBuffers to move instead of copy: written by a plain
+// v8.Serializer, which refers to each listed buffer by its index (the addon
+// moves the buffers' memory to the executor, which hands them back to the
+// Deserializer: transferArgs / deserializeTransferred). Typed arrays over a
+// transferred buffer arrive as views of the moved buffer (a Buffer as a
+// Uint8Array).
+function serializeTransfer(args, transfer, label) {
+  if (!Array.isArray(transfer)) throw errors.optionType(`${label}.transfer`, 'an array of ArrayBuffers', transfer);
+  const seen = new Set();
+  for (let i = 0; i < transfer.length; i++) {
+    const ab = transfer[i];
+    if (!types.isArrayBuffer(ab)) throw errors.optionType(`${label}.transfer[${i}]`, 'an ArrayBuffer', ab);
+    if (seen.has(ab)) throw errors.optionConflict(`The ArrayBuffer at ${label}.transfer[${i}] is listed more than once`);
+    seen.add(ab);
+  }
+  for (let i = 0; i < args.length; i++) {
+    const bad = checkCloneable(args[i], `${label}.args[${i}]`);
+    if (bad !== null) throw errors.argNotCloneable(bad.path, bad.reason);
+  }
+  try {
+    const serializer = new v8.Serializer();
+    serializer.writeHeader();
+    transfer.forEach((ab, i) => serializer.transferArrayBuffer(i, ab));
+    serializer.writeValue(args);
+    return serializer.releaseBuffer();
+  } catch (err) {
+    throw errors.argNotCloneable(`${label}.args`, String(err && err.message));
+  }
+}
+
+// The executor's side of serializeTransfer.
+function deserializeTransferred(bytes, buffers) {
+  const deserializer = new v8.Deserializer(bytes);
+  deserializer.readHeader();
+  buffers.forEach((ab, i) => deserializer.transferArrayBuffer(i, ab));
+  return deserializer.readValue();
+}
+
 // Cold path: the argument that made v8.serialize throw.
 function culpritIndex(args, label) {
   for (let i = 0; i < args.length; i++) {
@@ -231,6 +270,8 @@ module.exports = {
   checkCloneable,
   trySerialize,
   serializeArgs,
+  serializeTransfer,
+  deserializeTransferred,
   encodeResult,
   deserialize,
 };

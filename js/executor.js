@@ -45,10 +45,12 @@ function isThenable(value) {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function';
 }
 
-function invoke(fnId, argKind, args, id) {
+function invoke(fnId, argKind, args, id, transferred) {
   try {
     const fn = functionFor(fnId);
-    const list = argKind === codec.KIND_SERIALIZED ? codec.deserialize(args) : args;
+    let list = args;
+    if (transferred !== undefined) list = codec.deserializeTransferred(args, transferred);
+    else if (argKind === codec.KIND_SERIALIZED) list = codec.deserialize(args);
     const result = fn(...list);
     if (isThenable(result)) {
       outcome[0] = OUTCOME_PENDING;

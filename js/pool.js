@@ -24,7 +24,7 @@ const {
 const EXECUTOR_PATH = path.join(__dirname, 'executor.js');
 const PRIORITIES = { high: 0, normal: 1, low: 2 };
 const PRIORITY_NAMES = Object.keys(PRIORITIES);
-const TASK_OPTION_KEYS = ['args', 'priority'];
+const TASK_OPTION_KEYS = ['args', 'priority', 'transfer'];
 const TASK_SPEC_KEYS = ['task', 'args', 'priority'];
 const MAP_OPTION_KEYS = ['chunkSize', 'priority'];
 const CHUNKS_PER_WORKER = 4;  // default map() chunking: about this many chunks per executor
@@ -38,10 +38,11 @@ function cpuCount() {
 function readTask(options, label, keys) {
   if (!isPlainObject(options)) throw errors.argType(label, 'an object', options);
   for (const key in options) if (!keys.includes(key)) throw errors.unknownOption(`${label}.${key}`, keys);
-  const { args, priority } = options;
+  const { args, priority, transfer } = options;
   if (args !== undefined && !Array.isArray(args)) throw errors.optionType(`${label}.args`, 'an array', args);
   return {
     args: args === undefined ? EMPTY : args,
+    transfer,
     priority: priority === undefined ? PRIORITIES.normal : PRIORITIES[checkOneOf(`${label}.priority`, priority, PRIORITY_NAMES)],
   };
 }
@@ -83,10 +84,12 @@ class Tasklets {
     let kind = codec.KIND_PRIMITIVES;
     let args = EMPTY;
     let priority = PRIORITIES.normal;
+    let transfer;
     try {
       if (typeof fn !== 'function') throw errors.argType('fn', 'a function', fn);
-      if (options !== undefined) ({ args, priority } = readTask(options, 'options', TASK_OPTION_KEYS));
+      if (options !== undefined) ({ args, priority, transfer } = readTask(options, 'options', TASK_OPTION_KEYS));
       fnId = this.#registry.idOf(fn);
+      if (transfer !== undefined) return this.#runTransferring(fnId, args, priority, transfer);
       if (!codec.allPrimitive(args)) {
         kind = codec.KIND_SERIALIZED;
         args = codec.serializeArgs(args, 'args');
@@ -104,6 +107,27 @@ class Tasklets {
     promise.taskId = id;
     this.#pending.add(id, entry);
     this.#queue.push(id, fnId, kind, args, priority);
+    return promise;
+  }
+
+  // A task with `transfer` is submitted at once (not in the next microtask):
+  // like postMessage, the listed ArrayBuffers are detached when run returns.
+  #runTransferring(fnId, args, priority, transfer) {
+    const bytes = codec.serializeTransfer(args, transfer, 'options');
+    this.#queue.flush();  // earlier run() calls go first
+    const id = this.#nextId++;
+    let entry;
+    const promise = new Promise((resolve, reject) => {
+      entry = new Single(resolve, reject);
+    });
+    promise.taskId = id;
+    this.#pending.add(id, entry);
+    try {
+      this.#submit(1, Float64Array.of(id), Uint32Array.of(fnId), Uint8Array.of(codec.KIND_SERIALIZED), [bytes],
+                   Uint8Array.of(priority), [transfer]);
+    } catch (err) {
+      this.#pending.abandon(Float64Array.of(id), 1, () => err);
+    }
     return promise;
   }
 
@@ -327,9 +351,9 @@ class Tasklets {
 
   // One submit call for a whole group, one promise for its results.
   // One native call per batch; primitive arguments travel packed in one buffer.
-  #submit(count, ids, fnIds, argKinds, args, priorities) {
+  #submit(count, ids, fnIds, argKinds, args, priorities, transfers) {
     const { packed, offsets } = packBatch(count, argKinds, args);
-    this.#addon.submit(this.#poolId, count, ids, fnIds, argKinds, args, priorities, packed, offsets);
+    this.#addon.submit(this.#poolId, count, ids, fnIds, argKinds, args, priorities, packed, offsets, transfers);
   }
 
   #submitGroup(columns, flatten) {

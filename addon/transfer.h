@@ -1,0 +1,30 @@
+// Zero-copy transfer of ArrayBuffers from the submitting thread to the
+// executor that runs the task (run(fn, { args, transfer })).
+//
+// N-API has no way to move an ArrayBuffer's memory between isolates, so this
+// is the one file of the addon that uses V8's own API, the way Node's
+// MessagePort moves transferables: the sender's buffer gives up its backing
+// store (GetBackingStore + Detach, so the sender sees a detached, zero-length
+// buffer, as after postMessage), the store travels with the task as a
+// shared_ptr, and the executor makes a new ArrayBuffer over the same memory
+// in its own isolate. No byte is copied.
+#pragma once
+
+#include <node_api.h>
+
+namespace tasklets_addon {
+
+struct TransferList;  // owned by the task's payload until the task is run or settled
+
+// `buffers`: an Array of ArrayBuffers (validated by js/). Detaches each one.
+// Throws a JS TypeError (ERR_INVALID_ARG_TYPE) for anything else or for a
+// buffer that cannot be detached (e.g. one backing a WebAssembly memory).
+TransferList* take_transfers(napi_env env, napi_value buffers);
+
+// An Array of new ArrayBuffers over the transferred memory, in the calling
+// (executor) isolate's heap; consumes `list`.
+napi_value give_transfers(napi_env env, TransferList* list);
+
+void free_transfers(TransferList* list) noexcept;
+
+}  // namespace tasklets_addon
