@@ -127,10 +127,54 @@ function settle(entry, id, kind, value, worker, duration) {
   }
 }
 
+// id -> Single, for ids that are integers handed out in increasing order and
+// mostly settled in about that order: a ring indexed by `id & MASK` (no
+// hashing, no per-entry allocation). An entry still unsettled when a newer
+// id lands on its slot (a task that runs for longer than RING_SIZE later
+// submissions) moves to a Map, so the ring never grows.
+const RING_SIZE = 1 << 16;
+const MASK = RING_SIZE - 1;
+
+class SingleTable {
+  constructor() {
+    this.ids = new Float64Array(RING_SIZE).fill(-1);
+    this.entries = new Array(RING_SIZE).fill(undefined);
+    this.stragglers = new Map();
+  }
+
+  set(id, entry) {
+    const i = id & MASK;
+    if (this.ids[i] !== -1) this.stragglers.set(this.ids[i], this.entries[i]);
+    this.ids[i] = id;
+    this.entries[i] = entry;
+  }
+
+  // The entry for `id`, removed; undefined if none.
+  take(id) {
+    const i = id & MASK;
+    if (this.ids[i] === id) {
+      const entry = this.entries[i];
+      this.ids[i] = -1;
+      this.entries[i] = undefined;
+      return entry;
+    }
+    if (this.stragglers.size === 0) return undefined;
+    const entry = this.stragglers.get(id);
+    if (entry !== undefined) this.stragglers.delete(id);
+    return entry;
+  }
+
+  keys() {
+    const out = [...this.stragglers.keys()];
+    for (let i = 0; i < RING_SIZE; i++) if (this.ids[i] !== -1) out.push(this.ids[i]);
+    return out;
+  }
+}
+
 class PendingTable {
   // keepAlive(boolean) is told when the table turns non-empty / empty.
   constructor(keepAlive) {
-    this.singles = new Map();   // id -> Single
+    this.singles = new SingleTable();   // id -> Single
     this.groups = [];           // Groups with unsettled tasks, by increasing base
     this.count = 0;             // unsettled tasks
     // Set when the pool stopped its executors: (id) -> the error for tasks
@@ -159,9 +203,8 @@ class PendingTable {
 
   // The entry waiting for `id`, which stops waiting; undefined if none.
   take(id) {
-    const single = this.singles.get(id);
+    const single = this.singles.take(id);
     if (single !== undefined) {
-      this.singles.delete(id);
       this.count--;
       return single;
     }
@@ -209,7 +252,7 @@ class PendingTable {
   }
 
   abandonAll(makeError) {
-    const ids = [...this.singles.keys()];
+    const ids = this.singles.keys();
     for (const g of this.groups) for (let i = 0; i < g.size; i++) if (g.settled[i] === 0) ids.push(g.base + i);
     this.abandon(ids, ids.length, makeError);
   }

@@ -108,3 +108,27 @@ test('a failed submit is reported with the ids of its tasks', async () => {
   queue.flush();
   assert.deepEqual(failed, { ids: [5, 6], count: 2, code: 'ERR_POOL_SHUTDOWN' });
 });
+
+test('pending runs are found by id however long they stay unsettled', () => {
+  const table = new PendingTable(() => {});
+  const settled = [];
+  const n = 200000;  // more than the ring: the oldest become stragglers
+  for (let id = 1; id <= n; id++) {
+    table.add(id, { succeed: (i, v) => settled.push([i, v]), fail: () => assert.fail('no failure expected') });
+  }
+  assert.equal(table.size, n);
+  // Settle newest first, then the oldest: both halves must be found once.
+  const ids = new Float64Array(n);
+  const kinds = new Uint8Array(n).fill(1);
+  const values = new Array(n);
+  for (let k = 0; k < n; k++) {
+    ids[k] = n - k;
+    values[k] = n - k;
+  }
+  table.onCompletions(n, ids, kinds, values, new Int32Array(n), new Float64Array(n));
+  assert.equal(table.size, 0);
+  assert.equal(settled.length, n);
+  assert.ok(settled.every(([id, v]) => id === v));
+  table.onCompletions(1, Float64Array.of(1), Uint8Array.of(1), [1], Int32Array.of(0), Float64Array.of(0));
+  assert.equal(settled.length, n, 'a second completion of the same id is ignored');
+});
