@@ -69,7 +69,8 @@ class Pool {
     enqueue(make_task(std::forward<F>(fn), options, /*handle=*/false));
   }
 
-  // Bulk submission: every task enters its queue in one bulk operation.
+  // Bulk submission: tasks enter the queues in bulk operations (one per
+  // active worker for every 256 tasks), each with its own handle.
   template <class F>
   auto submit_batch(std::span<F> fns, const SubmitOptions& options = {})
       -> std::vector<Handle<std::invoke_result_t<std::decay_t<F>&>>> {
