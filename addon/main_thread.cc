@@ -281,7 +281,7 @@ Napi::Value set_keep_alive(const Napi::CallbackInfo& info) {
 Napi::Value slot_failed(const Napi::CallbackInfo& info) {
   std::shared_ptr<PoolState> state = registry::find(uint32_arg(info, 0));
   const std::uint32_t slot = uint32_arg(info, 1);
-  if (state) abandon_slot(state, slot, /*wait=*/true);
+  if (state) abandon_slot(state, slot);
   return info.Env().Undefined();
 }
 

@@ -157,31 +157,22 @@ void JsHost::start(unsigned slot) {
       s->start_executor->call(reinterpret_cast<void*>(static_cast<std::uintptr_t>(slot)))) {
     return;
   }
-  // The owner's loop is gone or closing. The pool's constructor can report
-  // that; later requests come from the housekeeper, which must not throw.
-  if (!s->constructed.load(std::memory_order_acquire)) {
-    throw tasklets::Error(tasklets::Errc::system, "cannot ask JavaScript for an executor: its event loop is closing");
+  // The owner's loop is gone or closing. The runtime handles a host that
+  // cannot start a thread: the constructor fails, a grow is retried later,
+  // a replacement is given up; the slot stays unserved.
+  {
+    SlotState& st = s->slot(slot);
+    std::lock_guard lock(st.mutex);
+    st.phase = SlotState::Phase::idle;
   }
-  abandon_slot(s, slot, false);
+  throw tasklets::Error(tasklets::Errc::system, "cannot ask JavaScript for an executor: its event loop is closing");
 }
 
-void abandon_slot(const std::shared_ptr<PoolState>& state, unsigned slot, bool wait) {
-  std::thread helper([state, slot] {
-    try {
-      // Constructing serves the slot, destroying leaves it (AttachedWorker).
-      tasklets::AttachedWorker w(*state->pool, slot, nullptr, nullptr);
-    } catch (...) {
-      // The slot is no longer waiting for a thread: nothing to leave.
-    }
-    SlotState& st = state->slot(slot);
-    std::lock_guard lock(st.mutex);
-    if (st.phase == SlotState::Phase::requested) st.phase = SlotState::Phase::idle;
-  });
-  if (wait) {
-    helper.join();
-  } else {
-    helper.detach();
-  }
+void abandon_slot(const std::shared_ptr<PoolState>& state, unsigned slot) {
+  state->pool->abandon_slot(slot);
+  SlotState& st = state->slot(slot);
+  std::lock_guard lock(st.mutex);
+  if (st.phase == SlotState::Phase::requested) st.phase = SlotState::Phase::idle;
 }
 
 // ---------------------------------------------------------------- registry

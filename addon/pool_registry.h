@@ -109,7 +109,8 @@ class JsHost : public tasklets::WorkerHost {
 // whose executor will never attach (a Worker that failed to start, or a
 // request that could not be delivered). Without it shutdown would wait for
 // that slot forever. `wait`: join the helper (otherwise it is detached).
-void abandon_slot(const std::shared_ptr<PoolState>& state, unsigned slot, bool wait);
+// A requested executor will never attach: the slot is given up (Pool::abandon_slot).
+void abandon_slot(const std::shared_ptr<PoolState>& state, unsigned slot);
 
 // Frees what settled tasks hold and releases them without calling JS.
 void discard_completions(PoolState& state) noexcept;

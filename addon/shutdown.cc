@@ -128,7 +128,7 @@ void close_owned_pools(EnvData& data) noexcept {
     state->start_executor->release();
     state->on_completions->release();
     try {
-      for (unsigned slot : state->requested_slots()) abandon_slot(state, slot, /*wait=*/true);
+      for (unsigned slot : state->requested_slots()) abandon_slot(state, slot);
       if (state->any_attached()) continue;
       state->pool->shutdown(tasklets::ShutdownMode::cancel, std::chrono::milliseconds(0));
       discard_completions(*state);

@@ -352,6 +352,7 @@ bool Scheduler::leave(Worker& w) noexcept {
 }
 
 void Scheduler::finish_leave(Worker& w) noexcept {
+  w.claimed.store(false, std::memory_order_release);
   task_pool(w.placement.numa).flush(w.cache);
   w.tokens.reset();
   w.last_ns = 0;
@@ -466,7 +467,9 @@ void Scheduler::start_worker(unsigned slot) {
 Worker& Scheduler::attach(unsigned slot, detail::NotifyFn notify, void* context) {
   if (slot >= workers_.size()) throw Error(Errc::invalid_argument, "no worker slot " + std::to_string(slot));
   Worker& w = *workers_[slot];
-  if (w.control.load(std::memory_order_acquire) != Worker::kServe || t_worker != nullptr) {
+  bool unclaimed = false;
+  if (t_worker != nullptr || w.control.load(std::memory_order_acquire) != Worker::kServe ||
+      !w.claimed.compare_exchange_strong(unclaimed, true, std::memory_order_acq_rel)) {
     throw Error(Errc::invalid_argument,
                 "worker slot " + std::to_string(slot) + " is not waiting for a thread, or this thread already serves one");
   }
@@ -506,6 +509,23 @@ void Scheduler::detach(Worker& w) noexcept {
       }
     }
   }
+}
+
+bool Scheduler::abandon_slot(unsigned slot) noexcept {
+  if (slot >= workers_.size()) return false;
+  Worker& w = *workers_[slot];
+  bool unclaimed = false;
+  if (w.control.load(std::memory_order_acquire) != Worker::kServe ||
+      !w.claimed.compare_exchange_strong(unclaimed, true, std::memory_order_acq_rel)) {
+    return false;  // served (or being served) by a thread, or not waiting at all
+  }
+  // No thread will ever serve it: it is exited without having run. Other
+  // workers steal whatever was queued for it.
+  w.claimed.store(false, std::memory_order_release);
+  w.control.store(Worker::kExited, std::memory_order_release);
+  exited_.fetch_add(1, std::memory_order_release);
+  detail::futex_wake(exited_, INT32_MAX);
+  return true;
 }
 
 void Scheduler::stop_worker_thread(unsigned slot) {

@@ -53,6 +53,7 @@ class Scheduler {
   // Attached (foreign) threads: attached_worker.cpp.
   detail::Worker& attach(unsigned slot, detail::NotifyFn notify, void* context);
   void detach(detail::Worker& w) noexcept;
+  bool abandon_slot(unsigned slot) noexcept;
   detail::Worker& worker(unsigned slot) noexcept { return *workers_[slot]; }
   bool should_exit(detail::Worker& w) const noexcept;
   bool leave(detail::Worker& w) noexcept;  // commits an exit; false if a retire was taken back

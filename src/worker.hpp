@@ -61,6 +61,10 @@ struct alignas(64) Worker {
     return c == kServe || c == kRetire || c == kLeaving;
   }
   alignas(64) std::atomic<std::uint32_t> control{kIdle};
+  // A served slot is claimed once, by the thread that attaches to it or by
+  // Pool::abandon_slot when that thread will never come (CAS false -> true);
+  // cleared by finish_leave.
+  std::atomic<bool> claimed{false};
   std::atomic<std::uint64_t> max_wait_ns{0};    // largest queue wait since the scaler last looked
   std::thread thread;
 

@@ -210,3 +210,44 @@ TEST(AttachedWorker, ASlotWhoseThreadDiesIsStartedAgain) {
     pool.shutdown();
   }
 }
+
+TEST(AttachedWorker, AbandonedSlotLetsShutdownFinishAndOthersServeItsQueue) {
+  // The host "starts" slot 1 but its thread never comes; slot 0 is served.
+  struct HalfHost : WorkerHost {
+    std::atomic<Pool*> pool{nullptr};
+    std::vector<std::thread> threads;
+    Loop loop;
+    void start(unsigned slot) override {
+      if (slot == 1) return;  // lost
+      threads.emplace_back([this, slot] {
+        while (!pool.load()) std::this_thread::yield();
+        AttachedWorker w(*pool.load(), slot, &Loop::notify, &loop);
+        for (;;) {
+          if (detail::TaskBase* t = w.take()) {
+            Job& job = detail::payload<Job>(*t);
+            job.counter->fetch_add(job.value);
+            w.finish(t, false);
+            continue;
+          }
+          const auto idle = w.idle();
+          if (idle == AttachedWorker::Idle::exit) return;
+          if (idle == AttachedWorker::Idle::parked) loop.wait();
+        }
+      });
+    }
+    ~HalfHost() override {
+      for (auto& t : threads) t.join();
+    }
+  };
+  auto host = std::make_shared<HalfHost>();
+  Pool pool(config(2, 2, Scaling::fixed), host);
+  host->pool = &pool;
+  EXPECT_TRUE(pool.abandon_slot(1));
+  EXPECT_FALSE(pool.abandon_slot(1)) << "only once";
+  EXPECT_THROW(AttachedWorker(pool, 1, nullptr, nullptr), Error) << "an abandoned slot takes no thread";
+  std::atomic<int> sum{0};
+  for (int i = 0; i < 1000; ++i) pool.post(Job{&sum, 1});  // half of them target slot 1
+  const auto r = pool.shutdown(ShutdownMode::drain, 10s);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(sum.load(), 1000);
+}

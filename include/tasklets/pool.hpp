@@ -108,6 +108,11 @@ class Pool {
   ShutdownReport shutdown(ShutdownMode mode = ShutdownMode::drain,
                           std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
   PoolStats stats() const;
+  // For pools with a WorkerHost: the thread the host was asked to start for
+  // `slot` will never attach (it failed to start). The slot counts as
+  // exited; its queue is served by stealing. False if a thread serves it or
+  // it was not waiting for one.
+  bool abandon_slot(unsigned slot) noexcept;
   const ResolvedConfig& config() const noexcept;
   bool accepting() const noexcept;
 
