@@ -30,9 +30,9 @@ struct Executor {
   unsigned slot = 0;
   std::shared_ptr<SafeTsfn> wake;
   std::unique_ptr<AttachedWorker> worker;
-  // idle() committed the slot's exit while promises were still pending:
-  // they are finished first, then runBatch returns 2.
-  bool left = false;
+  // idle() said the slot must stop while promises were still pending: once
+  // the last one is finished, `wake` runs the loop again and idle() exits.
+  bool draining = false;
   napi_ref outcome_ref = nullptr;
   std::int32_t* outcome = nullptr;
   struct Pending {
@@ -247,7 +247,8 @@ Napi::Value run_batch(const Napi::CallbackInfo& info) {
   const std::uint32_t max_tasks = uint32_arg(info, 1);
   const double budget_us = number_arg(info, 2);
   if (!ex.worker) return Napi::Number::New(env, 2);
-  if (ex.left) return ex.pending.empty() ? Napi::Value(env, exit_slot(env, ex)) : Napi::Number::New(env, 1);
+  if (ex.draining && !ex.pending.empty()) return Napi::Number::New(env, 1);
+  ex.draining = false;
 
   const std::int64_t deadline = now_ns() + static_cast<std::int64_t>(budget_us * 1000.0);
   std::uint32_t ran = 0;
@@ -262,10 +263,10 @@ Napi::Value run_batch(const Napi::CallbackInfo& info) {
         if (now_ns() >= deadline) return Napi::Number::New(env, 0);
         continue;
       case AttachedWorker::Idle::parked: return Napi::Number::New(env, 1);
-      case AttachedWorker::Idle::exit:
-        if (ex.pending.empty()) return Napi::Value(env, exit_slot(env, ex));
-        ex.left = true;
+      case AttachedWorker::Idle::drain:
+        ex.draining = true;
         return Napi::Number::New(env, 1);
+      case AttachedWorker::Idle::exit: return Napi::Value(env, exit_slot(env, ex));
     }
   }
 }
@@ -289,9 +290,9 @@ Napi::Value finish_async(const Napi::CallbackInfo& info) {
   }
   finish(ex, p.task, p.start_ns);
   ex.state->end_async();
-  // The slot was left while this promise was pending: run the loop once more
-  // so that runBatch reports the exit.
-  if (ex.left && ex.pending.empty()) ex.wake->call(nullptr);
+  // The slot must stop and this was its last pending task: run the loop once
+  // more so that idle() lets it go and runBatch reports the exit.
+  if (ex.draining && ex.pending.empty()) ex.wake->call(nullptr);
   return env.Undefined();
 }
 

@@ -35,6 +35,7 @@ TaskBase* AttachedWorker::take() noexcept {
       // longer needed once the queue wait was recorded.
       t->enqueued_ns = start;
       rounds_ = 0;
+      ++in_flight_;
       return t;
     }
   }
@@ -42,6 +43,8 @@ TaskBase* AttachedWorker::take() noexcept {
 }
 
 void AttachedWorker::finish(TaskBase* t, bool failed) noexcept {
+  TASKLETS_ASSERT(in_flight_ > 0 && "finish() of a task this worker did not take");
+  --in_flight_;
   if (failed && !t->error) {
     try {
       t->error = std::make_exception_ptr(Error(Errc::system, "the task failed in an attached worker"));
@@ -54,6 +57,9 @@ void AttachedWorker::finish(TaskBase* t, bool failed) noexcept {
 
 AttachedWorker::Idle AttachedWorker::idle() noexcept {
   worker_.last_ns = 0;
+  // The slot may only be left once every task it took was finished: the
+  // counters and the cache of a left slot may belong to its next thread.
+  if (in_flight_ > 0 && scheduler_.should_exit(worker_)) return Idle::drain;
   if (scheduler_.should_exit(worker_) && scheduler_.leave(worker_)) {
     left_ = true;
     scheduler_.finish_leave(worker_);

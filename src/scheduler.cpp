@@ -500,10 +500,13 @@ void Scheduler::detach(Worker& w) noexcept {
     std::lock_guard lock(control_mutex_);
     if (w.id < active_.load(std::memory_order_acquire) &&
         w.control.load(std::memory_order_acquire) == Worker::kExited) {
+      // Counted first: the replacement may serve (and a reader may look)
+      // before start_worker returns.
+      replacements_.fetch_add(1, std::memory_order_relaxed);
       try {
         start_worker(w.id);
-        replacements_.fetch_add(1, std::memory_order_relaxed);
       } catch (...) {
+        replacements_.fetch_sub(1, std::memory_order_relaxed);
         // The host could not start one now; the slot stays empty and its
         // queue is served by stealing.
       }

@@ -251,3 +251,28 @@ TEST(AttachedWorker, AbandonedSlotLetsShutdownFinishAndOthersServeItsQueue) {
   EXPECT_FALSE(r.timed_out);
   EXPECT_EQ(sum.load(), 1000);
 }
+
+TEST(AttachedWorker, ASlotWithUnfinishedTasksDrainsBeforeItLeaves) {
+  struct ManualHost : WorkerHost {
+    void start(unsigned) override {}
+  };
+  Pool pool(config(1, 1, Scaling::fixed), std::make_shared<ManualHost>());
+  std::atomic<int> sum{0};
+  pool.post(Job{&sum, 1});
+  std::thread stopper;
+  std::thread server([&] {
+    AttachedWorker w(pool, 0, nullptr, nullptr);
+    detail::TaskBase* held = nullptr;
+    while (!(held = w.take())) std::this_thread::yield();  // taken, finished "later" (async work)
+    stopper = std::thread([&] { pool.shutdown(); });
+    // Until the held task is finished, the slot must not be left.
+    AttachedWorker::Idle idle;
+    while ((idle = w.idle()) != AttachedWorker::Idle::drain) std::this_thread::yield();
+    EXPECT_EQ(w.idle(), AttachedWorker::Idle::drain);
+    w.finish(held, false);
+    while ((idle = w.idle()) != AttachedWorker::Idle::exit) std::this_thread::yield();
+  });
+  server.join();
+  stopper.join();
+  EXPECT_EQ(pool.stats().executed, 1u);
+}

@@ -14,6 +14,9 @@
 //       case Idle::parked: return to the event loop; `notify(ctx)` will be
 //                          called (from any thread) when there is work; then
 //                          call take() again;
+//       case Idle::drain: the slot must stop, but tasks it took are not
+//                         finished yet (async work): finish them, then call
+//                         idle() again (no notify will come);
 //       case Idle::exit: destroy w; stop serving.
 //     }
 //   }
@@ -39,7 +42,7 @@ struct Worker;
 class AttachedWorker {
  public:
   using Notify = void (*)(void* context) noexcept;
-  enum class Idle { retry, parked, exit };
+  enum class Idle { retry, parked, drain, exit };
 
   // Throws Error(invalid_argument) if the slot is not waiting for a thread.
   AttachedWorker(Pool& pool, unsigned slot, Notify notify, void* context);
@@ -59,6 +62,7 @@ class AttachedWorker {
   Scheduler& scheduler_;
   detail::Worker& worker_;
   unsigned rounds_ = 0;
+  unsigned in_flight_ = 0;  // taken and not yet finished
   bool left_ = false;
 };
 
