@@ -37,14 +37,23 @@ export interface ResolvedOptions {
   logging: LogLevel;
 }
 
-export interface RunOptions<A extends unknown[] = unknown[]> {
+export interface TaskOptions<A extends unknown[] = unknown[]> {
   /** Arguments, sent by structured clone (primitives by a faster path). */
   args?: A;
   /** Default 'normal'. */
   priority?: Priority;
 }
 
-export interface TaskSpec<A extends any[] = any[], R = unknown> extends RunOptions<A> {
+export interface RunOptions<A extends unknown[] = unknown[]> extends TaskOptions<A> {
+  /**
+   * ArrayBuffers (used by `args`) to move to the executor without a copy;
+   * detached on this side when `run` returns. Views over them arrive as
+   * views (a Buffer as a Uint8Array).
+   */
+  transfer?: ArrayBuffer[];
+}
+
+export interface TaskSpec<A extends any[] = any[], R = unknown> extends TaskOptions<A> {
   task: (...args: A) => R;
 }
 
@@ -136,6 +145,8 @@ export interface Stats {
   sleepingWorkers: number;
   scaleUps: number;
   scaleDowns: number;
+  /** Executors started again because the one serving a slot died. */
+  replacedWorkers: number;
   queued: { high: number; normal: number; low: number };
   executed: number;
   failed: number;
