@@ -38,8 +38,26 @@ install_apt_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
 }
 
+install_node() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    if [[ $(id -u) -ne 0 ]]; then
+      log "node and npm are needed (Node.js >= 20): install them, or run this as root"
+      exit 1
+    fi
+    log "installing nodejs and npm"
+    apt-get update -q >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm libnode-dev >&2
+  fi
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  if ((major < 20)); then
+    log "Node.js $(node --version) is too old: tasklets needs Node.js >= 20"
+    exit 1
+  fi
+}
+
 install_node_modules() {
-  command -v npm >/dev/null || { log "npm not found: install nodejs (>= 20)"; exit 1; }
+  install_node
   if [[ ! -f node_modules/node-addon-api/napi.h || package.json -nt node_modules/.package-lock.json ]]; then
     log "installing npm packages"
     # --ignore-scripts: this package's own install script is what called us.
