@@ -1,0 +1,100 @@
+// The housekeeper thread: settles tasks whose deadline passed while they
+// were queued, compacts the deadline heap, and applies the adaptive scaling
+// policy every tick (docs/architecture.md, "Scaling").
+#include <algorithm>
+#include <climits>
+#include <new>
+
+#include "scheduler.hpp"
+
+namespace tasklets {
+
+using detail::TaskBase;
+
+void Scheduler::scale_tick(std::int64_t now) noexcept {
+  ScalerInput in;
+  in.active = active_.load(std::memory_order_relaxed);
+  in.min = config_.min_workers;
+  in.max = config_.max_workers;
+  in.sleeping = static_cast<unsigned>(std::max(0, sleep_.sleepers()));
+  in.now_ns = now;
+  for (auto& w : workers_) {
+    for (unsigned p = 0; p < kPriorityCount; ++p) {
+      in.backlog += static_cast<std::uint64_t>(std::max<std::int64_t>(0, w->queue.depth(static_cast<Priority>(p))));
+    }
+    in.max_wait_ns = std::max(in.max_wait_ns, w->max_wait_ns.exchange(0, std::memory_order_relaxed));
+  }
+  switch (decide_scaling(config_.workers, in, scaler_state_)) {
+    case ScaleAction::grow:
+      try {
+        start_worker(in.active);
+      } catch (...) {
+        return;  // no thread could be started: try again next tick
+      }
+      active_.store(in.active + 1, std::memory_order_release);
+      scale_ups_.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case ScaleAction::shrink:
+      active_.store(in.active - 1, std::memory_order_release);
+      stop_worker_thread(in.active - 1);
+      scale_downs_.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case ScaleAction::none: break;
+  }
+}
+
+void Scheduler::expire_deadlines(std::vector<TaskBase*>& due) noexcept {
+  due.clear();
+  try {
+    if (deadlines_.wants_compaction()) {
+      for (TaskBase* t : deadlines_.compact()) release(*t);
+    }
+    deadlines_.take_due(detail::now_ns(), due);
+  } catch (const std::bad_alloc&) {
+    // Out of memory: settle what was already collected; the rest waits for
+    // the next pass.
+  }
+  for (TaskBase* t : due) {
+    if (t->claim(TaskStatus::timed_out)) {
+      settle_unrun(*t, TaskStatus::timed_out);
+      timed_out_outside_.fetch_add(1, std::memory_order_relaxed);
+    }
+    release(*t);
+  }
+}
+
+void Scheduler::housekeeper_main() noexcept {
+  std::vector<TaskBase*> due;
+  due.reserve(64);
+  const bool adaptive = config_.scaling == Scaling::adaptive;
+  const auto tick = std::chrono::duration_cast<std::chrono::nanoseconds>(config_.workers.tick).count();
+  for (;;) {
+    {
+      // The lock covers only the wait: settling runs completion callbacks,
+      // which may submit (and so take this mutex to re-arm us).
+      std::unique_lock lock(control_mutex_);
+      if (housekeeper_stop_) return;
+      std::int64_t wake = adaptive ? detail::now_ns() + tick : INT64_MAX;
+      const std::int64_t next_deadline = deadlines_.next();
+      if (next_deadline >= 0) wake = std::min(wake, next_deadline);
+      // A request to compact that arrived while we were busy (its notify
+      // found nobody waiting) is seen here instead of being lost.
+      if (deadlines_.wants_compaction()) wake = 0;
+      if (wake == 0) {
+        // Nothing to wait for.
+      } else if (wake == INT64_MAX) {
+        housekeeper_cv_.wait(lock);
+      } else {
+        housekeeper_cv_.wait_until(lock, std::chrono::steady_clock::time_point(std::chrono::nanoseconds(wake)));
+      }
+      if (housekeeper_stop_) return;
+    }
+    expire_deadlines(due);
+    if (adaptive && state() == kRunning) {
+      std::lock_guard lock(control_mutex_);
+      scale_tick(detail::now_ns());
+    }
+  }
+}
+
+}  // namespace tasklets
