@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "tasklets/arena.hpp"
 
 namespace tasklets_addon::codec {
 
@@ -19,13 +20,14 @@ namespace {
 
 constexpr std::size_t kInitialCapacity = 64;
 
-// A growable malloc'ed buffer whose bytes are handed over by release().
+// A growable buffer (from the calling thread's arena: an executor's is its
+// NUMA node's) whose bytes are handed over by release().
 class Writer {
  public:
   Writer() = default;
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
-  ~Writer() { std::free(data_); }
+  ~Writer() { tasklets::free_bytes(data_); }
 
   unsigned char* grow(std::size_t n) {
     if (size_ + n > capacity_) reserve(size_ + n);
@@ -51,7 +53,7 @@ class Writer {
     std::size_t cap = capacity_ ? capacity_ : kInitialCapacity;
     while (cap < need) cap *= 2;
     if (cap > UINT32_MAX) throw std::bad_alloc();
-    auto* p = static_cast<unsigned char*>(std::realloc(data_, cap));
+    auto* p = static_cast<unsigned char*>(tasklets::resize_bytes(data_, cap));
     if (!p) throw std::bad_alloc();
     data_ = p;
     capacity_ = cap;
@@ -176,11 +178,11 @@ napi_value decode_one(napi_env env, Reader& r) {
 
 }  // namespace
 
-void free_bytes(unsigned char* data) noexcept { std::free(data); }
+void free_bytes(unsigned char* data) noexcept { tasklets::free_bytes(data); }
 
 Bytes copy_bytes(const void* data, std::size_t size) {
   if (size > UINT32_MAX) throw std::bad_alloc();
-  auto* p = static_cast<unsigned char*>(std::malloc(size ? size : 1));
+  auto* p = static_cast<unsigned char*>(tasklets::thread_local_bytes(size));
   if (!p) throw std::bad_alloc();
   if (size) std::memcpy(p, data, size);
   return Bytes{p, static_cast<std::uint32_t>(size)};

@@ -1,8 +1,9 @@
 // The primitive codec of protocol.md ("Values on the wire"): a tagged byte
 // encoding of undefined, null, booleans, numbers, strings (UTF-16 code units,
 // so lone surrogates round-trip) and BigInts. Arguments are encoded as an
-// array of values, a result as one value. Bytes live in malloc'ed memory that
-// crosses threads inside a JsCall.
+// array of values, a result as one value. Bytes come from the calling
+// thread's jemalloc arena (tasklets::thread_local_bytes) and cross threads
+// inside a JsCall.
 #pragma once
 
 #include <napi.h>

@@ -305,4 +305,10 @@ ArenaStats allocator_totals() {
   return s;
 }
 
+void* thread_local_bytes(std::size_t size) noexcept { return tlje_malloc(size ? size : 1); }
+
+void* resize_bytes(void* p, std::size_t size) noexcept { return tlje_realloc(p, size ? size : 1); }
+
+void free_bytes(void* p) noexcept { tlje_free(p); }
+
 }  // namespace tasklets

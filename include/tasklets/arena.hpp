@@ -105,4 +105,13 @@ class ArenaSet {
 // an epoch refresh); bind_failures sums every ArenaSet ever created.
 ArenaStats allocator_totals();
 
+// Byte buffers from the calling thread's arena: a worker's is its NUMA
+// node's (ArenaSet::bind_current_thread), so a buffer a worker fills is
+// local to the node that reads it first. For payloads that cross threads
+// (the addon's argument and result bytes); any thread may free them.
+// Null on failure, like malloc.
+void* thread_local_bytes(std::size_t size) noexcept;
+void* resize_bytes(void* p, std::size_t size) noexcept;
+void free_bytes(void* p) noexcept;
+
 }  // namespace tasklets
