@@ -305,10 +305,20 @@ ArenaStats allocator_totals() {
   return s;
 }
 
-void* thread_local_bytes(std::size_t size) noexcept { return tlje_malloc(size ? size : 1); }
+// No thread cache on either side: a payload is often freed by another thread
+// than the one that allocated it, and a thread cache holding a region of a
+// pool's arena would outlive arena.<i>.destroy when that pool goes away.
+void* thread_local_bytes(std::size_t size) noexcept {
+  return tlje_mallocx(size ? size : 1, MALLOCX_TCACHE_NONE);
+}
 
-void* resize_bytes(void* p, std::size_t size) noexcept { return tlje_realloc(p, size ? size : 1); }
+void* resize_bytes(void* p, std::size_t size) noexcept {
+  if (!p) return thread_local_bytes(size);
+  return tlje_rallocx(p, size ? size : 1, MALLOCX_TCACHE_NONE);
+}
 
-void free_bytes(void* p) noexcept { tlje_free(p); }
+void free_bytes(void* p) noexcept {
+  if (p) tlje_dallocx(p, MALLOCX_TCACHE_NONE);
+}
 
 }  // namespace tasklets
