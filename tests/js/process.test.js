@@ -82,6 +82,21 @@ describe('processes', { skip }, () => {
     assert.ok(r.ms < 5000, `exited after ${r.ms} ms`);
   });
 
+  test('exiting with pools alive, many times over, never crashes', () => {
+    // Pools torn down by the environment's cleanup at exit, with payload
+    // memory freed on the main thread: a crash here was seen in 1 of 10 runs.
+    for (let i = 0; i < 8; i++) {
+      const r = node(`
+        const { Tasklets } = require(${JSON.stringify(ENTRY)});
+        const unused = new Tasklets({ workers: 1 });
+        const pool = new Tasklets({ workers: 2 });
+        pool.runAll(Array.from({ length: 200 }, (_, i) => ({ task: (x) => ({ x, s: 'y'.repeat(40) }), args: [i] })))
+          .then((r) => console.log(r.length));`);
+      assert.equal(r.status, 0, `run ${i}: status ${r.status} signal ${r.signal}\n${r.stderr}`);
+      assert.equal(r.stdout, '200');
+    }
+  });
+
   test('a missing addon is a clear error', () => {
     const r = spawnSync(process.execPath, ['-e', `
       const t = require(${JSON.stringify(ENTRY)});
