@@ -99,6 +99,13 @@ class Tasklets {
     } catch (err) {
       return Promise.reject(err);
     }
+    const promise = this.#track();
+    this.#queue.push(promise.taskId, fnId, kind, args, priority);
+    return promise;
+  }
+
+  // A new id and its pending promise (with `taskId`).
+  #track() {
     const id = this.#nextId++;
     let entry;
     const promise = new Promise((resolve, reject) => {
@@ -106,7 +113,6 @@ class Tasklets {
     });
     promise.taskId = id;
     this.#pending.add(id, entry);
-    this.#queue.push(id, fnId, kind, args, priority);
     return promise;
   }
 
@@ -115,13 +121,8 @@ class Tasklets {
   #runTransferring(fnId, args, priority, transfer) {
     const bytes = codec.serializeTransfer(args, transfer, 'options');
     this.#queue.flush();  // earlier run() calls go first
-    const id = this.#nextId++;
-    let entry;
-    const promise = new Promise((resolve, reject) => {
-      entry = new Single(resolve, reject);
-    });
-    promise.taskId = id;
-    this.#pending.add(id, entry);
+    const promise = this.#track();
+    const id = promise.taskId;
     try {
       this.#submit(1, Float64Array.of(id), Uint32Array.of(fnId), Uint8Array.of(codec.KIND_SERIALIZED), [bytes],
                    Uint8Array.of(priority), [transfer]);

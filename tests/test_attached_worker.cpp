@@ -43,6 +43,26 @@ struct Loop {
   }
 };
 
+// The loop of a hosted thread: runs jobs (a negative value fails) until the
+// slot is let go, or until it ran `die_after` tasks (then it returns without
+// being asked, as a terminated Node Worker does). Returns how many it ran.
+int serve_slot(Pool& pool, unsigned slot, Loop& loop, int die_after = -1) {
+  AttachedWorker w(pool, slot, &Loop::notify, &loop);
+  int ran = 0;
+  for (;;) {
+    if (detail::TaskBase* t = w.take()) {
+      Job& job = detail::payload<Job>(*t);
+      job.counter->fetch_add(job.value);
+      w.finish(t, job.value < 0);
+      if (++ran == die_after) return ran;  // ~AttachedWorker detaches
+      continue;
+    }
+    const auto idle = w.idle();
+    if (idle == AttachedWorker::Idle::exit) return ran;
+    if (idle == AttachedWorker::Idle::parked) loop.wait();
+  }
+}
+
 class ThreadHost : public WorkerHost {
  public:
   explicit ThreadHost(unsigned slots) : loops_(slots) {}
@@ -62,19 +82,7 @@ class ThreadHost : public WorkerHost {
  private:
   void serve(unsigned slot) {
     while (!pool_.load()) std::this_thread::yield();  // the constructor is still running
-    Loop& loop = loops_[slot];
-    AttachedWorker w(*pool_.load(), slot, &Loop::notify, &loop);
-    for (;;) {
-      if (detail::TaskBase* t = w.take()) {
-        Job& job = detail::payload<Job>(*t);
-        job.counter->fetch_add(job.value);
-        w.finish(t, job.value < 0);
-        continue;
-      }
-      const auto idle = w.idle();
-      if (idle == AttachedWorker::Idle::exit) break;
-      if (idle == AttachedWorker::Idle::parked) loop.wait();
-    }
+    serve_slot(*pool_.load(), slot, loops_[slot]);
     exited_.fetch_add(1);
   }
   std::atomic<Pool*> pool_{nullptr};
@@ -177,19 +185,7 @@ TEST(AttachedWorker, ASlotWhoseThreadDiesIsStartedAgain) {
       const int n = starts.fetch_add(1);
       threads.emplace_back([this, slot, n] {
         while (!pool.load()) std::this_thread::yield();
-        AttachedWorker w(*pool.load(), slot, &Loop::notify, &loop);
-        for (;;) {
-          if (detail::TaskBase* t = w.take()) {
-            Job& job = detail::payload<Job>(*t);
-            job.counter->fetch_add(job.value);
-            w.finish(t, false);
-            if (n == 0) return;  // dies: ~AttachedWorker detaches
-            continue;
-          }
-          const auto idle = w.idle();
-          if (idle == AttachedWorker::Idle::exit) return;
-          if (idle == AttachedWorker::Idle::parked) loop.wait();
-        }
+        serve_slot(*pool.load(), slot, loop, n == 0 ? 1 : -1);  // the first thread dies after one task
       });
     }
     ~DyingHost() override {
@@ -221,18 +217,7 @@ TEST(AttachedWorker, AbandonedSlotLetsShutdownFinishAndOthersServeItsQueue) {
       if (slot == 1) return;  // lost
       threads.emplace_back([this, slot] {
         while (!pool.load()) std::this_thread::yield();
-        AttachedWorker w(*pool.load(), slot, &Loop::notify, &loop);
-        for (;;) {
-          if (detail::TaskBase* t = w.take()) {
-            Job& job = detail::payload<Job>(*t);
-            job.counter->fetch_add(job.value);
-            w.finish(t, false);
-            continue;
-          }
-          const auto idle = w.idle();
-          if (idle == AttachedWorker::Idle::exit) return;
-          if (idle == AttachedWorker::Idle::parked) loop.wait();
-        }
+        serve_slot(*pool.load(), slot, loop);
       });
     }
     ~HalfHost() override {
