@@ -391,7 +391,7 @@ void Scheduler::release(TaskBase& t) noexcept {
 void Scheduler::recycle(TaskBase& t) noexcept {
   if (t.ops) t.ops->drop_result(t);
   t.ops = nullptr;
-  t.error = nullptr;
+  t.error = nullptr;  // the one place a task's exception is let go
   detail::TaskPool& pool = task_pool(t.home_node);
   if (t_scheduler == this && t_worker->placement.numa == t.home_node) {
     pool.release(t_worker->cache, &t);

@@ -156,7 +156,6 @@ struct Ops {
     if constexpr (!std::is_void_v<R>) {
       if (t.status(std::memory_order_relaxed) == TaskStatus::succeeded) Slot<R>::destroy(t);
     }
-    t.error = nullptr;
   }
   static constexpr TaskOps table{&run, &drop_callable, &drop_result};
 };
