@@ -96,7 +96,6 @@ TaskBase* Scheduler::acquire(const SubmitOptions& options, bool handle) {
                        ? std::chrono::duration_cast<std::chrono::nanoseconds>(
                              options.deadline->time_since_epoch()).count()
                        : 0;
-  t->enqueued_ns = config_.latency_metrics || t->deadline_ns ? detail::now_ns() : 0;
   t->refs.store(1u + (handle ? 1u : 0u) + (t->deadline_ns ? 1u : 0u), std::memory_order_relaxed);
   t->state.store(static_cast<std::uint32_t>(TaskStatus::queued), std::memory_order_relaxed);
   t->worker = 0xff;
@@ -128,6 +127,7 @@ void Scheduler::enqueue(TaskBase* t) {
   Worker& target = t_scheduler == this ? *t_worker : *workers_[t_target];
   const Priority p = t->priority;
   const bool tracked = t->deadline_ns != 0;
+  t->enqueued_ns = config_.latency_metrics ? detail::now_ns() : 0;
   adjust_pending(p, 1);
   // Reserve, then check the state: the submit half of the shutdown
   // handshake (docs/architecture.md, "Shutdown").
@@ -168,6 +168,9 @@ void Scheduler::enqueue_bulk(TaskBase* const* ts, std::size_t n) {
   auto span_of = [&](unsigned g) { return std::min(per, n - std::min(n, g * per)); };
   const auto tracked = static_cast<std::size_t>(
       std::count_if(ts, ts + n, [](const TaskBase* t) { return t->deadline_ns != 0; }));
+  // One clock read for the whole batch: its tasks are queued together.
+  const std::int64_t stamp = config_.latency_metrics ? detail::now_ns() : 0;
+  for (std::size_t i = 0; i < n; ++i) ts[i]->enqueued_ns = stamp;
   adjust_pending(p, static_cast<std::int64_t>(n));
   for (unsigned g = 0; g < groups; ++g) target_of(g).queue.reserve(p, static_cast<std::int64_t>(span_of(g)));
   // Tasks with a deadline, listed before any push: once queued, a task
