@@ -112,9 +112,21 @@ TEST(AttachedWorker, RunsEveryTaskOnceAndParksBetweenBursts) {
     host->bind(&pool);
     EXPECT_EQ(host->started_.load(), 2);
     std::atomic<int> sum{0};
+    // Each burst is followed by a quiet period that lasts until both hosted
+    // threads parked (observed, not guessed: a sanitizer build on a loaded
+    // machine can take far longer than any fixed sleep), so the next burst
+    // must wake them through their loops' notify.
+    const auto until = [](auto pred) {
+      const auto deadline = std::chrono::steady_clock::now() + 30s;
+      while (!pred() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(1ms);
+      return pred();
+    };
     for (int burst = 0; burst < 20; ++burst) {
       for (int i = 0; i < 1000; ++i) pool.post(Job{&sum, 1});
-      std::this_thread::sleep_for(2ms);  // long enough for both to park
+      const auto want = 1000u * static_cast<unsigned>(burst + 1);
+      ASSERT_TRUE(until([&] { return pool.stats().executed == want; })) << "burst " << burst;
+      ASSERT_TRUE(until([&] { return pool.stats().sleeping_workers == 2; })) << "burst " << burst;
     }
     pool.shutdown(ShutdownMode::drain);
     EXPECT_EQ(sum.load(), 20000);
