@@ -358,8 +358,10 @@ TEST(Scheduler, ShutdownCancelSettlesQueuedTasksAsCancelled) {
   gate.block(pool, 1);
   std::vector<Handle<int>> hs;
   for (int i = 0; i < 100; ++i) hs.push_back(pool.submit([i] { return i; }));
+  // The gate opens only once shutdown started (observed, so a slow machine
+  // cannot open it before shutdown() was called).
   std::thread opener([&] {
-    std::this_thread::sleep_for(20ms);
+    eventually([&] { return !pool.accepting(); }, 30s);
     gate.open();
   });
   const auto r = pool.shutdown(ShutdownMode::cancel);
@@ -375,7 +377,8 @@ TEST(Scheduler, ShutdownTimeoutCancelsWhatDrainCouldNotFinish) {
   std::vector<Handle<int>> hs;
   for (int i = 0; i < 10; ++i) hs.push_back(pool.submit([i] { return i; }));
   std::thread opener([&] {
-    std::this_thread::sleep_for(200ms);
+    eventually([&] { return !pool.accepting(); }, 30s);
+    std::this_thread::sleep_for(200ms);  // well past the 30 ms drain timeout
     gate.open();
   });
   const auto r = pool.shutdown(ShutdownMode::drain, 30ms);
@@ -468,7 +471,7 @@ TEST(Scheduler, PostBatchSegmentsThatNeverRunReleaseTheirCallables) {
     pool.post_batch(std::span(fns));
     fns.clear();
     std::thread opener([&] {
-      std::this_thread::sleep_for(20ms);
+      eventually([&] { return !pool.accepting(); }, 30s);
       gate.open();
     });
     const auto r = pool.shutdown(ShutdownMode::cancel);
