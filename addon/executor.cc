@@ -4,7 +4,27 @@
 //
 // Threading: everything here runs on the executor's own thread (take() and
 // finish() must be called on the thread that attached). Other threads reach
-// an executor only through SlotState::notify -> its `wake` function.
+// an executor only through SlotState::notify -> its `wake` function, and
+// through interrupt_executor (below), under the slot's and the executor's
+// run mutex.
+//
+// Interrupts (a task's timeout passed while it ran, or cancel with force):
+// - the task is being invoked (synchronous JavaScript, e.g. a loop that never
+//   returns): under `run_mutex`, if `invoking` is still that task, the
+//   interrupter records why and terminates the isolate's execution
+//   (isolate.h). The executor's invoke call returns; under `run_mutex` it
+//   clears `invoking`, sees the request, cancels the termination and
+//   finishes the task with that status. The executor and its other tasks
+//   live on.
+// - the task is pending (its promise has not settled): the request is queued
+//   (`requests`, under `run_mutex`) and the executor woken; on its own
+//   thread it finishes the task with that status at once and tells JS (its
+//   signal aborts; its promise, when it settles, is ignored).
+// - the task is neither (it just finished, or is about to): nothing to do.
+// Invariant: a termination is only requested while `invoking` is the task it
+// is meant for, and `invoking` is cleared only under the same mutex after
+// the call returned, so a termination can never hit another task or the
+// executor's own loop.
 #include <chrono>
 #include <cstring>
 #include <string>
@@ -15,6 +35,7 @@
 #include "env_data.h"
 #include "errors.h"
 #include "exports.h"
+#include "isolate.h"
 #include "js_task.h"
 #include "transfer.h"
 #include "pool_registry.h"
@@ -22,6 +43,7 @@
 namespace tasklets_addon {
 
 using tasklets::AttachedWorker;
+using tasklets::TaskStatus;
 using tasklets::detail::TaskBase;
 
 struct Executor {
@@ -40,7 +62,40 @@ struct Executor {
     std::int64_t start_ns;
   };
   std::unordered_map<double, Pending> pending;
+
+  // --- interrupts (see the top of this file)
+  IsolateHandle isolate = nullptr;
+  std::mutex run_mutex;
+  TaskBase* invoking = nullptr;                        // under run_mutex
+  TaskStatus interrupted_as = TaskStatus::queued;      // under run_mutex; queued = none
+  std::vector<std::pair<double, TaskStatus>> requests;  // under run_mutex: pending tasks to stop
+  // Tasks this thread settled for an interrupt, still to be told to JS.
+  std::vector<std::pair<double, TaskStatus>> settled;
 };
+
+void interrupt_executor(SlotState& slot, TaskBase& t, TaskStatus why) noexcept {
+  std::shared_ptr<SafeTsfn> wake;
+  {
+    std::lock_guard slot_lock(slot.mutex);
+    Executor* ex = slot.executor;
+    if (!ex) return;
+    std::lock_guard run_lock(ex->run_mutex);
+    if (ex->invoking == &t) {
+      if (ex->interrupted_as == TaskStatus::queued) {
+        ex->interrupted_as = why;
+        terminate_execution(ex->isolate);
+      }
+      return;
+    }
+    try {
+      ex->requests.emplace_back(js_call(t).id, why);
+    } catch (...) {
+      return;  // no memory: the task runs to its end
+    }
+    wake = ex->wake;
+  }
+  if (wake) wake->call(nullptr);
+}
 
 namespace {
 
@@ -55,11 +110,55 @@ Executor& executor_of(napi_env env) {
   return *ex;
 }
 
-void wake_call_js(napi_env env, napi_value wake, void*, void*) noexcept {
-  if (!env || !wake) return;
+// The JS `wake(ids?, whys?)`: with the tasks settled for interrupts since
+// the last call, if any.
+void call_wake(napi_env env, napi_value wake, Executor* ex) noexcept {
   napi_value recv;
   if (napi_get_undefined(env, &recv) != napi_ok) return;
-  napi_call_function(env, recv, wake, 0, nullptr, nullptr);  // a throw is reported as uncaught
+  std::size_t argc = 0;
+  napi_value argv[2];
+  if (ex && !ex->settled.empty()) {
+    const std::size_t n = ex->settled.size();
+    napi_value ids_buffer, whys_buffer;
+    void* ids_data = nullptr;
+    void* whys_data = nullptr;
+    if (napi_create_arraybuffer(env, n * sizeof(double), &ids_data, &ids_buffer) == napi_ok &&
+        napi_create_arraybuffer(env, n, &whys_data, &whys_buffer) == napi_ok &&
+        napi_create_typedarray(env, napi_float64_array, n, ids_buffer, 0, &argv[0]) == napi_ok &&
+        napi_create_typedarray(env, napi_uint8_array, n, whys_buffer, 0, &argv[1]) == napi_ok) {
+      for (std::size_t i = 0; i < n; ++i) {
+        static_cast<double*>(ids_data)[i] = ex->settled[i].first;
+        static_cast<std::uint8_t*>(whys_data)[i] =
+            ex->settled[i].second == TaskStatus::timed_out ? kTimedOut : kCancelled;
+      }
+      argc = 2;
+    }
+    ex->settled.clear();
+  }
+  napi_call_function(env, recv, wake, argc, argv, nullptr);  // a throw is reported as uncaught
+}
+
+void settle_interrupted(Executor& ex, TaskBase* t, std::int64_t start_ns, TaskStatus why) noexcept;
+
+void wake_call_js(napi_env env, napi_value wake, void*, void*) noexcept {
+  if (!env || !wake) return;
+  Executor* ex = env_data(env).executor;
+  if (ex) {
+    std::vector<std::pair<double, TaskStatus>> requests;
+    {
+      std::lock_guard lock(ex->run_mutex);
+      requests.swap(ex->requests);
+    }
+    for (auto& [id, why] : requests) {
+      auto it = ex->pending.find(id);
+      if (it == ex->pending.end() || !ex->worker) continue;  // settled meanwhile
+      const Executor::Pending p = it->second;
+      ex->pending.erase(it);
+      settle_interrupted(*ex, p.task, p.start_ns, why);
+      ex->state->end_async();
+    }
+  }
+  call_wake(env, wake, ex);
 }
 
 // A result the executor could not produce: a UTF-8 message (kind 7).
@@ -80,6 +179,8 @@ void set_native_error(JsCall& c, const char* message) noexcept {
 void set_result(napi_env env, JsCall& c, std::int32_t kind, napi_value value) {
   free_payload_bytes(c);
   switch (kind) {
+    case kCancelled:  // the task ended after its signal was aborted (cancel)
+      break;
     case kPrimitives: {
       std::uint8_t tag;
       double number;
@@ -111,7 +212,28 @@ void finish(Executor& ex, TaskBase* t, std::int64_t start_ns) noexcept {
   JsCall& c = js_call(*t);
   c.slot = static_cast<std::int16_t>(ex.slot);
   c.duration_ms = static_cast<double>(now_ns() - start_ns) / 1e6;
-  ex.worker->finish(t, c.result_kind != kPrimitives && c.result_kind != kSerialized);
+  TaskStatus status = TaskStatus::failed;
+  if (c.result_kind == kPrimitives || c.result_kind == kSerialized) status = TaskStatus::succeeded;
+  if (c.result_kind == kCancelled) status = TaskStatus::cancelled;
+  ex.worker->finish(t, status);
+}
+
+// Finishes a task stopped by an interrupt with `why` (timed_out or
+// cancelled); JS hears of it with the next wake call.
+void settle_interrupted(Executor& ex, TaskBase* t, std::int64_t start_ns, TaskStatus why) noexcept {
+  JsCall& c = js_call(*t);
+  free_payload_bytes(c);
+  c.result_kind = why == TaskStatus::timed_out ? kTimedOut : kCancelled;
+  c.slot = static_cast<std::int16_t>(ex.slot);
+  c.duration_ms = static_cast<double>(now_ns() - start_ns) / 1e6;
+  const double id = c.id;
+  ex.worker->finish(t, why);
+  try {
+    ex.settled.emplace_back(id, why);
+    if (ex.settled.size() == 1 && ex.wake) ex.wake->call(nullptr);
+  } catch (...) {
+    // No memory: JS keeps waiting for the promise of a task already settled.
+  }
 }
 
 // The message of the exception pending after a failed call, cleared.
@@ -157,7 +279,27 @@ bool run_task(napi_env env, Executor& ex, napi_value invoke, TaskBase* t) noexce
       argv[4] = recv;  // undefined
     }
     ex.outcome[0] = 0;
-    if (napi_call_function(env, recv, invoke, 5, argv, &result) != napi_ok) {
+    {
+      std::lock_guard lock(ex.run_mutex);
+      ex.invoking = t;
+    }
+    const napi_status called = napi_call_function(env, recv, invoke, 5, argv, &result);
+    TaskStatus interrupted;
+    {
+      std::lock_guard lock(ex.run_mutex);
+      ex.invoking = nullptr;
+      interrupted = std::exchange(ex.interrupted_as, TaskStatus::queued);
+    }
+    if (interrupted != TaskStatus::queued) {
+      // Stopped by an interrupt (or it was requested just as the call
+      // returned): the termination must not reach the next script.
+      cancel_termination(ex.isolate);
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
+      settle_interrupted(ex, t, start, interrupted);
+      return true;
+    }
+    if (called != napi_ok) {
       invoked = false;
       set_native_error(c, take_exception_message(env).c_str());
     } else if (ex.outcome[0] == kPending) {
@@ -219,9 +361,11 @@ Napi::Value attach(const Napi::CallbackInfo& info) {
     if (ex->outcome_ref) napi_delete_reference(env, ex->outcome_ref);
     throw;
   }
+  ex->isolate = current_isolate();
   {
     std::lock_guard lock(st.mutex);
     st.phase = SlotState::Phase::attached;
+    st.executor = ex.get();
   }
   const tasklets::BindResult bind = ex->worker->binding();
   Napi::Object o = Napi::Object::New(env);
@@ -277,9 +421,9 @@ Napi::Value finish_async(const Napi::CallbackInfo& info) {
   const double id = number_arg(info, 0);
   const std::int32_t kind = static_cast<std::int32_t>(number_arg(info, 1));
   auto it = ex.pending.find(id);
-  if (it == ex.pending.end() || !ex.worker) {
-    throw coded_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: no pending task with id " + std::to_string(id));
-  }
+  // Not pending: an interrupt settled it already (js/ checks first; this
+  // covers a promise that settles in the same turn as the interrupt).
+  if (it == ex.pending.end() || !ex.worker) return env.Undefined();
   const Executor::Pending p = it->second;
   ex.pending.erase(it);
   JsCall& c = js_call(*p.task);
@@ -310,6 +454,7 @@ void close_executor(EnvData& data) noexcept {
   ex->worker.reset();  // leaves the slot unless idle() already did
   {
     std::lock_guard lock(ex->slot_state->mutex);
+    if (ex->slot_state->executor == ex) ex->slot_state->executor = nullptr;
     if (ex->slot_state->wake == ex->wake) ex->slot_state->wake = nullptr;
     if (ex->slot_state->phase == SlotState::Phase::attached) ex->slot_state->phase = SlotState::Phase::idle;
   }

@@ -15,6 +15,8 @@ Napi::Value stats(const Napi::CallbackInfo& info);
 Napi::Value set_keep_alive(const Napi::CallbackInfo& info);
 Napi::Value shutdown(const Napi::CallbackInfo& info);
 Napi::Value slot_failed(const Napi::CallbackInfo& info);
+Napi::Value cancel(const Napi::CallbackInfo& info);
+Napi::Value cancel_range(const Napi::CallbackInfo& info);
 
 // executor.cc
 Napi::Value attach(const Napi::CallbackInfo& info);

@@ -34,6 +34,7 @@ enum Kind : std::uint8_t {
   kTimedOut = 5,     // onCompletions only
   kPending = 6,      // invoke returned a promise
   kNativeError = 7,  // the addon could not run the task: value is a message string
+  kDependencyFailed = 8,  // onCompletions only: a task it depended on did not succeed
 };
 
 // JsCall::inline_tag when the result lives in `data.bytes`.

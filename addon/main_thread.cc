@@ -76,9 +76,13 @@ void start_executor_call_js(napi_env env, napi_value start_executor, void*, void
 
 constexpr std::size_t kSubmitChunk = 256;  // Pool::submit_batch's own chunk: one bulk enqueue each
 
-// Arguments encoded so far, freed unless handed to the runtime.
+// Arguments encoded so far, freed unless handed to the runtime. Per
+// priority, in submission order: the calls, each one's timeout (ms, 0 none)
+// and its dependencies (JS ids; most calls have none).
 struct Encoded {
   std::array<std::vector<JsCall>, tasklets::kPriorityCount> by_priority;
+  std::array<std::vector<double>, tasklets::kPriorityCount> timeouts;
+  std::array<std::vector<std::vector<double>>, tasklets::kPriorityCount> deps;
   std::array<std::size_t, tasklets::kPriorityCount> submitted{};
   Encoded() = default;
   Encoded(const Encoded&) = delete;
@@ -162,6 +166,66 @@ JsCall encode_call(napi_env env, double id, std::uint32_t fn, std::uint8_t kind,
   throw coded_error(env, "ERR_POOL_SHUTDOWN", "the pool is shut down; no new tasks are accepted");
 }
 
+std::vector<double> dependency_ids(napi_env env, napi_value list) {
+  napi_valuetype type;
+  check(env, napi_typeof(env, list, &type));
+  if (type == napi_undefined) return {};
+  bool is_typed = false;
+  check(env, napi_is_typedarray(env, list, &is_typed));
+  if (!is_typed) throw type_error(env, "ERR_INVALID_ARG_TYPE", "tasklets: dependencies must be a Float64Array");
+  napi_typedarray_type ta;
+  std::size_t length = 0;
+  void* data = nullptr;
+  check(env, napi_get_typedarray_info(env, list, &ta, &length, &data, nullptr, nullptr));
+  if (ta != napi_float64_array) throw type_error(env, "ERR_INVALID_ARG_TYPE", "tasklets: dependencies must be a Float64Array");
+  const double* ids = static_cast<const double*>(data);
+  return std::vector<double>(ids, ids + length);
+}
+
+std::optional<std::chrono::steady_clock::time_point> deadline_after(double ms) {
+  if (!(ms > 0) || !std::isfinite(ms)) return std::nullopt;
+  return std::chrono::steady_clock::now() +
+         std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double, std::milli>(ms));
+}
+
+// Submits calls[next, end) of one priority, which share `timeout_ms` and
+// have no dependencies, in bulk; records each task under its JS id. `next`
+// advances past each chunk handed to the runtime (the rest stays the
+// caller's to free if this throws).
+void submit_run(PoolState& state, std::vector<JsCall>& calls, std::size_t& next, std::size_t end,
+                tasklets::SubmitOptions options, double timeout_ms) {
+  options.deadline = deadline_after(timeout_ms);
+  while (next < end) {
+    const std::size_t begin = next;
+    const std::size_t n = std::min(kSubmitChunk, end - begin);
+    // One task object per call (post_batch would group calls into
+    // segments, which an executor cannot take one by one). Throws
+    // Errc::shutdown with nothing of this chunk enqueued; the chunks before
+    // it were and settle normally.
+    auto handles = state.pool->submit_batch(std::span<JsCall>(calls.data() + begin, n), options);
+    next = begin + n;
+    for (std::size_t k = 0; k < n; ++k) state.tasks.insert(calls[begin + k].id, handles[k].task_base());
+  }
+}
+
+// One call with dependencies: the dependencies still known by id are
+// passed to the runtime; the others settled and were drained, which JS
+// checked (a failed one rejected the call before it got here).
+void submit_dependent(PoolState& state, JsCall& call, tasklets::SubmitOptions options, double timeout_ms,
+                      const std::vector<double>& dep_ids) {
+  options.deadline = deadline_after(timeout_ms);
+  std::vector<tasklets::detail::TaskBase*> deps;
+  deps.reserve(dep_ids.size());
+  for (double id : dep_ids) {
+    if (tasklets::detail::TaskBase* t = state.tasks.find(id)) deps.push_back(t);
+  }
+  // TEMP-DEPS options.depends_on = std::span<tasklets::detail::TaskBase* const>(deps.data(), deps.size());
+  auto handle = state.pool->submit(call, options);
+  state.tasks.insert(call.id, handle.task_base());
+}
+// (submit_dependent's caller advances `submitted` only after it returned:
+// a call the runtime refused is still the caller's to free.)
+
 }  // namespace
 
 Napi::Value create_pool(const Napi::CallbackInfo& info) {
@@ -205,10 +269,23 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
   napi_value transfers = info.Length() > 9 && info[9].IsArray() ? napi_value(info[9]) : nullptr;
   if (!state->pool->accepting()) throw_shut_down(env);
 
+  const double* timeouts = nullptr;
+  if (info.Length() > 10 && !info[10].IsUndefined()) {
+    timeouts = typed_array_arg<double>(info, 10, napi_float64_array, count);
+  }
+  napi_value deps = info.Length() > 11 && info[11].IsArray() ? napi_value(info[11]) : nullptr;
+
   Encoded encoded;
   for (std::uint32_t i = 0; i < count; ++i) {
     const std::uint8_t p = priorities[i];
     if (p >= tasklets::kPriorityCount) throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: a priority must be 0, 1 or 2");
+    encoded.timeouts[p].push_back(timeouts ? timeouts[i] : 0);
+    if (deps) {
+      Napi::HandleScope scope(env);
+      napi_value list;
+      check(env, napi_get_element(env, deps, i, &list));
+      encoded.deps[p].push_back(dependency_ids(env, list));
+    }
     if (kinds[i] == kPackedPrimitives) {
       encoded.by_priority[p].push_back(packed_call(env, ids[i], fns[i], packed, i));
       continue;
@@ -232,17 +309,53 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
   for (unsigned p = 0; p < tasklets::kPriorityCount; ++p) {
     options.priority = static_cast<tasklets::Priority>(p);
     auto& calls = encoded.by_priority[p];
-    while (encoded.submitted[p] < calls.size()) {
-      const std::size_t n = std::min(kSubmitChunk, calls.size() - encoded.submitted[p]);
-      // One task object per call (post_batch would group calls into
-      // segments, which an executor cannot take one by one); the handles
-      // are dropped at once. Throws Errc::shutdown with nothing of this
-      // chunk enqueued; the chunks before it were and settle normally.
-      state->pool->submit_batch(std::span<JsCall>(calls.data() + encoded.submitted[p], n), options);
-      encoded.submitted[p] += n;
+    const auto& times = encoded.timeouts[p];
+    const auto& dep_lists = encoded.deps[p];
+    // Runs of calls with the same timeout and no dependencies go in bulk.
+    std::size_t& i = encoded.submitted[p];
+    while (i < calls.size()) {
+      if (!dep_lists.empty() && !dep_lists[i].empty()) {
+        submit_dependent(*state, calls[i], options, times[i], dep_lists[i]);
+        ++i;
+        continue;
+      }
+      std::size_t end = i + 1;
+      while (end < calls.size() && times[end] == times[i] && (dep_lists.empty() || dep_lists[end].empty())) ++end;
+      submit_run(*state, calls, i, end, options, times[i]);
     }
   }
   return env.Undefined();
+}
+
+// cancel(poolId, id, force) -> 0: not pending in the runtime (settled, its
+// completion on its way), 1: it was queued or waiting and is now cancelled,
+// 2: it is running (with force, its executor was asked to stop it).
+Napi::Value cancel(const Napi::CallbackInfo& info) {
+  std::shared_ptr<PoolState> state = pool_arg(info, 0);
+  const double id = number_arg(info, 1);
+  const bool force = info.Length() > 2 && info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
+  Napi::Env env = info.Env();
+  tasklets::detail::TaskBase* t = state->tasks.find(id);
+  if (!t) return Napi::Number::New(env, 0);
+  if (tasklets::detail::cancel_task(*t)) return Napi::Number::New(env, 1);
+  if (t->status() != tasklets::TaskStatus::running) return Napi::Number::New(env, 0);
+  if (force) tasklets::detail::interrupt_task(*t, tasklets::TaskStatus::cancelled);
+  return Napi::Number::New(env, 2);
+}
+
+// cancelRange(poolId, firstId, count) -> how many of those tasks were still
+// queued (or waiting) and are now cancelled.
+Napi::Value cancel_range(const Napi::CallbackInfo& info) {
+  std::shared_ptr<PoolState> state = pool_arg(info, 0);
+  const double first = number_arg(info, 1);
+  const double count = number_arg(info, 2);
+  std::uint32_t cancelled = 0;
+  for (double id = first; id < first + count; ++id) {
+    if (tasklets::detail::TaskBase* t = state->tasks.find(id)) {
+      if (tasklets::detail::cancel_task(*t)) ++cancelled;
+    }
+  }
+  return Napi::Number::New(info.Env(), cancelled);
 }
 
 Napi::Value register_function(const Napi::CallbackInfo& info) {

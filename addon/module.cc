@@ -51,6 +51,8 @@ napi_value init(napi_env raw_env, napi_value raw_exports) {
   export_function<set_keep_alive>(env, exports, "setKeepAlive");
   export_function<shutdown>(env, exports, "shutdown");
   export_function<slot_failed>(env, exports, "slotFailed");
+  export_function<cancel>(env, exports, "cancel");
+  export_function<cancel_range>(env, exports, "cancelRange");
   export_function<attach>(env, exports, "attach");
   export_function<run_batch>(env, exports, "runBatch");
   export_function<finish_async>(env, exports, "finishAsync");

@@ -70,12 +70,16 @@ std::vector<TaskBase*> PoolState::take_completed() {
   drain_scheduled.store(false, std::memory_order_seq_cst);
   TaskBase* t = done_head.exchange(nullptr, std::memory_order_seq_cst);
   std::vector<TaskBase*> out;
-  for (; t; t = js_call(*t).link.next) out.push_back(t);
+  for (; t; t = js_call(*t).link.next) {
+    out.push_back(t);
+    tasks.erase(js_call(*t).id);
+  }
   std::reverse(out.begin(), out.end());
   return out;
 }
 
 void discard_completions(PoolState& state) noexcept {
+  state.tasks.clear();
   TaskBase* t = state.done_head.exchange(nullptr, std::memory_order_seq_cst);
   while (t) {
     TaskBase* next = js_call(*t).link.next;
@@ -166,6 +170,16 @@ void JsHost::start(unsigned slot) {
     st.phase = SlotState::Phase::idle;
   }
   throw tasklets::Error(tasklets::Errc::system, "cannot ask JavaScript for an executor: its event loop is closing");
+}
+
+void JsHost::interrupt(unsigned slot, TaskBase& task, tasklets::TaskStatus why) noexcept {
+  std::shared_ptr<PoolState> s = state_.lock();
+  if (!s) return;
+  try {
+    interrupt_executor(s->slot(slot), task, why);
+  } catch (...) {
+    // No memory for the slot record: the task runs to its end.
+  }
 }
 
 void abandon_slot(const std::shared_ptr<PoolState>& state, unsigned slot) {

@@ -23,6 +23,7 @@
 
 #include "js_task.h"
 #include "safe_tsfn.h"
+#include "task_table.h"
 #include "tasklets/attached_worker.hpp"
 #include "tasklets/pool.hpp"
 #include "tasklets/stats.hpp"
@@ -32,14 +33,23 @@ namespace tasklets_addon {
 // The wake channel of one worker slot. The runtime's notify pointer keeps
 // this object as its context for the pool's lifetime; the executor serving
 // the slot plugs its `wake` function in at attach and takes it out at detach.
+struct Executor;  // executor.cc
+
 struct SlotState {
   enum class Phase { idle, requested, attached };
   std::mutex mutex;
   Phase phase = Phase::idle;
   std::shared_ptr<SafeTsfn> wake;
+  // The executor serving the slot, while attached: interrupts reach it
+  // through here (executor.cc). Set and cleared on its thread, under `mutex`.
+  Executor* executor = nullptr;
 
   static void notify(void* self) noexcept;  // AttachedWorker::Notify
 };
+
+// Asks the executor serving `slot` to stop task `t` (WorkerHost::interrupt):
+// executor.cc, "Interrupts". Any thread; `t` is alive during the call.
+void interrupt_executor(SlotState& slot, tasklets::detail::TaskBase& t, tasklets::TaskStatus why) noexcept;
 
 struct PoolState {
   PoolState(std::uint32_t id, napi_env owner) : id(id), owner(owner) {}
@@ -55,8 +65,12 @@ struct PoolState {
   alignas(64) std::atomic<tasklets::detail::TaskBase*> done_head{nullptr};
   std::atomic<bool> drain_scheduled{false};
   static void on_task_complete(void* self, tasklets::detail::TaskBase& t) noexcept;
-  // Detaches every settled task, oldest first. Owner thread.
+  // Detaches every settled task, oldest first, and forgets their ids in
+  // `tasks`. Owner thread.
   std::vector<tasklets::detail::TaskBase*> take_completed();
+
+  // --- submitted tasks by JS id, until their completion is drained (owner thread)
+  TaskTable tasks;
 
   // --- channels into the owner's loop
   std::shared_ptr<SafeTsfn> on_completions;  // data: nullptr, or a ShutdownDone*
@@ -100,6 +114,7 @@ class JsHost : public tasklets::WorkerHost {
  public:
   explicit JsHost(std::weak_ptr<PoolState> state) : state_(std::move(state)) {}
   void start(unsigned slot) override;
+  void interrupt(unsigned slot, tasklets::detail::TaskBase& task, tasklets::TaskStatus why) noexcept override;
 
  private:
   std::weak_ptr<PoolState> state_;

@@ -11,6 +11,11 @@
 // entry is told. A Group settles its
 // promise once: on its last success, or on its first failure (as
 // Promise.all); later completions of a failed group are dropped.
+//
+// The table also remembers, per task, what later settlements need: cancel
+// requests for running tasks (their completion becomes an AbortError
+// whatever the task did), and which tasks failed (a task that depends on
+// one rejects with ERR_DEPENDENCY_FAILED and that task's error as cause).
 
 const codec = require('./codec');
 const errors = require('./errors');
@@ -22,6 +27,10 @@ const KIND_ERROR = 3;
 const KIND_CANCELLED = 4;
 const KIND_TIMED_OUT = 5;
 const KIND_NATIVE_ERROR = 7;
+const KIND_DEPENDENCY_FAILED = 8;
+// Failed task ids whose error is kept for dependents' `cause`; older ones
+// keep only their id.
+const FAILURES_KEPT = 10000;
 
 class Single {
   constructor(resolve, reject) {
@@ -38,9 +47,37 @@ class Single {
   }
 }
 
+// A Single with something to undo when it settles (a signal listener, a
+// progress route) and what its dependents need to know.
+class Watched extends Single {
+  constructor(resolve, reject) {
+    super(resolve, reject);
+    this.cleanup = null;      // () => void, called once when it settles
+    this.dependsOn = null;    // task ids, for ERR_DEPENDENCY_FAILED's cause
+    this.timeout = undefined; // ms, for ERR_TASK_TIMEOUT's message
+  }
+
+  succeed(id, value) {
+    this.release();
+    this.resolve(value);
+  }
+
+  fail(id, err) {
+    this.release();
+    this.reject(err);
+  }
+
+  release() {
+    const cleanup = this.cleanup;
+    this.cleanup = null;
+    if (cleanup !== null) cleanup();
+  }
+}
+
 class Group {
   // flatten: the results are arrays (map chunks) to concatenate in order.
-  constructor(base, count, flatten, resolve, reject) {
+  // onFail(group): told once when the group fails, to cancel what is left.
+  constructor(base, count, flatten, resolve, reject, onFail = null) {
     this.base = base;
     this.size = count;
     this.settled = new Uint8Array(count);   // per task: its completion arrived
@@ -50,6 +87,7 @@ class Group {
     this.flatten = flatten;
     this.resolve = resolve;
     this.reject = reject;
+    this.onFail = onFail;
     this.done = false;
   }
 
@@ -76,6 +114,7 @@ class Group {
     this.done = true;
     this.results = null;
     this.reject(err);
+    if (this.onFail !== null) this.onFail(this);
   }
 }
 
@@ -100,30 +139,27 @@ function nativeError(id, kind, value) {
   return err;
 }
 
-// Turns one completion into the entry's outcome. Never throws.
-function settle(entry, id, kind, value, worker, duration) {
-  try {
-    switch (kind) {
-      case KIND_PRIMITIVES:
-        return entry.succeed(id, value);
-      case KIND_SERIALIZED:
-        if (entry.done) return undefined;
-        return entry.succeed(id, codec.deserialize(value));
-      case KIND_ERROR:
-        if (entry.done) return undefined;
-        return entry.fail(id, taskErrors.rebuild(codec.deserialize(value), id, worker, duration));
-      case KIND_CANCELLED:
-        return entry.fail(id, cancelledError(id));
-      case KIND_TIMED_OUT: {
-        const err = errors.taskTimeout();
-        err.taskId = id;
-        return entry.fail(id, err);
-      }
-      default:
-        return entry.fail(id, nativeError(id, kind, value));
+// The error of a completion that is not a success (kinds 3, 4, 5, 8 and
+// native errors); `entry` may add what it knows (timeout, dependencies).
+function failure(table, entry, id, kind, value, worker, duration) {
+  switch (kind) {
+    case KIND_ERROR:
+      return taskErrors.rebuild(codec.deserialize(value), id, worker, duration);
+    case KIND_CANCELLED:
+      return cancelledError(id);
+    case KIND_TIMED_OUT: {
+      const err = errors.taskTimeout(entry.timeout);
+      err.taskId = id;
+      return err;
     }
-  } catch (err) {
-    return entry.fail(id, err);
+    case KIND_DEPENDENCY_FAILED: {
+      const dep = table.failedDependency(entry.dependsOn);
+      const err = errors.dependencyFailed(dep === undefined ? 'unknown' : dep, dep === undefined ? undefined : table.failures.get(dep) || undefined);
+      err.taskId = id;
+      return err;
+    }
+    default:
+      return nativeError(id, kind, value);
   }
 }
 
@@ -164,6 +200,10 @@ class SingleTable {
     return entry;
   }
 
+  has(id) {
+    return this.ids[id & MASK] === id || (this.stragglers.size !== 0 && this.stragglers.has(id));
+  }
+
   keys() {
     const out = [...this.stragglers.keys()];
     for (let i = 0; i < RING_SIZE; i++) if (this.ids[i] !== -1) out.push(this.ids[i]);
@@ -173,7 +213,9 @@ class SingleTable {
 
 class PendingTable {
   // keepAlive(boolean) is told when the table turns non-empty / empty.
-  constructor(keepAlive) {
+  // crashed(slot) -> Promise<{ code, message }>: why the executor of `slot`
+  // stopped, for tasks it could not finish (kind 7).
+  constructor(keepAlive, crashed = null) {
     this.singles = new SingleTable();   // id -> Single
     this.groups = [];           // Groups with unsettled tasks, by increasing base
     this.count = 0;             // unsettled tasks
@@ -181,6 +223,10 @@ class PendingTable {
     // the addon reports as not run to completion (kind 7).
     this.stopped = null;
     this.keepAlive = keepAlive;
+    this.crashed = crashed;
+    this.aborts = new Map();    // id -> reason: cancel requested while it ran
+    this.failures = new Map();  // failed id -> its error (or null), oldest first
+    this.forgotten = new Set(); // failed ids whose error is no longer kept
     this.onCompletions = this.onCompletions.bind(this);
   }
 
@@ -215,6 +261,13 @@ class PendingTable {
     return group;
   }
 
+  // Whether `id` is still waiting for its completion.
+  has(id) {
+    if (this.singles.has(id)) return true;
+    const group = this.groupOf(id);
+    return group !== undefined && group.settled[id - group.base] === 0;
+  }
+
   groupOf(id) {
     const groups = this.groups;
     let lo = 0;
@@ -229,16 +282,115 @@ class PendingTable {
     return undefined;
   }
 
+  // Records that `id` failed (for its dependents) and tells its entry.
+  fail(entry, id, err) {
+    this.remember(id, err);
+    entry.fail(id, err);
+  }
+
+  remember(id, err) {
+    this.failures.set(id, err);
+    if (this.failures.size > FAILURES_KEPT) {
+      const oldest = this.failures.keys().next().value;
+      this.failures.delete(oldest);
+      this.forgotten.add(oldest);
+    }
+  }
+
+  // Whether task `id` (already settled) failed.
+  hasFailed(id) {
+    return this.failures.has(id) || this.forgotten.has(id);
+  }
+
+  // The first of `ids` that failed, or undefined.
+  failedDependency(ids) {
+    if (ids === null || ids === undefined) return undefined;
+    for (const id of ids) if (this.hasFailed(id)) return id;
+    return undefined;
+  }
+
   // The addon's callback: every task settled since its last call.
   onCompletions(count, ids, kinds, values, workers, durations) {
     for (let i = 0; i < count; i++) {
       const id = ids[i];
+      const kind = kinds[i];
       const entry = this.take(id);
-      if (entry === undefined) continue;
-      if (kinds[i] === KIND_NATIVE_ERROR && this.stopped !== null) entry.fail(id, this.stopped(id));
-      else settle(entry, id, kinds[i], values[i], workers[i], durations[i]);
+      if (entry === undefined) {
+        if (kind !== KIND_PRIMITIVES && kind !== KIND_SERIALIZED) this.remember(id, null);
+        continue;
+      }
+      if (this.aborts.size !== 0 && this.aborts.has(id)) {
+        this.settleAborted(entry, id, kind, values[i], workers[i], durations[i]);
+      } else if (kind === KIND_PRIMITIVES) {
+        entry.succeed(id, values[i]);
+      } else if (kind === KIND_NATIVE_ERROR && this.stopped !== null) {
+        this.fail(entry, id, this.stopped(id));
+      } else if (kind === KIND_NATIVE_ERROR && workers[i] >= 0 && this.crashed !== null) {
+        this.settleCrashed(entry, id, workers[i], values[i]);
+      } else {
+        this.settle(entry, id, kind, values[i], workers[i], durations[i]);
+      }
     }
     if (this.count === 0) this.keepAlive(false);
+  }
+
+  // Turns one completion into the entry's outcome. Never throws.
+  settle(entry, id, kind, value, worker, duration) {
+    try {
+      if (kind === KIND_PRIMITIVES) {
+        entry.succeed(id, value);
+        return;
+      }
+      if (kind === KIND_SERIALIZED) {
+        if (entry.done !== true) entry.succeed(id, codec.deserialize(value));
+        return;
+      }
+      if (entry.done === true) {
+        this.remember(id, null);
+        return;
+      }
+      this.fail(entry, id, failure(this, entry, id, kind, value, worker, duration));
+    } catch (err) {
+      this.fail(entry, id, err);
+    }
+  }
+
+  // A task whose cancellation was requested while it ran: whatever it did,
+  // it rejects with an AbortError (its own error, if any, as the cause)...
+  // unless it finished successfully before it noticed: then it succeeded.
+  settleAborted(entry, id, kind, value, worker, duration) {
+    const reason = this.aborts.get(id);
+    this.aborts.delete(id);
+    if (kind === KIND_PRIMITIVES || kind === KIND_SERIALIZED) {
+      this.settle(entry, id, kind, value, worker, duration);
+      return;
+    }
+    let cause = reason;
+    if (kind === KIND_ERROR) {
+      try {
+        cause = taskErrors.rebuild(codec.deserialize(value), id, worker, duration);
+      } catch (err) {
+        cause = err;
+      }
+    }
+    const err = errors.aborted(cause);
+    err.taskId = id;
+    this.fail(entry, id, err);
+  }
+
+  // The executor that ran the task stopped under it: the error says why,
+  // once the Worker's exit tells (an out-of-memory executor is reported as
+  // such). The task stays counted until then.
+  settleCrashed(entry, id, slot, message) {
+    this.count++;
+    this.crashed(slot).then((death) => {
+      this.count--;
+      const err = errors.workerCrashed(death.code, `${death.message} (${message})`);
+      err.taskId = id;
+      err.workerThread = slot;
+      this.fail(entry, id, err);
+      if (this.count === 0) this.keepAlive(false);
+    });
   }
 
   // Tasks that will never complete through the addon (their submit failed,
@@ -246,7 +398,7 @@ class PendingTable {
   abandon(ids, count, makeError) {
     for (let i = 0; i < count; i++) {
       const entry = this.take(ids[i]);
-      if (entry !== undefined) entry.fail(ids[i], makeError(ids[i]));
+      if (entry !== undefined) this.fail(entry, ids[i], makeError(ids[i]));
     }
     if (this.count === 0) this.keepAlive(false);
   }
@@ -258,4 +410,4 @@ class PendingTable {
   }
 }
 
-module.exports = { PendingTable, Single, Group, settle, concat };
+module.exports = { PendingTable, Single, Watched, Group, concat, KIND_DEPENDENCY_FAILED };

@@ -40,7 +40,14 @@ const TABLE = {
   ERR_TASK_RESULT_NOT_CLONEABLE: [TypeError, (path, reason) =>
     `The task's ${path} could not be cloned: ${reason}`],
   ERR_POOL_SHUTDOWN: [Error, (what) => what],
-  ERR_TASK_TIMEOUT: [Error, () => 'The task timed out before it could run'],
+  ERR_TASK_TIMEOUT: [Error, (ms) => (ms === undefined
+    ? 'The task did not finish within its timeout'
+    : `The task did not finish within its timeout of ${ms} ms`)],
+  ERR_QUEUE_FULL: [Error, (max, n) =>
+    `The pool's queue is full: ${n} more task(s) would exceed maxQueue (${max}); wait for the 'drain' event`],
+  ERR_DEPENDENCY_FAILED: [Error, (dep) => `Task ${dep}, which this task depends on, did not succeed`],
+  ERR_WORKER_CRASHED: [Error, (why) => `The executor running the task stopped: ${why}`],
+  ERR_WORKER_OUT_OF_MEMORY: [Error, (why) => `The executor running the task ran out of memory (${why})`],
   ERR_TASKLETS_NOT_BUILT: [Error, (file, cause) =>
     `The tasklets native addon is missing or cannot be loaded (${file}: ${cause}). ` +
     'Run ./tasklets.sh build in the package directory, or set TASKLETS_ADDON to a built tasklets.node.'],
@@ -48,6 +55,16 @@ const TABLE = {
 
 // Unknown options carry ERR_INVALID_ARG_VALUE: one code for every bad option.
 const CODE_ALIAS = { ERR_UNKNOWN_OPTION: 'ERR_INVALID_ARG_VALUE', ERR_INVALID_ARG: 'ERR_INVALID_ARG_VALUE' };
+
+// The error of a cancelled task, as Node's own AbortError (node:events,
+// fs, fetch): name 'AbortError', code 'ABORT_ERR'.
+class AbortError extends Error {
+  constructor(message = 'The operation was aborted', options = undefined) {
+    super(message, options);
+    this.code = 'ABORT_ERR';
+    this.name = 'AbortError';
+  }
+}
 
 function makeError(key, Base, args) {
   const entry = TABLE[key];
@@ -72,7 +89,20 @@ module.exports = {
   argNotCloneable: (path, reason) => makeError('ERR_TASK_ARG_NOT_CLONEABLE', null, [path, reason]),
   resultNotCloneable: (path, reason) => makeError('ERR_TASK_RESULT_NOT_CLONEABLE', null, [path, reason]),
   poolShutdown: (what) => makeError('ERR_POOL_SHUTDOWN', null, [what]),
-  taskTimeout: () => makeError('ERR_TASK_TIMEOUT', null, []),
+  taskTimeout: (ms) => makeError('ERR_TASK_TIMEOUT', null, [ms]),
+  queueFull: (max, n) => makeError('ERR_QUEUE_FULL', null, [max, n]),
+  dependencyFailed(dep, cause) {
+    const err = makeError('ERR_DEPENDENCY_FAILED', null, [dep]);
+    err.dependency = dep;
+    if (cause !== undefined) err.cause = cause;
+    return err;
+  },
+  workerCrashed: (code, why) => makeError(code === 'ERR_WORKER_OUT_OF_MEMORY' ? code : 'ERR_WORKER_CRASHED', null, [why]),
+  aborted(reason) {
+    if (reason instanceof AbortError) return reason;
+    return new AbortError('The task was cancelled', reason === undefined ? undefined : { cause: reason });
+  },
+  AbortError,
   notBuilt: (file, cause) => makeError('ERR_TASKLETS_NOT_BUILT', null, [file, cause]),
   describeReceived,
 };

@@ -10,8 +10,18 @@
 //
 // invoke() runs one task synchronously and must never let an exception
 // escape: whatever the task does becomes a result kind in outcome[0].
+//
+// The `tasklet` global (id, signal, progress) is backed by a TaskContext per
+// task. Only functions whose source mentions `tasklet` get one (and run
+// inside an AsyncLocalStorage so the context survives their awaits); the
+// others cost nothing extra. A context lives in `active` until its task
+// settles. Abort requests for running tasks arrive two ways (js/executors.js):
+// a message (for tasks waiting asynchronously) and a shared ring read
+// synchronously whenever a task reads `tasklet.signal` (for tasks in a
+// synchronous loop, whose event loop never turns).
 
 const { workerData, parentPort } = require('node:worker_threads');
+const { AsyncLocalStorage } = require('node:async_hooks');
 const { load } = require('./addon');
 const codec = require('./codec');
 const taskErrors = require('./task-errors');
@@ -20,25 +30,149 @@ const { compile } = require('./functions');
 const MAX_TASKS_PER_BATCH = 256;  // tasks per runBatch call before the loop turns
 const BATCH_BUDGET_US = 2000;     // time per runBatch call before the loop turns
 const OUTCOME_PENDING = 6;
+const PROGRESS_INTERVAL_MS = 50;  // at most one progress message per task per interval
+const ABORT_RING = 256;           // js/executors.js
+const ABORT_HEADER_BYTES = 8;
+const INTERRUPT_TIMED_OUT = 5;    // addon: why a pending task was settled natively
+const KIND_CANCELLED = 4;         // outcome of a task that ended after its signal aborted
+const CONTEXT_USE = /\btasklet\b/;
 
-const { poolId, slot, addonPath } = workerData;
+const { poolId, slot, addonPath, abortSab } = workerData;
 const addon = load(addonPath);
 const outcome = new Int32Array(2);   // read by runBatch after each invoke
 const asyncOutcome = new Int32Array(1);
-const compiled = new Map();           // fnId -> function
+const compiled = new Map();           // fnId -> { fn, withContext }
+const pendingIds = new Set();         // tasks whose promise has not settled
+const active = new Map();             // task id -> TaskContext
+const abortCount = new Int32Array(abortSab, 0, 1);
+const abortIds = new Float64Array(abortSab, ABORT_HEADER_BYTES, ABORT_RING);
+let abortsSeen = Atomics.load(abortCount, 0);
+let store = null;                     // AsyncLocalStorage, made for the first task that needs it
+let current = null;                   // context of the task invoke() is running
 
 let parked = false;
 let stopping = false;
 let detached = false;
-let pendingAsync = 0;
 
-function functionFor(fnId) {
-  let fn = compiled.get(fnId);
-  if (fn === undefined) {
-    fn = compile(addon.functionSource(poolId, fnId));
-    compiled.set(fnId, fn);
+function compiledFor(fnId) {
+  let entry = compiled.get(fnId);
+  if (entry === undefined) {
+    const source = addon.functionSource(poolId, fnId);
+    entry = { fn: compile(source), withContext: CONTEXT_USE.test(source) };
+    compiled.set(fnId, entry);
   }
-  return fn;
+  return entry;
+}
+
+function abortError(message) {
+  return new DOMException(message, 'AbortError');
+}
+
+class TaskContext {
+  constructor(id) {
+    this.id = id;
+    this.controller = null;
+    this.lastSent = -Infinity;
+    this.queued = null;   // { percent, detail } not sent yet (throttled)
+    this.timer = null;
+  }
+
+  // The task's signal was aborted: however it ends, it ends cancelled.
+  get aborted() {
+    return this.controller !== null && this.controller.signal.aborted;
+  }
+
+  get signal() {
+    pollAborts();
+    if (this.controller === null) this.controller = new AbortController();
+    return this.controller.signal;
+  }
+
+  // Abort listeners run inside the task's context: they may use `tasklet`.
+  abort(reason) {
+    if (this.controller === null) this.controller = new AbortController();
+    if (this.controller.signal.aborted) return;
+    const why = reason === undefined ? abortError('The task was cancelled') : reason;
+    const previous = current;
+    current = this;
+    try {
+      if (store !== null) store.run(this, () => this.controller.abort(why));
+      else this.controller.abort(why);
+    } finally {
+      current = previous;
+    }
+  }
+
+  progress(percent, detail) {
+    if (typeof percent !== 'number' || !(percent >= 0 && percent <= 100)) {
+      const err = new RangeError(`tasklet.progress(percent): percent must be a number from 0 to 100. Received ${String(percent)}`);
+      err.code = 'ERR_INVALID_ARG_VALUE';
+      throw err;
+    }
+    const now = performance.now();
+    if (now - this.lastSent >= PROGRESS_INTERVAL_MS) {
+      this.send(percent, detail, now);
+    } else {
+      this.queued = { percent, detail };
+      if (this.timer === null) {
+        this.timer = setTimeout(() => this.flush(), PROGRESS_INTERVAL_MS - (now - this.lastSent));
+        this.timer.unref();
+      }
+    }
+  }
+
+  send(percent, detail, now) {
+    this.lastSent = now;
+    parentPort.postMessage({ type: 'progress', id: this.id, percent, detail });
+  }
+
+  flush() {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const q = this.queued;
+    this.queued = null;
+    if (q !== null) {
+      try {
+        this.send(q.percent, q.detail, performance.now());
+      } catch {
+        // A detail that cannot be cloned: progress() already threw for it.
+      }
+    }
+  }
+
+  // The task settled: last progress out, context gone.
+  close() {
+    this.flush();
+    active.delete(this.id);
+  }
+}
+
+function currentContext() {
+  const ctx = (store !== null && store.getStore()) || current;
+  if (ctx === undefined || ctx === null) {
+    throw new Error('`tasklet` is only available inside a tasklets task while it runs');
+  }
+  return ctx;
+}
+
+Object.defineProperty(globalThis, 'tasklet', {
+  value: Object.freeze({
+    get id() { return currentContext().id; },
+    get signal() { return currentContext().signal; },
+    progress(percent, detail) { currentContext().progress(percent, detail); },
+  }),
+  enumerable: false,
+});
+
+// Aborts the contexts named by abort requests not seen yet.
+function pollAborts() {
+  const n = Atomics.load(abortCount, 0);
+  if (n === abortsSeen) return;
+  for (let k = Math.max(abortsSeen, n - ABORT_RING); k < n; k++) {
+    const ctx = active.get(abortIds[k % ABORT_RING]);
+    if (ctx !== undefined) ctx.abort();
+  }
+  abortsSeen = n;
 }
 
 function isThenable(value) {
@@ -46,30 +180,68 @@ function isThenable(value) {
 }
 
 function invoke(fnId, argKind, args, id, transferred) {
+  // A context still set here belongs to a task the addon interrupted
+  // mid-call (its invoke never returned): it is over.
+  if (current !== null) {
+    active.delete(current.id);
+    current = null;
+  }
+  let ctx = null;
   try {
-    const fn = functionFor(fnId);
+    const { fn, withContext } = compiledFor(fnId);
     let list = args;
     if (transferred !== undefined) list = codec.deserializeTransferred(args, transferred);
     else if (argKind === codec.KIND_SERIALIZED) list = codec.deserialize(args);
-    const result = fn(...list);
+    let result;
+    if (withContext) {
+      ctx = new TaskContext(id);
+      active.set(id, ctx);
+      current = ctx;
+      if (store === null) store = new AsyncLocalStorage();
+      result = store.run(ctx, fn, ...list);
+    } else {
+      result = fn(...list);
+    }
+    current = null;
     if (isThenable(result)) {
       outcome[0] = OUTCOME_PENDING;
-      pendingAsync++;
+      pendingIds.add(id);
       Promise.resolve(result).then((value) => finishAsync(id, value, false), (err) => finishAsync(id, err, true));
       return undefined;
     }
+    if (ctx !== null) {
+      ctx.close();
+      if (ctx.aborted) {
+        outcome[0] = KIND_CANCELLED;
+        return undefined;
+      }
+    }
     return codec.encodeResult(result, outcome, taskErrors.encode);
   } catch (err) {
+    current = null;
+    if (ctx !== null) {
+      ctx.close();
+      if (ctx.aborted) {
+        outcome[0] = KIND_CANCELLED;
+        return undefined;
+      }
+    }
     outcome[0] = codec.KIND_ERROR;
     return taskErrors.encode(err);
   }
 }
 
 function finishAsync(id, value, failed) {
+  const ctx = active.get(id);
+  if (ctx !== undefined) ctx.close();
+  // Settled natively already (interrupted: timed out or force-cancelled).
+  if (!pendingIds.delete(id)) return;
   let kind = codec.KIND_ERROR;
   let payload;
   try {
-    if (failed) {
+    if (ctx !== undefined && ctx.aborted) {
+      kind = KIND_CANCELLED;
+    } else if (failed) {
       payload = taskErrors.encode(value);
     } else {
       payload = codec.encodeResult(value, asyncOutcome, taskErrors.encode);
@@ -79,9 +251,8 @@ function finishAsync(id, value, failed) {
     kind = codec.KIND_ERROR;
     payload = taskErrors.encode(err);
   }
-  pendingAsync--;
   addon.finishAsync(id, kind, payload);
-  if (stopping && pendingAsync === 0) leave();
+  if (stopping && pendingIds.size === 0) leave();
 }
 
 function loop() {
@@ -101,14 +272,35 @@ function loop() {
     parked = true;
   } else {
     stopping = true;
-    if (pendingAsync === 0) leave();
+    if (pendingIds.size === 0) leave();
   }
 }
 
 // Called by the addon on this thread's event loop when a parked executor has
-// work; a wake that finds the loop already running is a no-op.
-function wake() {
+// work (a wake that finds the loop already running is a no-op), and with
+// `ids` / `whys` when the addon settled pending tasks of this executor itself
+// (their timeout passed, or they were cancelled with force): their signals
+// abort and their promises, when they settle, are ignored.
+function wake(ids, whys) {
+  if (ids !== undefined) {
+    for (let i = 0; i < ids.length; i++) {
+      pendingIds.delete(ids[i]);
+      const ctx = active.get(ids[i]);
+      if (ctx !== undefined) {
+        ctx.abort(whys[i] === INTERRUPT_TIMED_OUT
+          ? new DOMException('The task timed out', 'TimeoutError') : abortError('The task was cancelled'));
+        ctx.close();
+      }
+    }
+    if (stopping && pendingIds.size === 0) leave();
+  }
   if (parked && !stopping) loop();
+}
+
+function onAbortMessage(message) {
+  if (message === null || typeof message !== 'object' || message.type !== 'abort') return;
+  const ctx = active.get(message.id);
+  if (ctx !== undefined) ctx.abort(message.reason);
 }
 
 function leave() {
@@ -131,5 +323,7 @@ const onStrayException = reportStray('Uncaught exception');
 const binding = addon.attach(poolId, slot, wake, outcome);
 process.on('unhandledRejection', reportStray('Unhandled promise rejection'));
 process.on('uncaughtException', onStrayException);
+parentPort.on('message', onAbortMessage);
+parentPort.unref();  // abort messages must not keep an executor alive
 parentPort.postMessage({ type: 'attached', binding });
 loop();

@@ -11,7 +11,10 @@ const errors = require('./errors');
 const PLACEMENTS = ['compact', 'scatter', 'numa', 'none'];
 const SCALINGS = ['fixed', 'adaptive'];
 const LOG_LEVELS = ['off', 'error', 'warn', 'info', 'debug', 'trace'];
-const TOP_LEVEL_KEYS = ['workers', 'placement', 'timeout', 'logging'];
+const TOP_LEVEL_KEYS = ['workers', 'placement', 'timeout', 'logging', 'maxQueue', 'memory'];
+const TIMEOUT_KEYS = ['default', 'perTask'];
+const MEMORY_KEYS = ['limit', 'cleanup'];
+const CLEANUPS = ['none', 'aggressive'];
 const WORKERS_KEYS = ['min', 'max', 'scaling', 'idleTimeout'];
 const SHUTDOWN_KEYS = ['mode', 'timeout'];
 const SHUTDOWN_MODES = ['drain', 'cancel'];
@@ -24,7 +27,15 @@ const DEFAULTS = Object.freeze({
   placement: 'numa',
   timeout: Infinity,
   logging: 'warn',
+  maxQueue: 'auto',
+  memory: Object.freeze({}),
 });
+// maxQueue 'auto': this many unsettled tasks per executor (at workers.max).
+const AUTO_QUEUE_PER_WORKER = 65536;
+// An executor heap below this cannot even load the executor's code.
+const MIN_MEMORY_LIMIT = 16 * 1024 * 1024;
+const SIZE_FORM = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB)?\s*$/i;
+const SIZE_UNITS = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 };
 const DEFAULT_IDLE_TIMEOUT_MS = 5000;
 
 // Scheduler knobs the addon needs but users do not set. The spin and yield
@@ -126,12 +137,71 @@ function resolveWorkers(spec, cpuCount) {
   return resolveWorkersObject(spec, cpuCount);
 }
 
-function resolveTimeout(value) {
-  if (typeof value !== 'number') throw errors.optionType('timeout', 'a number of milliseconds', value);
+function resolveMs(name, value) {
+  if (typeof value !== 'number') throw errors.optionType(name, 'a number of milliseconds', value);
   if (value !== Infinity && (!Number.isInteger(value) || value < 0)) {
-    throw errors.optionRange('timeout', 'a non-negative integer (milliseconds) or Infinity', value);
+    throw errors.optionRange(name, 'a non-negative integer (milliseconds) or Infinity', value);
   }
   return value;
+}
+
+function resolveTimeout(value) {
+  return resolveMs('timeout', value);
+}
+
+// timeout: a number (the default for every task, which a task may override)
+// or { default, perTask } (perTask false: tasks may not set their own).
+function resolvePositiveMs(name, value) {
+  const ms = resolveMs(name, value);
+  if (ms === 0) throw errors.optionRange(name, 'a positive integer (milliseconds) or Infinity', value);
+  return ms;
+}
+
+function resolveTaskTimeout(value) {
+  if (typeof value === 'number') return { default: resolvePositiveMs('timeout', value), perTask: true };
+  if (!isPlainObject(value)) {
+    throw errors.optionType('timeout', 'a number of milliseconds, Infinity or an object { default, perTask }', value);
+  }
+  rejectUnknownKeys(value, TIMEOUT_KEYS, 'timeout.');
+  const perTask = value.perTask === undefined ? true : value.perTask;
+  if (typeof perTask !== 'boolean') throw errors.optionType('timeout.perTask', 'a boolean', perTask);
+  return { default: value.default === undefined ? Infinity : resolvePositiveMs('timeout.default', value.default), perTask };
+}
+
+function resolveMaxQueue(value, workersMax) {
+  if (value === 'auto') return workersMax * AUTO_QUEUE_PER_WORKER;
+  const expected = "a positive integer, Infinity or 'auto'";
+  if (typeof value !== 'number') throw errors.optionType('maxQueue', expected, value);
+  if (value !== Infinity && (!Number.isInteger(value) || value < 1)) throw errors.optionRange('maxQueue', expected, value);
+  return value;
+}
+
+// Bytes: a number, or a string such as '512MB', '2GB', '1.5 GB' (binary units).
+function resolveBytes(name, value) {
+  const expected = "a number of bytes or a size such as '512MB' or '2GB'";
+  let bytes;
+  if (typeof value === 'number') {
+    bytes = value;
+  } else if (typeof value === 'string') {
+    const match = SIZE_FORM.exec(value);
+    if (match === null) throw errors.optionRange(name, expected, value);
+    bytes = Number(match[1]) * SIZE_UNITS[(match[2] || 'B').toUpperCase()];
+  } else {
+    throw errors.optionType(name, expected, value);
+  }
+  if (!Number.isFinite(bytes) || bytes < MIN_MEMORY_LIMIT) {
+    throw errors.optionRange(name, `${expected}, at least 16MB`, value);
+  }
+  return Math.floor(bytes);
+}
+
+function resolveMemory(value) {
+  if (!isPlainObject(value)) throw errors.optionType('memory', 'an object { limit, cleanup }', value);
+  rejectUnknownKeys(value, MEMORY_KEYS, 'memory.');
+  return {
+    limit: value.limit === undefined ? Infinity : resolveBytes('memory.limit', value.limit),
+    cleanup: value.cleanup === undefined ? 'none' : checkOneOf('memory.cleanup', value.cleanup, CLEANUPS),
+  };
 }
 
 // The user's options (merged over `base`, the options given so far) ->
@@ -145,9 +215,12 @@ function resolveOptions(user, cpuCount, base = {}) {
   const resolved = {
     workers: resolveWorkers(options.workers, cpuCount),
     placement: checkOneOf('placement', options.placement, PLACEMENTS),
-    timeout: resolveTimeout(options.timeout),
+    timeout: resolveTaskTimeout(options.timeout),
     logging: checkOneOf('logging', options.logging, LOG_LEVELS),
+    maxQueue: 0,
+    memory: resolveMemory(options.memory),
   };
+  resolved.maxQueue = resolveMaxQueue(options.maxQueue, resolved.workers.max);
   return { options, resolved };
 }
 
@@ -165,12 +238,13 @@ function toNativeOptions(resolved) {
   };
 }
 
-// Whether two resolutions need different native pools (timeout and logging
-// live only in JS).
+// Whether two resolutions need different native pools (timeout, logging,
+// maxQueue and memory.cleanup live only in JS; memory.limit is each
+// executor's heap limit, fixed when the executor starts).
 function sameNativePool(a, b) {
   const x = toNativeOptions(a);
   const y = toNativeOptions(b);
-  return Object.keys(x).every((k) => x[k] === y[k]);
+  return Object.keys(x).every((k) => x[k] === y[k]) && a.memory.limit === b.memory.limit;
 }
 
 function resolveShutdownOptions(user) {
@@ -187,6 +261,7 @@ module.exports = {
   toNativeOptions,
   sameNativePool,
   resolveShutdownOptions,
+  resolveMs,
   isPlainObject,
   rejectUnknownKeys,
   checkOneOf,

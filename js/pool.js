@@ -6,70 +6,67 @@
 // run, which task runs next) is the native runtime's.
 
 const os = require('node:os');
-const path = require('node:path');
 const v8 = require('node:v8');
-const { Worker } = require('node:worker_threads');
+const { EventEmitter } = require('node:events');
 
 const addonLoader = require('./addon');
 const codec = require('./codec');
 const errors = require('./errors');
 const { FunctionRegistry } = require('./functions');
-const { PendingTable, Single, Group } = require('./completions');
+const { PendingTable, Single, Watched, Group } = require('./completions');
 const { SubmitQueue } = require('./submit-queue');
+const { Executors } = require('./executors');
 const { packBatch } = require('./pack');
 const {
-  resolveOptions, toNativeOptions, resolveShutdownOptions, isPlainObject, rejectUnknownKeys, checkOneOf,
+  resolveOptions, toNativeOptions, resolveShutdownOptions, isPlainObject, rejectUnknownKeys,
 } = require('./options');
+const { readRunOptions, readSpec, readPriority, readSignal, PRIORITIES, EMPTY } = require('./task-options');
 
-const EXECUTOR_PATH = path.join(__dirname, 'executor.js');
-const PRIORITIES = { high: 0, normal: 1, low: 2 };
-const PRIORITY_NAMES = Object.keys(PRIORITIES);
-const TASK_OPTION_KEYS = ['args', 'priority', 'transfer'];
-const TASK_SPEC_KEYS = ['task', 'args', 'priority'];
 const MAP_OPTION_KEYS = ['chunkSize', 'priority'];
+const RUN_ALL_OPTION_KEYS = ['signal'];
+const CANCEL_OPTION_KEYS = ['force', 'reason'];
 const CHUNKS_PER_WORKER = 4;  // default map() chunking: about this many chunks per executor
-const EMPTY = Object.freeze([]);
+const CANCEL_NOT_FOUND = 0;
+const CANCEL_QUEUED = 1;
+const CANCEL_RUNNING = 2;
 
 function cpuCount() {
   return os.availableParallelism();
 }
 
-// { args, priority } of one task, validated; `label` names it in messages.
-function readTask(options, label, keys) {
-  if (!isPlainObject(options)) throw errors.argType(label, 'an object', options);
-  for (const key in options) if (!keys.includes(key)) throw errors.unknownOption(`${label}.${key}`, keys);
-  const { args, priority, transfer } = options;
-  if (args !== undefined && !Array.isArray(args)) throw errors.optionType(`${label}.args`, 'an array', args);
-  return {
-    args: args === undefined ? EMPTY : args,
-    transfer,
-    priority: priority === undefined ? PRIORITIES.normal : PRIORITIES[checkOneOf(`${label}.priority`, priority, PRIORITY_NAMES)],
-  };
-}
-
-class Tasklets {
+class Tasklets extends EventEmitter {
   #addon;
   #poolId;
   #resolved;
   #registry;
   #queue;
   #pending;
+  #executors;
   #nextId = 1;
   #closed = false;
   #kept = false;
   #shutdown = null;
-  #executors = new Set();
+  #full = false;                // the backlog reached maxQueue; 'drain' is owed
+  #progress = new Map();        // task id -> onProgress
 
   constructor(options) {
+    super();
     const { resolved } = resolveOptions(options, cpuCount());
     this.#resolved = resolved;
     this.#addon = addonLoader.load();
-    this.#pending = new PendingTable((on) => this.#keepAlive(on));
+    this.#pending = new PendingTable((on) => this.#keepAlive(on), (slot) => this.#executors.whyDead(slot));
+    this.#executors = new Executors(-1, resolved.memory.limit, {
+      slotFailed: (slot, err) => this.#slotFailed(slot, err),
+      progress: (id, percent, detail) => this.#onProgress(id, percent, detail),
+      warn: (text) => process.emitWarning(text, 'TaskletsWarning'),
+    });
     this.#poolId = this.#addon.createPool(
-      toNativeOptions(resolved), (slot) => this.#startExecutor(slot), this.#pending.onCompletions);
+      toNativeOptions(resolved), (slot) => this.#executors.start(slot), (...completions) => this.#onCompletions(completions));
+    this.#executors.poolId = this.#poolId;
     this.#registry = new FunctionRegistry((source) => this.#addon.registerFunction(this.#poolId, source));
     this.#queue = new SubmitQueue(
-      (count, ids, fnIds, argKinds, args, priorities) => this.#submit(count, ids, fnIds, argKinds, args, priorities),
+      (count, ids, fnIds, argKinds, args, priorities, timeouts) =>
+        this.#submit(count, ids, fnIds, argKinds, args, priorities, undefined, timeouts),
       (ids, count, err) => this.#pending.abandon(ids, count, () => err));
   }
 
@@ -78,19 +75,40 @@ class Tasklets {
     return structuredClone(this.#resolved);
   }
 
+  // True once the backlog (tasks submitted and not settled) reached
+  // `maxQueue`: run() rejects with ERR_QUEUE_FULL until it falls below it
+  // again, which the pool announces with a 'drain' event.
+  get needsDrain() {
+    return this.#full;
+  }
+
   run(fn, options) {
     if (this.#closed) return Promise.reject(errors.poolShutdown('The pool is shut down and accepts no new tasks'));
     let fnId;
     let kind = codec.KIND_PRIMITIVES;
     let args = EMPTY;
     let priority = PRIORITIES.normal;
-    let transfer;
+    let timeout = this.#resolved.timeout.default;
+    let o = null;
     try {
       if (typeof fn !== 'function') throw errors.argType('fn', 'a function', fn);
-      if (options !== undefined) ({ args, priority, transfer } = readTask(options, 'options', TASK_OPTION_KEYS));
+      if (options !== undefined) {
+        o = readRunOptions(options, this.#resolved.timeout, this.#nextId);
+        ({ args, priority, timeout } = o);
+      }
       fnId = this.#registry.idOf(fn);
-      if (transfer !== undefined) return this.#runTransferring(fnId, args, priority, transfer);
-      if (!codec.allPrimitive(args)) {
+      if (o !== null) {
+        if (o.signal !== undefined && o.signal.aborted) throw errors.aborted(o.signal.reason);
+        if (o.dependsOn !== undefined) {
+          const failed = this.#pending.failedDependency(o.dependsOn);
+          if (failed !== undefined) throw errors.dependencyFailed(failed, this.#pending.failures.get(failed) || undefined);
+        }
+      }
+      this.#admit(1);
+      if (o !== null && o.transfer !== undefined) {
+        kind = codec.KIND_SERIALIZED;
+        args = codec.serializeTransfer(args, o.transfer, 'options');
+      } else if (!codec.allPrimitive(args)) {
         kind = codec.KIND_SERIALIZED;
         args = codec.serializeArgs(args, 'args');
       } else if (args.length !== 0) {
@@ -99,49 +117,135 @@ class Tasklets {
     } catch (err) {
       return Promise.reject(err);
     }
-    const promise = this.#track();
-    this.#queue.push(promise.taskId, fnId, kind, args, priority);
-    return promise;
+    if (o === null || (o.signal === undefined && o.onProgress === undefined && o.dependsOn === undefined &&
+                       o.transfer === undefined && timeout === Infinity)) {
+      const promise = this.#track(null);
+      this.#queue.push(promise.taskId, fnId, kind, args, priority, timeout);
+      return promise;
+    }
+    return this.#runWatched(fnId, kind, args, priority, timeout, o);
   }
 
-  // A new id and its pending promise (with `taskId`).
-  #track() {
+  // Fails with ERR_QUEUE_FULL if `n` more tasks would pass maxQueue.
+  #admit(n) {
+    const max = this.#resolved.maxQueue;
+    if (this.#pending.size + n > max) {
+      this.#full = true;
+      throw errors.queueFull(max, n);
+    }
+    if (this.#pending.size + n >= max) this.#full = true;
+  }
+
+  // A new id and its pending promise (with `taskId`); `watched` is null for
+  // a plain Single, or a function that sets up the Watched entry.
+  #track(watched) {
     const id = this.#nextId++;
     let entry;
     const promise = new Promise((resolve, reject) => {
-      entry = new Single(resolve, reject);
+      entry = watched === null ? new Single(resolve, reject) : new Watched(resolve, reject);
     });
     promise.taskId = id;
+    if (watched !== null) watched(entry, id);
     this.#pending.add(id, entry);
     return promise;
   }
 
-  // A task with `transfer` is submitted at once (not in the next microtask):
-  // like postMessage, the listed ArrayBuffers are detached when run returns.
-  #runTransferring(fnId, args, priority, transfer) {
-    const bytes = codec.serializeTransfer(args, transfer, 'options');
-    this.#queue.flush();  // earlier run() calls go first
-    const promise = this.#track();
+  // A task with a signal, a progress callback, dependencies, a timeout or
+  // transferred buffers. Transfers and dependencies are submitted at once
+  // (like postMessage, the buffers are detached when run returns; a
+  // dependency must reach the runtime before its own dependency settles and
+  // is forgotten); the rest goes with the turn's batch.
+  #runWatched(fnId, kind, args, priority, timeout, o) {
+    const { signal, onProgress, dependsOn, transfer } = o;
+    const promise = this.#track((entry, id) => {
+      entry.timeout = timeout === Infinity ? undefined : timeout;
+      entry.dependsOn = dependsOn === undefined ? null : dependsOn;
+      if (onProgress === undefined && signal === undefined) return;
+      const onAbort = signal === undefined ? null : () => this.cancel(id, { reason: signal.reason });
+      if (onAbort !== null) signal.addEventListener('abort', onAbort, { once: true });
+      if (onProgress !== undefined) this.#progress.set(id, onProgress);
+      entry.cleanup = () => {
+        if (onAbort !== null) signal.removeEventListener('abort', onAbort);
+        if (onProgress !== undefined) this.#progress.delete(id);
+      };
+    });
     const id = promise.taskId;
+    if (transfer === undefined && dependsOn === undefined) {
+      this.#queue.push(id, fnId, kind, args, priority, timeout);
+      return promise;
+    }
+    this.#queue.flush();  // earlier run() calls go first
     try {
-      this.#submit(1, Float64Array.of(id), Uint32Array.of(fnId), Uint8Array.of(codec.KIND_SERIALIZED), [bytes],
-                   Uint8Array.of(priority), [transfer]);
+      this.#submit(1, Float64Array.of(id), Uint32Array.of(fnId), Uint8Array.of(kind), [args], Uint8Array.of(priority),
+                   transfer === undefined ? undefined : [transfer],
+                   timeout === Infinity ? undefined : Float64Array.of(timeout),
+                   dependsOn === undefined ? undefined : [dependsOn]);
     } catch (err) {
       this.#pending.abandon(Float64Array.of(id), 1, () => err);
     }
     return promise;
   }
 
+  // Cancels task `taskId` (or the promise run() returned). A task still
+  // queued (or waiting for its dependencies) settles at once with an
+  // AbortError. A running task's `tasklet.signal` is aborted (cooperative);
+  // with `force`, the task is stopped even if it never looks at it (its
+  // executor is interrupted, not killed). Returns true if the task was
+  // pending, false if it already settled or is unknown.
+  cancel(taskId, options) {
+    const id = taskId !== null && typeof taskId === 'object' && 'taskId' in taskId ? taskId.taskId : taskId;
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 1) {
+      throw errors.argType('taskId', 'a task id (or a promise returned by run())', taskId);
+    }
+    let force = false;
+    let reason;
+    if (options !== undefined) {
+      if (!isPlainObject(options)) throw errors.argType('options', 'an object', options);
+      rejectUnknownKeys(options, CANCEL_OPTION_KEYS, 'options.');
+      if (options.force !== undefined && typeof options.force !== 'boolean') {
+        throw errors.optionType('options.force', 'a boolean', options.force);
+      }
+      force = options.force === true;
+      reason = options.reason;
+    }
+    if (!this.#pending.has(id)) return false;
+    this.#queue.flush();
+    const outcome = this.#addon.cancel(this.#poolId, id, force);
+    if (outcome === CANCEL_QUEUED) {
+      const entry = this.#pending.take(id);
+      if (entry !== undefined) {
+        const err = errors.aborted(reason);
+        err.taskId = id;
+        this.#pending.fail(entry, id, err);
+      }
+      this.#afterSettling();
+      return true;
+    }
+    if (outcome === CANCEL_RUNNING) {
+      this.#pending.aborts.set(id, reason);
+      this.#executors.abort(id, reason);
+      return true;
+    }
+    return false;  // settled natively: its completion is on its way
+  }
+
   runAll(tasks, options) {
     if (this.#closed) return Promise.reject(errors.poolShutdown('The pool is shut down and accepts no new tasks'));
     let columns;
+    let signal;
     try {
-      if (options !== undefined) readTask(options, 'options', []);
+      if (options !== undefined) {
+        if (!isPlainObject(options)) throw errors.argType('options', 'an object', options);
+        rejectUnknownKeys(options, RUN_ALL_OPTION_KEYS, 'options.');
+        signal = readSignal('options.signal', options.signal);
+        if (signal !== undefined && signal.aborted) throw errors.aborted(signal.reason);
+      }
       columns = this.#runAllColumns(tasks);
+      this.#admit(columns.count);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#submitGroup(columns, false);
+    return this.#submitGroup(columns, false, signal);
   }
 
   map(fn, items, options) {
@@ -149,10 +253,11 @@ class Tasklets {
     let columns;
     try {
       columns = this.#mapColumns(fn, items, options);
+      this.#admit(columns.count);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#submitGroup(columns, true);
+    return this.#submitGroup(columns, true, undefined);
   }
 
   // Native figures (addon stats) plus `pending`: tasks whose promise has not
@@ -160,6 +265,8 @@ class Tasklets {
   getStats() {
     const stats = this.#addon.stats(this.#poolId);
     stats.pending = this.#pending.size;
+    stats.maxQueue = this.#resolved.maxQueue;
+    stats.needsDrain = this.#full;
     return stats;
   }
 
@@ -182,7 +289,7 @@ class Tasklets {
     // The returned promise keeps the process alive until it resolves: the
     // addon holds the loop until the tasks settled, the executors until
     // they exited.
-    for (const e of this.#executors) e.worker.ref();
+    this.#executors.refAll();
     // Past the timeout, the runtime cancels what is queued, but a task that
     // is running only stops with its executor: terminate those still there.
     const deadline = timeoutMs === Infinity ? null : setTimeout(() => this.#terminateExecutors(), timeoutMs);
@@ -195,7 +302,7 @@ class Tasklets {
         err.taskId = id;
         return err;
       });
-      await Promise.all([...this.#executors].map((e) => e.exited));
+      await this.#executors.exited();
       return { timedOut: Boolean(report && report.timedOut), cancelled: Number((report && report.cancelled) || 0) };
     } finally {
       if (deadline !== null) clearTimeout(deadline);
@@ -208,7 +315,7 @@ class Tasklets {
       err.taskId = id;
       return err;
     };
-    for (const e of this.#executors) e.worker.terminate();
+    this.#executors.terminateAll();
   }
 
   #keepAlive(on) {
@@ -217,40 +324,27 @@ class Tasklets {
     this.#addon.setKeepAlive(this.#poolId, on);
   }
 
-  // Called (on this thread) when the runtime wants a thread for `slot`.
-  #startExecutor(slot) {
-    let worker;
-    try {
-      worker = new Worker(EXECUTOR_PATH, {
-        workerData: { poolId: this.#poolId, slot, addonPath: addonLoader.addonPath() },
-      });
-    } catch (err) {
-      this.#slotFailed(slot, err);
-      return;
+  #onCompletions(completions) {
+    this.#pending.onCompletions(...completions);
+    this.#afterSettling();
+  }
+
+  // The backlog fell below maxQueue after it was reached: 'drain'.
+  #afterSettling() {
+    if (this.#full && this.#pending.size < this.#resolved.maxQueue) {
+      this.#full = false;
+      this.emit('drain');
     }
-    const record = { worker, slot, attached: false, binding: null, exited: null };
-    record.exited = new Promise((resolve) => {
-      worker.on('exit', (code) => {
-        this.#executors.delete(record);
-        if (!record.attached) this.#slotFailed(slot, record.error || new Error(`exited with code ${code}`));
-        resolve();
-      });
-    });
-    worker.on('message', (message) => {
-      if (message && message.type === 'attached') {
-        record.attached = true;
-        record.binding = message.binding;
-      }
-    });
-    worker.on('error', (err) => {
-      record.error = err;
-      if (record.attached) process.emitWarning(`tasklets executor ${slot} failed: ${err && err.stack}`, 'TaskletsWarning');
-    });
-    this.#executors.add(record);
-    // An idle pool must not keep the process alive. After the listeners:
-    // adding a 'message' listener refs the Worker's port again. A shutting
-    // down pool keeps its executors referenced (see #shutDown).
-    if (!this.#closed) worker.unref();
+  }
+
+  #onProgress(id, percent, detail) {
+    const onProgress = this.#progress.get(id);
+    if (onProgress === undefined) return;  // settled meanwhile
+    try {
+      onProgress({ taskId: id, percent, detail });
+    } catch (err) {
+      process.emitWarning(`tasklets: onProgress of task ${id} threw: ${err && err.stack}`, 'TaskletsWarning');
+    }
   }
 
   #slotFailed(slot, err) {
@@ -268,24 +362,11 @@ class Tasklets {
     if (!Array.isArray(tasks)) throw errors.argType('tasks', 'an array', tasks);
     const n = tasks.length;
     const columns = newColumns(n);
+    const policy = this.#resolved.timeout;
     let lastFn = null;
     let lastId = 0;
     for (let i = 0; i < n; i++) {
-      const spec = tasks[i];
-      let fn = spec;
-      let args = EMPTY;
-      let priority = PRIORITIES.normal;
-      if (typeof spec !== 'function') {
-        if (!isPlainObject(spec)) throw errors.argType(`tasks[${i}]`, 'a function or an object { task, args, priority }', spec);
-        for (const key in spec) if (!TASK_SPEC_KEYS.includes(key)) throw errors.unknownOption(`tasks[${i}].${key}`, TASK_SPEC_KEYS);
-        fn = spec.task;
-        if (typeof fn !== 'function') throw errors.argType(`tasks[${i}].task`, 'a function', fn);
-        if (spec.args !== undefined) {
-          if (!Array.isArray(spec.args)) throw errors.optionType(`tasks[${i}].args`, 'an array', spec.args);
-          args = spec.args;
-        }
-        if (spec.priority !== undefined) priority = PRIORITIES[checkOneOf(`tasks[${i}].priority`, spec.priority, PRIORITY_NAMES)];
-      }
+      const { fn, args, priority, timeout } = readSpec(tasks[i], i, policy);
       if (fn !== lastFn) {
         lastId = this.#registry.idOf(fn);
         lastFn = fn;
@@ -299,6 +380,10 @@ class Tasklets {
         columns.args[i] = codec.serializeArgs(args, `tasks[${i}].args`);
       }
       columns.priorities[i] = priority;
+      if (timeout !== Infinity) {
+        if (columns.timeouts === undefined) columns.timeouts = new Float64Array(n);
+        columns.timeouts[i] = timeout;
+      }
     }
     return columns;
   }
@@ -338,7 +423,7 @@ class Tasklets {
       if (!isPlainObject(options)) throw errors.argType('options', 'an object', options);
       rejectUnknownKeys(options, MAP_OPTION_KEYS, 'options.');
       ({ chunkSize } = options);
-      if (options.priority !== undefined) priority = PRIORITIES[checkOneOf('options.priority', options.priority, PRIORITY_NAMES)];
+      priority = readPriority('options.priority', options.priority);
     }
     if (chunkSize === undefined) {
       chunkSize = Math.max(1, Math.ceil(length / (this.#resolved.workers.max * CHUNKS_PER_WORKER)));
@@ -350,14 +435,17 @@ class Tasklets {
     return { chunkSize, priority };
   }
 
-  // One submit call for a whole group, one promise for its results.
   // One native call per batch; primitive arguments travel packed in one buffer.
-  #submit(count, ids, fnIds, argKinds, args, priorities, transfers) {
+  #submit(count, ids, fnIds, argKinds, args, priorities, transfers, timeouts, deps) {
     const { packed, offsets } = packBatch(count, argKinds, args);
-    this.#addon.submit(this.#poolId, count, ids, fnIds, argKinds, args, priorities, packed, offsets, transfers);
+    this.#addon.submit(this.#poolId, count, ids, fnIds, argKinds, args, priorities, packed, offsets,
+                       transfers, timeouts, deps);
   }
 
-  #submitGroup(columns, flatten) {
+  // One submit call for a whole group, one promise for its results. If a
+  // task fails (or `signal` aborts), the group rejects and its tasks still
+  // queued are cancelled.
+  #submitGroup(columns, flatten, signal) {
     const n = columns.count;
     if (n === 0) return Promise.resolve([]);
     this.#queue.flush();  // earlier run() calls go first
@@ -366,15 +454,35 @@ class Tasklets {
     for (let i = 0; i < n; i++) columns.ids[i] = base + i;
     let group;
     const promise = new Promise((resolve, reject) => {
-      group = new Group(base, n, flatten, resolve, reject);
+      group = new Group(base, n, flatten, resolve, reject, (g) => this.#cancelRest(g));
     });
+    if (signal !== undefined) {
+      const onAbort = () => {
+        if (group.done) return;
+        const err = errors.aborted(signal.reason);
+        group.fail(base, err);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      promise.then(() => signal.removeEventListener('abort', onAbort), () => signal.removeEventListener('abort', onAbort));
+    }
     this.#pending.addGroup(group);
     try {
-      this.#submit(n, columns.ids, columns.fnIds, columns.argKinds, columns.args, columns.priorities);
+      this.#submit(n, columns.ids, columns.fnIds, columns.argKinds, columns.args, columns.priorities,
+                   undefined, columns.timeouts, undefined);
     } catch (err) {
       this.#pending.abandon(columns.ids, n, () => err);
     }
     return promise;
+  }
+
+  // A failed group: its tasks still queued will not be needed.
+  #cancelRest(group) {
+    if (this.#closed && this.#shutdown !== null) return;
+    try {
+      this.#addon.cancelRange(this.#poolId, group.base, group.size);
+    } catch {
+      // The pool is gone: nothing is queued any more.
+    }
   }
 }
 
@@ -386,6 +494,7 @@ function newColumns(n) {
     argKinds: new Uint8Array(n),
     args: new Array(n),
     priorities: new Uint8Array(n),
+    timeouts: undefined,
   };
 }
 

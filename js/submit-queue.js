@@ -10,7 +10,9 @@
 const MAX_BATCH = 4096;
 
 class SubmitQueue {
-  // submit(count, ids, fnIds, argKinds, args, priorities) may throw; then
+  // submit(count, ids, fnIds, argKinds, args, priorities, timeouts) may
+  // throw (timeouts: a Float64Array of ms, 0 = none, or undefined when no
+  // task of the batch has one); then
   // failed(ids, count, error) is told which tasks never reached the addon.
   constructor(submit, failed) {
     this.submit = submit;
@@ -22,16 +24,27 @@ class SubmitQueue {
     this.argKinds = new Uint8Array(MAX_BATCH);
     this.priorities = new Uint8Array(MAX_BATCH);
     this.args = new Array(MAX_BATCH).fill(undefined);
+    this.timeouts = new Float64Array(MAX_BATCH);
+    this.timed = false;   // some task of this batch has a timeout
     this.flush = this.flush.bind(this);
   }
 
-  push(id, fnId, argKind, args, priority) {
+  push(id, fnId, argKind, args, priority, timeout) {
     const i = this.count++;
     this.ids[i] = id;
     this.fnIds[i] = fnId;
     this.argKinds[i] = argKind;
     this.args[i] = args;
     this.priorities[i] = priority;
+    if (timeout !== Infinity) {
+      if (!this.timed) {
+        this.timed = true;
+        this.timeouts.fill(0, 0, i);
+      }
+      this.timeouts[i] = timeout;
+    } else if (this.timed) {
+      this.timeouts[i] = 0;
+    }
     if (this.count === MAX_BATCH) {
       this.flush();
     } else if (!this.scheduled) {
@@ -45,8 +58,10 @@ class SubmitQueue {
     const count = this.count;
     if (count === 0) return;
     this.count = 0;
+    const timeouts = this.timed ? this.timeouts : undefined;
+    this.timed = false;
     try {
-      this.submit(count, this.ids, this.fnIds, this.argKinds, this.args, this.priorities);
+      this.submit(count, this.ids, this.fnIds, this.argKinds, this.args, this.priorities, timeouts);
     } catch (err) {
       this.failed(this.ids.slice(0, count), count, err);
     } finally {

@@ -17,7 +17,9 @@ test('config resolves, merges and returns the configuration', () => {
   assert.deepEqual(tasklets.getConfig().workers, { min: cpus, max: cpus, scaling: 'fixed', idleTimeout: 5000 });
   const c = tasklets.config({ workers: { min: 1, max: 'cpu_count * 2', scaling: 'adaptive' }, timeout: 30000, logging: 'warn', placement: 'numa' });
   assert.deepEqual(c, {
-    workers: { min: 1, max: cpus * 2, scaling: 'adaptive', idleTimeout: 5000 }, placement: 'numa', timeout: 30000, logging: 'warn',
+    workers: { min: 1, max: cpus * 2, scaling: 'adaptive', idleTimeout: 5000 }, placement: 'numa',
+    timeout: { default: 30000, perTask: true }, logging: 'warn', maxQueue: cpus * 2 * 65536,
+    memory: { limit: Infinity, cleanup: 'none' },
   });
   tasklets.config({ placement: 'compact' });
   assert.equal(tasklets.getConfig().placement, 'compact');
@@ -30,7 +32,8 @@ test('an invalid config throws and leaves the configuration as it was', () => {
     { name: 'RangeError', code: 'ERR_INVALID_ARG_VALUE', message: /"workers.min"/ });
   assert.throws(() => tasklets.config({ logging: 'loud' }), { name: 'RangeError', code: 'ERR_INVALID_ARG_VALUE', message: /"logging"/ });
   assert.throws(() => tasklets.config({ timeout: -1 }), { name: 'RangeError', code: 'ERR_INVALID_ARG_VALUE', message: /"timeout"/ });
-  assert.throws(() => tasklets.config({ memory: {} }), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: /"memory" option is not supported/ });
+  assert.throws(() => tasklets.config({ memory: { limit: 'lots' } }), { name: 'RangeError', code: 'ERR_INVALID_ARG_VALUE', message: /"memory.limit"/ });
+  assert.throws(() => tasklets.config({ limits: {} }), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: /"limits" option is not supported/ });
   assert.throws(() => tasklets.config('fast'), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
   assert.deepEqual(tasklets.getConfig(), before);
 });

@@ -21,8 +21,10 @@ test('defaults: one executor per CPU, fixed, numa placement', () => {
   assert.deepEqual(resolve(), {
     workers: { min: 4, max: 4, scaling: 'fixed', idleTimeout: 5000 },
     placement: 'numa',
-    timeout: Infinity,
+    timeout: { default: Infinity, perTask: true },
     logging: 'warn',
+    maxQueue: 4 * 65536,
+    memory: { limit: Infinity, cleanup: 'none' },
   });
 });
 
@@ -44,7 +46,14 @@ test('workers forms', () => {
 
 test('the issue example config resolves', () => {
   const r = resolve({ workers: { min: 2, max: 'cpu_count * 2', scaling: 'adaptive' }, timeout: 30000, logging: 'warn', placement: 'numa' });
-  assert.deepEqual(r, { workers: { min: 2, max: 8, scaling: 'adaptive', idleTimeout: 5000 }, placement: 'numa', timeout: 30000, logging: 'warn' });
+  assert.deepEqual(r, {
+    workers: { min: 2, max: 8, scaling: 'adaptive', idleTimeout: 5000 },
+    placement: 'numa',
+    timeout: { default: 30000, perTask: true },
+    logging: 'warn',
+    maxQueue: 8 * 65536,
+    memory: { limit: Infinity, cleanup: 'none' },
+  });
 });
 
 test('invalid workers values', () => {
@@ -80,15 +89,27 @@ test('invalid placement, timeout, logging and unknown options', () => {
     /^The "placement" option must be one of 'compact', 'scatter', 'numa', 'none'\. Received type string \('spread'\)$/);
   throwsOption(() => resolve({ placement: null }), TypeError, /"placement".*Received null/);
   throwsOption(() => resolve({ timeout: -1 }), RangeError, /^The "timeout" option must be a non-negative integer \(milliseconds\) or Infinity/);
+  throwsOption(() => resolve({ timeout: 0 }), RangeError, /^The "timeout" option must be a positive integer/);
+  throwsOption(() => resolve({ timeout: { default: 10, perTask: 'no' } }), TypeError, /^The "timeout.perTask" option must be a boolean/);
+  throwsOption(() => resolve({ timeout: { max: 10 } }), TypeError, /^The "timeout.max" option is not supported \(supported: default, perTask\)/);
+  throwsOption(() => resolve({ maxQueue: 0 }), RangeError, /^The "maxQueue" option must be a positive integer, Infinity or 'auto'/);
+  throwsOption(() => resolve({ maxQueue: '10' }), TypeError, /"maxQueue"/);
+  throwsOption(() => resolve({ memory: { limit: 'lots' } }), RangeError, /^The "memory.limit" option must be a number of bytes or a size such as '512MB'/);
+  throwsOption(() => resolve({ memory: { limit: 1024 } }), RangeError, /at least 16MB/);
+  throwsOption(() => resolve({ memory: { cleanup: 'sometimes' } }), RangeError, /"memory.cleanup".*'none', 'aggressive'/);
+  throwsOption(() => resolve({ memory: 512 }), TypeError, /"memory" option must be an object/);
   throwsOption(() => resolve({ timeout: 1.5 }), RangeError, /"timeout"/);
   throwsOption(() => resolve({ timeout: '30s' }), TypeError, /^The "timeout" option must be a number of milliseconds/);
   throwsOption(() => resolve({ logging: 'verbose' }), RangeError, /'off', 'error', 'warn', 'info', 'debug', 'trace'/);
-  throwsOption(() => resolve({ memory: { limit: '2GB' } }), TypeError,
-    /^The "memory" option is not supported \(supported: workers, placement, timeout, logging\)\.$/);
+  throwsOption(() => resolve({ memoryLimit: '2GB' }), TypeError,
+    /^The "memoryLimit" option is not supported \(supported: workers, placement, timeout, logging, maxQueue, memory\)\.$/);
+  assert.deepEqual(resolve({ memory: { limit: '512MB', cleanup: 'aggressive' } }).memory, { limit: 512 * 1024 * 1024, cleanup: 'aggressive' });
+  assert.equal(resolve({ memory: { limit: '1.5 GB' } }).memory.limit, 1.5 * 1024 ** 3);
+  assert.equal(resolve({ maxQueue: 10 }).maxQueue, 10);
+  assert.deepEqual(resolve({ timeout: { default: 50, perTask: false } }).timeout, { default: 50, perTask: false });
   assert.throws(() => resolve(42), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /"options" argument must be an object/ });
   for (const placement of ['compact', 'scatter', 'numa', 'none']) assert.equal(resolve({ placement }).placement, placement);
-  assert.equal(resolve({ timeout: 0 }).timeout, 0);
-  assert.equal(resolve({ timeout: Infinity }).timeout, Infinity);
+  assert.deepEqual(resolve({ timeout: Infinity }).timeout, { default: Infinity, perTask: true });
   assert.equal(resolve({ logging: 'off' }).logging, 'off');
 });
 

@@ -1,0 +1,166 @@
+'use strict';
+// The main thread's view of a pool's executors: the worker_threads Workers
+// it starts when the native runtime asks for a slot to be served
+// (addon/protocol.md, startExecutor), and the channels into them that are
+// not the runtime's queues:
+//
+// - abort requests for running tasks (cooperative cancellation): written into
+//   a SharedArrayBuffer ring that every executor reads synchronously when a
+//   task looks at `tasklet.signal` (a task in a synchronous loop never lets
+//   its event loop turn), and posted as a message for tasks that wait on
+//   the signal asynchronously;
+// - progress reports (`tasklet.progress`) from tasks, routed to a callback;
+// - why an executor died, so a task it took down rejects with the right code
+//   (ERR_WORKER_OUT_OF_MEMORY or ERR_WORKER_CRASHED).
+//
+// Abort ring layout (Int32 header, Float64 ids): header[0] = number of
+// requests ever written; ids[k % ABORT_RING] = the task id of request k.
+// Only this thread writes; an executor that fell more than ABORT_RING
+// requests behind still gets each one through its message.
+
+const path = require('node:path');
+const { Worker } = require('node:worker_threads');
+
+const addonLoader = require('./addon');
+
+const EXECUTOR_PATH = path.join(__dirname, 'executor.js');
+const ABORT_RING = 256;
+const ABORT_HEADER_BYTES = 8;
+const EXIT_GRACE_MS = 2000;
+
+class Executors {
+  // hooks: { slotFailed(slot, err), progress(id, percent, detail), warn(text) }
+  constructor(poolId, memoryLimit, hooks) {
+    this.poolId = poolId;
+    this.hooks = hooks;
+    this.records = new Set();
+    this.bySlot = new Map();       // slot -> the record now serving it
+    this.lastDeath = new Map();    // slot -> { code, message } of its last executor that died
+    this.closed = false;
+    this.resourceLimits = Number.isFinite(memoryLimit)
+      ? { maxOldGenerationSizeMb: Math.max(8, Math.floor(memoryLimit / (1024 * 1024)) - 8), maxYoungGenerationSizeMb: 8 }
+      : undefined;
+    const sab = new SharedArrayBuffer(ABORT_HEADER_BYTES + ABORT_RING * 8);
+    this.abortSab = sab;
+    this.abortCount = new Int32Array(sab, 0, 1);
+    this.abortIds = new Float64Array(sab, ABORT_HEADER_BYTES, ABORT_RING);
+    this.onMessage = this.onMessage.bind(this);
+  }
+
+  get size() {
+    return this.records.size;
+  }
+
+  // Called (on this thread) when the runtime wants a thread for `slot`.
+  start(slot) {
+    let worker;
+    try {
+      worker = new Worker(EXECUTOR_PATH, {
+        workerData: { poolId: this.poolId, slot, addonPath: addonLoader.addonPath(), abortSab: this.abortSab },
+        resourceLimits: this.resourceLimits,
+      });
+    } catch (err) {
+      this.hooks.slotFailed(slot, err);
+      return;
+    }
+    const record = { worker, slot, attached: false, binding: null, exited: null, error: null };
+    record.exited = new Promise((resolve) => {
+      worker.on('exit', (code) => {
+        this.records.delete(record);
+        if (this.bySlot.get(slot) === record) this.bySlot.delete(slot);
+        if (!record.attached) {
+          this.hooks.slotFailed(slot, record.error || new Error(`exited with code ${code}`));
+        } else if (record.error !== null || code !== 0) {
+          this.lastDeath.set(slot, deathOf(record.error, code));
+        }
+        resolve();
+      });
+    });
+    worker.on('message', (message) => this.onMessage(record, message));
+    worker.on('error', (err) => {
+      record.error = err;
+      this.lastDeath.set(slot, deathOf(err, 1));
+      if (record.attached && !isOutOfMemory(err)) this.hooks.warn(`tasklets executor ${slot} failed: ${err && err.stack}`);
+    });
+    this.records.add(record);
+    this.bySlot.set(slot, record);
+    // An idle pool must not keep the process alive. After the listeners:
+    // adding a 'message' listener refs the Worker's port again. A shutting
+    // down pool keeps its executors referenced (see refAll).
+    if (!this.closed) worker.unref();
+  }
+
+  onMessage(record, message) {
+    if (message === null || typeof message !== 'object') return;
+    if (message.type === 'progress') {
+      this.hooks.progress(message.id, message.percent, message.detail);
+    } else if (message.type === 'attached') {
+      record.attached = true;
+      record.binding = message.binding;
+    }
+  }
+
+  // Asks every executor to abort the signal of task `id` (the one running
+  // it does; the others ignore it).
+  abort(id, reason) {
+    const k = Atomics.load(this.abortCount, 0);
+    this.abortIds[k % ABORT_RING] = id;
+    Atomics.store(this.abortCount, 0, k + 1);
+    for (const record of this.records) {
+      try {
+        record.worker.postMessage({ type: 'abort', id, reason });
+      } catch {
+        // A reason that cannot be cloned: the executor aborts with a generic one.
+        record.worker.postMessage({ type: 'abort', id });
+      }
+    }
+  }
+
+  // Resolves with why the executor serving `slot` died ({ code, message }),
+  // once it exited (a task it took down can settle before its Worker's
+  // 'exit' event arrives), or after EXIT_GRACE_MS with ERR_WORKER_CRASHED.
+  whyDead(slot) {
+    let oldest;
+    for (const record of this.records) {
+      if (record.slot === slot) {
+        oldest = record;
+        break;
+      }
+    }
+    const verdict = () => this.lastDeath.get(slot) || { code: 'ERR_WORKER_CRASHED', message: 'the executor stopped' };
+    if (oldest === undefined) return Promise.resolve(verdict());
+    let timer;
+    const grace = new Promise((resolve) => {
+      timer = setTimeout(resolve, EXIT_GRACE_MS);
+    });
+    return Promise.race([oldest.exited, grace]).then(() => {
+      clearTimeout(timer);
+      return verdict();
+    });
+  }
+
+  refAll() {
+    this.closed = true;
+    for (const record of this.records) record.worker.ref();
+  }
+
+  terminateAll() {
+    for (const record of this.records) record.worker.terminate();
+  }
+
+  exited() {
+    return Promise.all([...this.records].map((r) => r.exited));
+  }
+}
+
+function isOutOfMemory(err) {
+  return Boolean(err && err.code === 'ERR_WORKER_OUT_OF_MEMORY');
+}
+
+function deathOf(err, code) {
+  if (isOutOfMemory(err)) return { code: 'ERR_WORKER_OUT_OF_MEMORY', message: String(err.message) };
+  if (err) return { code: 'ERR_WORKER_CRASHED', message: String(err && err.message) };
+  return { code: 'ERR_WORKER_CRASHED', message: `the executor exited with code ${code}` };
+}
+
+module.exports = { Executors, ABORT_RING, ABORT_HEADER_BYTES };
