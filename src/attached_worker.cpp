@@ -30,7 +30,7 @@ TaskBase* AttachedWorker::take() noexcept {
   }
   while (TaskBase* t = scheduler_.find_task(worker_)) {
     const std::int64_t start = scheduler_.start_time(worker_, t);
-    if (scheduler_.admit(worker_, t, start)) {
+    if (scheduler_.admit(worker_, t, start, /*hosted=*/true)) {
       // The start time rides in the task until finish(); enqueued_ns is no
       // longer needed once the queue wait was recorded.
       t->enqueued_ns = start;
@@ -42,17 +42,24 @@ TaskBase* AttachedWorker::take() noexcept {
   return nullptr;
 }
 
-void AttachedWorker::finish(TaskBase* t, bool failed) noexcept {
+void AttachedWorker::finish(TaskBase* t, TaskStatus status) noexcept {
   TASKLETS_ASSERT(in_flight_ > 0 && "finish() of a task this worker did not take");
+  TASKLETS_ASSERT((status == TaskStatus::succeeded || status == TaskStatus::failed ||
+                   status == TaskStatus::cancelled || status == TaskStatus::timed_out) &&
+                  "finish() with a status a running task cannot end with");
   --in_flight_;
-  if (failed && !t->error) {
+  if (status == TaskStatus::failed && !t->error) {
     try {
       t->error = std::make_exception_ptr(Error(Errc::system, "the task failed in an attached worker"));
     } catch (...) {
       // No memory for the marker: the status still says failed.
     }
   }
-  scheduler_.complete(worker_, t, failed ? TaskStatus::failed : TaskStatus::succeeded, t->enqueued_ns);
+  scheduler_.complete(worker_, t, status, t->enqueued_ns);
+}
+
+void AttachedWorker::finish(TaskBase* t, bool failed) noexcept {
+  finish(t, failed ? TaskStatus::failed : TaskStatus::succeeded);
 }
 
 AttachedWorker::Idle AttachedWorker::idle() noexcept {

@@ -1,5 +1,6 @@
 // The housekeeper thread: settles tasks whose deadline passed while they
-// were queued, compacts the deadline heap, and applies the adaptive scaling
+// were queued, asks the host to stop those running on a hosted slot
+// (WorkerHost::interrupt), compacts the deadline heap, and applies the adaptive scaling
 // policy every tick (docs/architecture.md, "Scaling").
 #include <algorithm>
 #include <climits>
@@ -58,6 +59,11 @@ void Scheduler::expire_deadlines(std::vector<TaskBase*>& due) noexcept {
     if (t->claim(TaskStatus::timed_out)) {
       settle_unrun(*t, TaskStatus::timed_out);
       timed_out_outside_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      // Running on a hosted slot: its host is asked to stop it (once: the
+      // entry leaves the heap here). The tracker's reference keeps the task
+      // alive until interrupt() returns.
+      interrupt(*t, TaskStatus::timed_out);
     }
     release(*t);
   }

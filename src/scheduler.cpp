@@ -284,7 +284,7 @@ TaskBase* Scheduler::find_task(Worker& w) noexcept {
   return scan(w, Priority::low);
 }
 
-bool Scheduler::admit(Worker& w, TaskBase* t, std::int64_t start) noexcept {
+bool Scheduler::admit(Worker& w, TaskBase* t, std::int64_t start, bool hosted) noexcept {
   const State st = state();
   if (st == kCancelling || (t->deadline_ns && start >= t->deadline_ns)) {
     const TaskStatus to = st == kCancelling ? TaskStatus::cancelled : TaskStatus::timed_out;
@@ -295,7 +295,10 @@ bool Scheduler::admit(Worker& w, TaskBase* t, std::int64_t start) noexcept {
     release(*t);
     return false;
   }
-  if (!t->claim(TaskStatus::running)) {
+  // A hosted slot's index rides in the state word with the running status
+  // (one CAS), so whoever sees `running` also sees where (interrupt()).
+  const std::uint32_t where = hosted ? detail::kHostedBit | (w.id << detail::kSlotShift) : 0;
+  if (!t->claim(TaskStatus::running, where)) {
     release(*t);  // settled while queued (cancel or deadline): drop the queue's reference
     return false;
   }
@@ -314,7 +317,14 @@ void Scheduler::complete(Worker& w, TaskBase* t, TaskStatus done, std::int64_t s
     w.run_time.record_owned(static_cast<std::uint64_t>(std::max<std::int64_t>(0, end - start)));
     w.last_ns = end;
   }
-  WorkerCounters::add(done == TaskStatus::failed ? w.counters.failed : w.counters.executed);
+  switch (done) {
+    case TaskStatus::succeeded: WorkerCounters::add(w.counters.executed); break;
+    case TaskStatus::failed: WorkerCounters::add(w.counters.failed); break;
+    // Stopped while it ran on a hosted slot (AttachedWorker::finish).
+    case TaskStatus::cancelled: WorkerCounters::add(w.counters.cancelled); break;
+    case TaskStatus::timed_out: WorkerCounters::add(w.counters.timed_out); break;
+    default: TASKLETS_ASSERT(false && "a task that ran cannot end with this status");
+  }
   settle(*t, done);
   release(*t);
 }
@@ -383,6 +393,16 @@ bool Scheduler::cancel(TaskBase& t) noexcept {
   if (!t.claim(TaskStatus::cancelled)) return false;
   settle_unrun(t, TaskStatus::cancelled);
   cancelled_outside_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+bool Scheduler::interrupt(TaskBase& t, TaskStatus why) noexcept {
+  const std::uint32_t cur = t.state.load(std::memory_order_acquire);
+  if ((cur & detail::kStatusMask) != static_cast<std::uint32_t>(TaskStatus::running) ||
+      !(cur & detail::kHostedBit) || !host_) {
+    return false;
+  }
+  host_->interrupt(cur >> detail::kSlotShift, t, why);
   return true;
 }
 

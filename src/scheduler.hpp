@@ -40,6 +40,7 @@ class Scheduler {
 
   // --- settling (any thread) ---
   bool cancel(detail::TaskBase& t) noexcept;
+  bool interrupt(detail::TaskBase& t, TaskStatus why) noexcept;
   void release(detail::TaskBase& t) noexcept;
   void wait(const detail::TaskBase& t, std::int64_t deadline_ns) noexcept;
 
@@ -48,7 +49,8 @@ class Scheduler {
   void execute(detail::Worker& w, detail::TaskBase* t) noexcept;
   // The two halves of execute(), for workers that run tasks themselves.
   std::int64_t start_time(detail::Worker& w, const detail::TaskBase* t) const noexcept;
-  bool admit(detail::Worker& w, detail::TaskBase* t, std::int64_t start) noexcept;
+  // hosted: the task is taken by an AttachedWorker (it may be interrupted).
+  bool admit(detail::Worker& w, detail::TaskBase* t, std::int64_t start, bool hosted = false) noexcept;
   void complete(detail::Worker& w, detail::TaskBase* t, TaskStatus done, std::int64_t start) noexcept;
   // Attached (foreign) threads: attached_worker.cpp.
   detail::Worker& attach(unsigned slot, detail::NotifyFn notify, void* context);

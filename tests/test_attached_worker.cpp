@@ -273,3 +273,245 @@ TEST(AttachedWorker, ASlotWithUnfinishedTasksDrainsBeforeItLeaves) {
   stopper.join();
   EXPECT_EQ(pool.stats().executed, 1u);
 }
+
+// ---------------------------------------------------------------- stopping running tasks
+
+namespace {
+
+// A host whose single slot is served by a thread the test starts itself, and
+// that records every interrupt request.
+struct InterruptHost : WorkerHost {
+  void start(unsigned) override {}
+  void interrupt(unsigned slot, detail::TaskBase& task, TaskStatus why) noexcept override {
+    std::lock_guard lock(m);
+    calls.push_back(Call{slot, &task, why});
+    cv.notify_all();
+  }
+  struct Call {
+    unsigned slot;
+    detail::TaskBase* task;
+    TaskStatus why;
+  };
+  std::vector<Call> snapshot() {
+    std::lock_guard lock(m);
+    return calls;
+  }
+  // Waits until at least n calls were recorded (or 30 s passed).
+  bool wait_calls(std::size_t n) {
+    std::unique_lock lock(m);
+    return cv.wait_for(lock, 30s, [&] { return calls.size() >= n; });
+  }
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<Call> calls;
+};
+
+// Serves slot 0 of `pool`: each task taken is handed to `on_task`, which
+// finishes it (or not) through the worker; returns when the slot is let go.
+template <class OnTask>
+void serve_with(Pool& pool, OnTask on_task) {
+  Loop loop;
+  AttachedWorker w(pool, 0, &Loop::notify, &loop);
+  for (;;) {
+    if (detail::TaskBase* t = w.take()) {
+      on_task(w, t);
+      continue;
+    }
+    const auto idle = w.idle();
+    if (idle == AttachedWorker::Idle::exit) return;
+    if (idle == AttachedWorker::Idle::parked) loop.wait();
+  }
+}
+
+}  // namespace
+
+TEST(AttachedWorker, FinishWithEachStatusIsCountedAndSettled) {
+  auto host = std::make_shared<InterruptHost>();
+  Pool pool(config(1, 1, Scaling::fixed), host);
+  std::atomic<int> sum{0};
+  // Job::value selects the status the serving thread finishes with.
+  std::thread server([&] {
+    serve_with(pool, [](AttachedWorker& w, detail::TaskBase* t) {
+      static constexpr TaskStatus kBy[] = {TaskStatus::succeeded, TaskStatus::failed, TaskStatus::cancelled,
+                                           TaskStatus::timed_out};
+      w.finish(t, kBy[detail::payload<Job>(*t).value]);
+    });
+  });
+  auto ok = pool.submit(Job{&sum, 0});
+  auto bad = pool.submit(Job{&sum, 1});
+  auto stopped = pool.submit(Job{&sum, 2});
+  auto late = pool.submit(Job{&sum, 3});
+  for (auto* h : {&ok, &bad, &stopped, &late}) h->wait();
+  EXPECT_EQ(ok.status(), TaskStatus::succeeded);
+  EXPECT_EQ(bad.status(), TaskStatus::failed);
+  EXPECT_EQ(stopped.status(), TaskStatus::cancelled);
+  EXPECT_EQ(late.status(), TaskStatus::timed_out);
+  EXPECT_NO_THROW(ok.get());
+  try {
+    bad.get();
+    FAIL() << "a failed task returned";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::system);
+  }
+  try {
+    stopped.get();
+    FAIL() << "a cancelled task returned";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::cancelled);
+  }
+  try {
+    late.get();
+    FAIL() << "a timed-out task returned";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::timed_out);
+  }
+  pool.shutdown();
+  server.join();
+  const auto s = pool.stats();
+  EXPECT_EQ(s.executed, 1u);
+  EXPECT_EQ(s.failed, 1u);
+  EXPECT_EQ(s.cancelled, 1u);
+  EXPECT_EQ(s.timed_out, 1u);
+  EXPECT_EQ(s.workers[0].counters.cancelled, 1u);
+  EXPECT_EQ(s.workers[0].counters.timed_out, 1u);
+  EXPECT_TRUE(host->snapshot().empty()) << "nobody asked for an interrupt";
+}
+
+TEST(AttachedWorker, ARunningHostedTaskPastItsDeadlineIsInterruptedOnce) {
+  auto host = std::make_shared<InterruptHost>();
+  Pool pool(config(1, 1, Scaling::fixed), host);
+  std::atomic<int> sum{0};
+  std::atomic<detail::TaskBase*> taken{nullptr};
+  std::atomic<bool> interrupted_before_finish{false};
+  std::thread server([&] {
+    serve_with(pool, [&](AttachedWorker& w, detail::TaskBase* t) {
+      taken.store(t);
+      // "Runs" until its host is told to stop it, as a Node executor would
+      // run a long JavaScript function until it is terminated.
+      interrupted_before_finish.store(host->wait_calls(1));
+      w.finish(t, TaskStatus::timed_out);
+    });
+  });
+  SubmitOptions o;
+  o.deadline = std::chrono::steady_clock::now() + 20ms;
+  auto h = pool.submit(Job{&sum, 1}, o);
+  h.wait();
+  EXPECT_TRUE(interrupted_before_finish.load());
+  EXPECT_EQ(h.status(), TaskStatus::timed_out);
+  try {
+    h.get();
+    FAIL() << "a timed-out task returned";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::timed_out);
+  }
+  // Let the housekeeper run a few more passes: it must not ask again.
+  std::this_thread::sleep_for(50ms);
+  pool.shutdown();
+  server.join();
+  const auto calls = host->snapshot();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].slot, 0u);
+  EXPECT_EQ(calls[0].task, taken.load());
+  EXPECT_EQ(calls[0].task, h.task_base());
+  EXPECT_EQ(calls[0].why, TaskStatus::timed_out);
+  const auto s = pool.stats();
+  EXPECT_EQ(s.timed_out, 1u);
+  EXPECT_EQ(s.executed, 0u);
+  EXPECT_EQ(s.failed, 0u);
+}
+
+TEST(AttachedWorker, AHostedTaskFinishedBeforeItsDeadlineIsNotInterrupted) {
+  auto host = std::make_shared<InterruptHost>();
+  Pool pool(config(1, 1, Scaling::fixed), host);
+  std::atomic<int> sum{0};
+  std::thread server([&] { serve_with(pool, [](AttachedWorker& w, detail::TaskBase* t) { w.finish(t, false); }); });
+  SubmitOptions o;
+  const auto deadline = std::chrono::steady_clock::now() + 200ms;
+  o.deadline = deadline;
+  auto h = pool.submit(Job{&sum, 1}, o);
+  h.wait();
+  const bool in_time = std::chrono::steady_clock::now() < deadline;
+  std::this_thread::sleep_until(deadline + 50ms);  // the housekeeper pops the entry meanwhile
+  pool.shutdown();
+  server.join();
+  if (in_time) {
+    EXPECT_EQ(h.status(), TaskStatus::succeeded);
+    EXPECT_TRUE(host->snapshot().empty());
+  }
+}
+
+TEST(AttachedWorker, InterruptTaskReachesTheHostOnlyForRunningHostedTasks) {
+  auto host = std::make_shared<InterruptHost>();
+  Pool pool(config(1, 1, Scaling::fixed), host);
+  std::atomic<int> sum{0};
+  // Queued (no thread serves the slot yet): nothing to interrupt.
+  auto h = pool.submit(Job{&sum, 1});
+  EXPECT_FALSE(detail::interrupt_task(*h.task_base(), TaskStatus::cancelled));
+  std::atomic<bool> running{false};
+  std::thread server([&] {
+    serve_with(pool, [&](AttachedWorker& w, detail::TaskBase* t) {
+      running.store(true);
+      host->wait_calls(2);
+      w.finish(t, TaskStatus::cancelled);
+    });
+  });
+  while (!running.load()) std::this_thread::yield();
+  EXPECT_TRUE(detail::interrupt_task(*h.task_base(), TaskStatus::cancelled));
+  EXPECT_TRUE(detail::interrupt_task(*h.task_base(), TaskStatus::timed_out)) << "every request is passed on";
+  h.wait();
+  EXPECT_EQ(h.status(), TaskStatus::cancelled);
+  EXPECT_FALSE(detail::interrupt_task(*h.task_base(), TaskStatus::cancelled)) << "settled";
+  EXPECT_FALSE(h.cancel()) << "a task that ran cannot be cancelled";
+  pool.shutdown();
+  server.join();
+  const auto calls = host->snapshot();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].task, h.task_base());
+  EXPECT_EQ(calls[0].why, TaskStatus::cancelled);
+  EXPECT_EQ(calls[1].why, TaskStatus::timed_out);
+  EXPECT_EQ(pool.stats().cancelled, 1u);
+}
+
+TEST(AttachedWorker, InterruptTaskIgnoresTasksOfNativeWorkers) {
+  Pool pool(config(1, 1, Scaling::fixed));
+  std::atomic<bool> started{false}, release{false};
+  auto h = pool.submit([&] {
+    started.store(true);
+    while (!release.load()) std::this_thread::yield();
+  });
+  while (!started.load()) std::this_thread::yield();
+  EXPECT_EQ(h.status(), TaskStatus::running);
+  EXPECT_FALSE(detail::interrupt_task(*h.task_base(), TaskStatus::cancelled));
+  release.store(true);
+  h.get();
+  EXPECT_FALSE(detail::interrupt_task(*h.task_base(), TaskStatus::cancelled));
+}
+
+TEST(AttachedWorker, CancelTaskWorksOnARawRetainedPointer) {
+  auto host = std::make_shared<InterruptHost>();
+  Pool pool(config(1, 1, Scaling::fixed), host);
+  std::atomic<int> sum{0};
+  std::atomic<int> settled{0};
+  SubmitOptions o;
+  o.on_complete = [](void* ctx, detail::TaskBase&) noexcept { static_cast<std::atomic<int>*>(ctx)->fetch_add(1); };
+  o.context = &settled;
+  // As the addon does: no handle, a raw pointer kept alive by a reference
+  // of its own.
+  detail::TaskBase* raw;
+  {
+    auto h = pool.submit(Job{&sum, 1}, o);
+    raw = h.task_base();
+    detail::retain(*raw);
+  }
+  EXPECT_TRUE(detail::cancel_task(*raw));
+  EXPECT_FALSE(detail::cancel_task(*raw));
+  EXPECT_EQ(raw->status(), TaskStatus::cancelled);
+  EXPECT_EQ(settled.load(), 1);
+  detail::release(*raw);
+  std::thread server([&] { serve_with(pool, [](AttachedWorker& w, detail::TaskBase* t) { w.finish(t, false); }); });
+  pool.shutdown();
+  server.join();
+  EXPECT_EQ(sum.load(), 0);
+  EXPECT_EQ(pool.stats().cancelled, 1u);
+  EXPECT_EQ(pool.stats().executed, 0u);
+}

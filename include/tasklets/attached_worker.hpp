@@ -8,7 +8,7 @@
 //
 //   AttachedWorker w(pool, slot, &notify, ctx);     // on the serving thread
 //   for (;;) {
-//     if (TaskBase* t = w.take()) { run it; w.finish(t, failed); continue; }
+//     if (TaskBase* t = w.take()) { run it; w.finish(t, status); continue; }
 //     switch (w.idle()) {
 //       case Idle::retry: continue;
 //       case Idle::parked: return to the event loop; `notify(ctx)` will be
@@ -24,6 +24,12 @@
 // take() and finish() must be called on the thread that constructed the
 // object. A task returned by take() is claimed (status running) and must be
 // finished exactly once; its payload is read with detail::payload<T>().
+//
+// Stopping a running task: the runtime cannot stop a foreign thread, so it
+// asks the host (WorkerHost::interrupt) when a task running on one of its
+// slots passes its deadline, or when someone calls detail::interrupt_task().
+// The serving thread then finishes the task with the status it chooses,
+// typically finish(t, TaskStatus::timed_out) or finish(t, cancelled).
 #pragma once
 
 #include <memory>
@@ -51,6 +57,13 @@ class AttachedWorker {
   AttachedWorker& operator=(const AttachedWorker&) = delete;
 
   detail::TaskBase* take() noexcept;
+  // Settles a task this worker took. `status` is succeeded, failed (the
+  // task's error, or a generic Errc::system error if it has none),
+  // cancelled or timed_out (the task was stopped while it ran, e.g. after
+  // WorkerHost::interrupt). Counted in the pool's stats under executed,
+  // failed, cancelled and timed_out respectively. Any other status aborts.
+  void finish(detail::TaskBase* task, TaskStatus status) noexcept;
+  // finish(task, failed ? TaskStatus::failed : TaskStatus::succeeded)
   void finish(detail::TaskBase* task, bool failed) noexcept;
   Idle idle() noexcept;
 
@@ -74,6 +87,20 @@ class WorkerHost {
  public:
   virtual ~WorkerHost() = default;
   virtual void start(unsigned slot) = 0;
+  // `task`, running on `slot` (taken by that slot's AttachedWorker), should
+  // stop: it passed its deadline (why = timed_out, called once per task, from
+  // the housekeeper thread) or detail::interrupt_task(task, why) was called
+  // (on the caller's thread, as often as it is called). A request only: the
+  // task stays running until the slot's thread finishes it, normally with
+  // finish(task, why). The task may be finishing concurrently on the serving
+  // thread; it may even be settled by the time this runs. `task` is valid
+  // during the call (the caller holds a reference); keep it longer only with
+  // detail::retain(). Must not block, throw, or shut the pool down.
+  virtual void interrupt(unsigned slot, detail::TaskBase& task, TaskStatus why) noexcept {
+    (void)slot;
+    (void)task;
+    (void)why;
+  }
 };
 
 namespace detail {

@@ -198,8 +198,8 @@ struct alignas(64) WorkerCounters {
   std::atomic<std::uint64_t> stolen{0};     // tasks taken from another worker
   std::atomic<std::uint64_t> parked{0};     // times the worker went to sleep
   std::atomic<std::uint64_t> woken{0};      // times it was woken
-  std::atomic<std::uint64_t> cancelled{0};  // tasks skipped as cancelled
-  std::atomic<std::uint64_t> timed_out{0};  // tasks skipped past their deadline
+  std::atomic<std::uint64_t> cancelled{0};  // tasks skipped as cancelled, or stopped as cancelled on a hosted slot
+  std::atomic<std::uint64_t> timed_out{0};  // tasks skipped past their deadline, or stopped as timed_out on a hosted slot
 
   // Owner-only increment of one of the fields above: not safe against a
   // concurrent add() from another thread (an increment could be lost).

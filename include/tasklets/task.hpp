@@ -52,9 +52,15 @@ using CompletionFn = void (*)(void* context, TaskBase& task) noexcept;
 
 inline constexpr std::size_t kTaskSize = 128;
 
-// State word: low byte = TaskStatus, bit 8 = a thread waits on the futex.
+// State word: low byte = TaskStatus, bit 8 = a thread waits on the futex,
+// bit 10 = the task runs on a hosted slot (an AttachedWorker took it) whose
+// index is in bits 16..31. Every transition but publish() preserves the
+// upper bits; publish() clears them all (a settled task has no waiter left
+// to wake and runs nowhere).
 inline constexpr std::uint32_t kStatusMask = 0xffu;
 inline constexpr std::uint32_t kWaiterBit = 0x100u;
+inline constexpr std::uint32_t kHostedBit = 0x400u;
+inline constexpr unsigned kSlotShift = 16;
 
 struct alignas(64) TaskBase {
   // --- written at submission, read by the worker (hot) ---
@@ -78,11 +84,12 @@ struct alignas(64) TaskBase {
   TaskStatus status(std::memory_order order = std::memory_order_acquire) const noexcept {
     return static_cast<TaskStatus>(state.load(order) & kStatusMask);
   }
-  // queued -> to. Returns false if the task already left `queued`.
-  bool claim(TaskStatus to) noexcept;
-  // Publish a final status; wakes futex waiters. Returns nothing: the caller
-  // owns the transition (it won claim()).
-  void publish(TaskStatus final_status) noexcept;
+  // queued -> to, or-ing `bits` into the state word. Returns false if the
+  // task already left `queued`.
+  bool claim(TaskStatus to, std::uint32_t bits = 0) noexcept;
+  // Publish a final status; wakes futex waiters. The caller owns the
+  // transition (it won claim()). Returns the state word it replaced.
+  std::uint32_t publish(TaskStatus final_status) noexcept;
   void wait() const noexcept;
   bool wait_until_ns(std::int64_t deadline_ns) const noexcept;  // true if settled
 };
@@ -183,6 +190,9 @@ class Handle {
   ~Handle() { reset(); }
 
   bool valid() const noexcept { return task_ != nullptr; }
+  // The task object, for the detail:: entry points (interrupt_task) and for
+  // SubmitOptions::depends_on. Valid as long as this handle holds it.
+  detail::TaskBase* task_base() const noexcept { return task_; }
   std::uint64_t id() const noexcept { return task_->id; }
   TaskStatus status() const noexcept { return task_->status(); }
   bool ready() const noexcept { return is_settled(status()); }
@@ -197,7 +207,9 @@ class Handle {
   bool cancel() noexcept;
 
   // Waits, then returns the value (moved out: call once), rethrows the task's
-  // exception, or throws Error(cancelled / timed_out).
+  // exception, or throws Error(cancelled / timed_out). A task that a hosted
+  // worker stopped while it ran (AttachedWorker::finish with cancelled or
+  // timed_out) reads the same as one settled before it ran.
   R get() {
     wait();
     switch (status()) {
@@ -209,7 +221,7 @@ class Handle {
         }
       case TaskStatus::failed: std::rethrow_exception(task_->error);
       case TaskStatus::cancelled: throw Error(Errc::cancelled, "task was cancelled");
-      case TaskStatus::timed_out: throw Error(Errc::timed_out, "task passed its deadline before it ran");
+      case TaskStatus::timed_out: throw Error(Errc::timed_out, "task passed its deadline");
       default: TASKLETS_ASSERT(false && "settled task with a non-final status");
     }
   }
@@ -222,8 +234,28 @@ class Handle {
 };
 
 namespace detail {
-bool cancel_task(TaskBase& t) noexcept;  // scheduler.cpp
-}
+// Settles `t` as cancelled if it has not started (Handle::cancel). True if
+// this call cancelled it. Works on any task pointer the caller keeps alive
+// (it holds a reference: a Handle, retain(), a completion list), not only
+// through a Handle.
+bool cancel_task(TaskBase& t) noexcept;
+
+// Asks the thread running `t` to stop it. Only tasks running on a hosted
+// slot (taken by an AttachedWorker) can be asked: then the pool's
+// WorkerHost::interrupt(slot, t, why) is called on this thread before this
+// returns, and the result is true. Otherwise (queued, waiting, settled, or
+// run by a native worker thread, which C++ cannot interrupt) nothing
+// happens and the result is false. `why` is the status the caller would
+// like the task to end with, normally cancelled or timed_out.
+//
+// A request, not a settlement: the task stays `running` until its serving
+// thread calls AttachedWorker::finish() with whatever status it chooses. The
+// task may be finishing concurrently (the host must tolerate being told
+// about a task that is about to settle, or that just settled). The caller
+// keeps `t` alive during the call; the host must not keep `t` past its
+// interrupt() without its own reference (retain()).
+bool interrupt_task(TaskBase& t, TaskStatus why) noexcept;
+}  // namespace detail
 
 template <class R>
 bool Handle<R>::cancel() noexcept {
