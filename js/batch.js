@@ -49,7 +49,9 @@ function readConfig(config, i) {
   if (!isPlainObject(config)) throw errors.argType(label, 'an object { name, task, args, priority, timeout }', config);
   for (const key of Object.keys(config)) if (!CONFIG_KEYS.includes(key)) throw errors.unknownOption(`${label}.${key}`, CONFIG_KEYS);
   const { name, task, args, priority, timeout } = config;
-  if (typeof task !== 'function') throw errors.argType(`${label}.task`, 'a function', task);
+  if (typeof task !== 'function' && !(isPlainObject(task) && 'module' in task)) {
+    throw errors.argType(`${label}.task`, 'a function or a module task { module, export }', task);
+  }
   if (name !== undefined && typeof name !== 'string') throw errors.optionType(`${label}.name`, 'a string', name);
   const options = {};
   if (args !== undefined) {

@@ -31,6 +31,7 @@ const KIND_DEPENDENCY_FAILED = 8;
 // Failed task ids whose error is kept for dependents' `cause`; older ones
 // keep only their id.
 const FAILURES_KEPT = 10000;
+const RECENT_ERRORS = 10;
 
 class Single {
   constructor(resolve, reject) {
@@ -227,6 +228,9 @@ class PendingTable {
     this.aborts = new Map();    // id -> reason: cancel requested while it ran
     this.failures = new Map();  // failed id -> its error (or null), oldest first
     this.forgotten = new Set(); // failed ids whose error is no longer kept
+    this.settledTotal = 0;      // completions received (health figures)
+    this.failedTotal = 0;       // tasks rejected
+    this.recent = [];           // the last RECENT_ERRORS failures: { taskId, code, name, message, at }
     this.onCompletions = this.onCompletions.bind(this);
   }
 
@@ -282,9 +286,15 @@ class PendingTable {
     return undefined;
   }
 
-  // Records that `id` failed (for its dependents) and tells its entry.
+  // Records that `id` failed (for its dependents and the health figures)
+  // and tells its entry.
   fail(entry, id, err) {
     this.remember(id, err);
+    this.failedTotal++;
+    if (this.recent.length === RECENT_ERRORS) this.recent.shift();
+    this.recent.push({
+      taskId: id, code: err && err.code, name: err && err.name, message: String(err && err.message), at: Date.now(),
+    });
     entry.fail(id, err);
   }
 
@@ -311,6 +321,7 @@ class PendingTable {
 
   // The addon's callback: every task settled since its last call.
   onCompletions(count, ids, kinds, values, workers, durations) {
+    this.settledTotal += count;
     for (let i = 0; i < count; i++) {
       const id = ids[i];
       const kind = kinds[i];

@@ -26,6 +26,7 @@ const { load } = require('./addon');
 const codec = require('./codec');
 const taskErrors = require('./task-errors');
 const { compile } = require('./functions');
+const { loadExport, loadedExport } = require('./modules');
 
 const MAX_TASKS_PER_BATCH = 256;  // tasks per runBatch call before the loop turns
 const BATCH_BUDGET_US = 2000;     // time per runBatch call before the loop turns
@@ -36,6 +37,7 @@ const ABORT_HEADER_BYTES = 8;
 const INTERRUPT_TIMED_OUT = 5;    // addon: why a pending task was settled natively
 const KIND_CANCELLED = 4;         // outcome of a task that ended after its signal aborted
 const CONTEXT_USE = /\btasklet\b/;
+const MODULE_MARKER = '\u0000module:';  // js/pool.js
 
 const { poolId, slot, addonPath, abortSab } = workerData;
 const addon = load(addonPath);
@@ -58,7 +60,13 @@ function compiledFor(fnId) {
   let entry = compiled.get(fnId);
   if (entry === undefined) {
     const source = addon.functionSource(poolId, fnId);
-    entry = { fn: compile(source), withContext: CONTEXT_USE.test(source) };
+    if (source.startsWith(MODULE_MARKER)) {
+      // A module task: loaded on first use; its code may use `tasklet`.
+      const [file, exportName] = JSON.parse(source.slice(MODULE_MARKER.length));
+      entry = { fn: null, file, exportName, withContext: true };
+    } else {
+      entry = { fn: compile(source), file: null, exportName: null, withContext: CONTEXT_USE.test(source) };
+    }
     compiled.set(fnId, entry);
   }
   return entry;
@@ -188,7 +196,17 @@ function invoke(fnId, argKind, args, id, transferred) {
   }
   let ctx = null;
   try {
-    const { fn, withContext } = compiledFor(fnId);
+    const entry = compiledFor(fnId);
+    const { withContext } = entry;
+    let fn = entry.fn;
+    if (entry.file !== null) {
+      fn = loadedExport(entry.file, entry.exportName);
+      // Not loaded in this executor yet (ESM loads asynchronously): the
+      // task waits for it, then runs.
+      if (fn === undefined) {
+        fn = (...list) => loadExport(entry.file, entry.exportName).then((loaded) => loaded(...list));
+      }
+    }
     let list = args;
     if (transferred !== undefined) list = codec.deserializeTransferred(args, transferred);
     else if (argKind === codec.KIND_SERIALIZED) list = codec.deserialize(args);

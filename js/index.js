@@ -6,6 +6,7 @@
 const { Tasklets, cpuCount } = require('./pool');
 const { resolveOptions, resolveShutdownOptions, sameNativePool } = require('./options');
 const errors = require('./errors');
+const { readCancel } = require('./task-options');
 
 let configured = resolveOptions({}, cpuCount());  // { options, resolved }
 let defaultPool = null;
@@ -62,8 +63,34 @@ function map(fn, items, options) {
   return onDefault('map', [fn, items, options]);
 }
 
+function batch(taskConfigs, options) {
+  return onDefault('batch', [taskConfigs, options]);
+}
+
+function retry(fn, options) {
+  return onDefault('retry', [fn, options]);
+}
+
+// Cancels a task of the default pool (see Tasklets#cancel); false when
+// there is no default pool yet (nothing to cancel).
+function cancel(taskId, options) {
+  if (defaultPool === null) {
+    readCancel(taskId, options);  // a typo must not pass silently
+    return false;
+  }
+  return defaultPool.cancel(taskId, options);
+}
+
+function module_(modulePath, options) {
+  return pool().module(modulePath, options);
+}
+
 function getStats() {
   return pool().getStats();
+}
+
+function getHealth() {
+  return pool().getHealth();
 }
 
 // Shuts the default pool down for good: later tasks reject with
@@ -79,4 +106,7 @@ function shutdown(options) {
   return defaultPool.shutdown(options);
 }
 
-module.exports = { Tasklets, config, getConfig, run, runAll, map, getStats, shutdown };
+module.exports = {
+  Tasklets, config, getConfig, run, runAll, map, batch, retry, cancel, module: module_, getStats, getHealth, shutdown,
+  AbortError: errors.AbortError,
+};

@@ -1,5 +1,8 @@
 // ESM entry point: the CommonJS module's API under the same names.
 import tasklets from './index.js';
 
-export const { Tasklets, config, getConfig, run, runAll, map, getStats, shutdown } = tasklets;
+export const {
+  Tasklets, config, getConfig, run, runAll, map, batch, retry, cancel, getStats, getHealth, shutdown, AbortError,
+} = tasklets;
+export const taskModule = tasklets.module;
 export default tasklets;

@@ -17,17 +17,22 @@ const { PendingTable, Single, Watched, Group } = require('./completions');
 const { SubmitQueue } = require('./submit-queue');
 const { Executors } = require('./executors');
 const { packBatch } = require('./pack');
+const { resolveModuleTask, callerFile, wrapModule } = require('./modules');
+const { batch } = require('./batch');
+const { retry } = require('./retry');
 const {
   resolveOptions, toNativeOptions, resolveShutdownOptions, isPlainObject, rejectUnknownKeys,
 } = require('./options');
-const { readRunOptions, readSpec, readPriority, readSignal, PRIORITIES, EMPTY } = require('./task-options');
+const { readRunOptions, readSpec, readPriority, readSignal, readCancel, PRIORITIES, EMPTY } = require('./task-options');
 
 const MAP_OPTION_KEYS = ['chunkSize', 'priority'];
 const RUN_ALL_OPTION_KEYS = ['signal'];
-const CANCEL_OPTION_KEYS = ['force', 'reason'];
 const CHUNKS_PER_WORKER = 4;  // default map() chunking: about this many chunks per executor
-const CANCEL_NOT_FOUND = 0;
+const HEALTH_WINDOW_MS = 60000;
 const CANCEL_QUEUED = 1;
+// The registered "source" of a module task (js/executor.js reads it back):
+// this prefix, then JSON [path, exportName]. Never a valid expression.
+const MODULE_MARKER = '\u0000module:';
 const CANCEL_RUNNING = 2;
 
 function cpuCount() {
@@ -47,6 +52,7 @@ class Tasklets extends EventEmitter {
   #kept = false;
   #shutdown = null;
   #full = false;                // the backlog reached maxQueue; 'drain' is owed
+  #healthSamples = [];          // [{ at, settled, failed, replaced }], for getHealth's rates
   #progress = new Map();        // task id -> onProgress
 
   constructor(options) {
@@ -82,6 +88,17 @@ class Tasklets extends EventEmitter {
     return this.#full;
   }
 
+  // The id of a task's function: a function (sent as source) or a module
+  // task { module, export } (loaded from its file by each executor).
+  #fnIdOf(fn, label) {
+    if (typeof fn === 'function') return this.#registry.idOf(fn);
+    if (isPlainObject(fn) && 'module' in fn) {
+      const { path, exportName } = resolveModuleTask(fn, () => callerFile(), label);
+      return this.#registry.idOfExpression(MODULE_MARKER + JSON.stringify([path, exportName]));
+    }
+    throw errors.argType(label, 'a function or a module task { module, export }', fn);
+  }
+
   run(fn, options) {
     if (this.#closed) return Promise.reject(errors.poolShutdown('The pool is shut down and accepts no new tasks'));
     let fnId;
@@ -91,12 +108,11 @@ class Tasklets extends EventEmitter {
     let timeout = this.#resolved.timeout.default;
     let o = null;
     try {
-      if (typeof fn !== 'function') throw errors.argType('fn', 'a function', fn);
       if (options !== undefined) {
         o = readRunOptions(options, this.#resolved.timeout, this.#nextId);
         ({ args, priority, timeout } = o);
       }
-      fnId = this.#registry.idOf(fn);
+      fnId = this.#fnIdOf(fn, 'fn');
       if (o !== null) {
         if (o.signal !== undefined && o.signal.aborted) throw errors.aborted(o.signal.reason);
         if (o.dependsOn !== undefined) {
@@ -193,21 +209,7 @@ class Tasklets extends EventEmitter {
   // executor is interrupted, not killed). Returns true if the task was
   // pending, false if it already settled or is unknown.
   cancel(taskId, options) {
-    const id = taskId !== null && typeof taskId === 'object' && 'taskId' in taskId ? taskId.taskId : taskId;
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 1) {
-      throw errors.argType('taskId', 'a task id (or a promise returned by run())', taskId);
-    }
-    let force = false;
-    let reason;
-    if (options !== undefined) {
-      if (!isPlainObject(options)) throw errors.argType('options', 'an object', options);
-      rejectUnknownKeys(options, CANCEL_OPTION_KEYS, 'options.');
-      if (options.force !== undefined && typeof options.force !== 'boolean') {
-        throw errors.optionType('options.force', 'a boolean', options.force);
-      }
-      force = options.force === true;
-      reason = options.reason;
-    }
+    const { id, force, reason } = readCancel(taskId, options);
     if (!this.#pending.has(id)) return false;
     this.#queue.flush();
     const outcome = this.#addon.cancel(this.#poolId, id, force);
@@ -260,6 +262,24 @@ class Tasklets extends EventEmitter {
     return this.#submitGroup(columns, true, undefined);
   }
 
+  // [{ name, task, args, priority, timeout }] -> [{ name, success, result | error }]
+  // in order, never rejecting for a task's failure (js/batch.js).
+  batch(taskConfigs, options) {
+    return batch((fn, o) => this.run(fn, o), taskConfigs, options);
+  }
+
+  // Runs `fn` until it succeeds, at most `attempts` times, with exponential
+  // backoff between attempts (js/retry.js).
+  retry(fn, options) {
+    return retry((f, o) => this.run(f, o), fn, options);
+  }
+
+  // An object whose methods run the module's exports on this pool:
+  // `(await pool.module('./tasks.js')).resize(img)` (js/modules.js).
+  module(modulePath, options) {
+    return wrapModule((fn, o) => this.run(fn, o), modulePath, options);
+  }
+
   // Native figures (addon stats) plus `pending`: tasks whose promise has not
   // settled yet, as the main thread counts them.
   getStats() {
@@ -268,6 +288,50 @@ class Tasklets extends EventEmitter {
     stats.maxQueue = this.#resolved.maxQueue;
     stats.needsDrain = this.#full;
     return stats;
+  }
+
+  // A summary for health checks (readiness probes, dashboards):
+  // status 'healthy' | 'degraded' | 'unhealthy' | 'shutdown', with the
+  // figures it was decided from. Rules (docs/api.md): 'unhealthy' when the
+  // queue is full or tasks wait with no executor serving; 'degraded' when
+  // more than 10% of the tasks settled over the last minute failed, or an
+  // executor died over the last minute.
+  getHealth() {
+    const stats = this.getStats();
+    const now = Date.now();
+    const p = this.#pending;
+    const samples = this.#healthSamples;
+    samples.push({ at: now, settled: p.settledTotal, failed: p.failedTotal, replaced: stats.replacedWorkers });
+    while (samples.length > 2 && now - samples[1].at >= HEALTH_WINDOW_MS) samples.shift();
+    const from = samples.length > 1 ? samples[0] : { at: now, settled: 0, failed: 0, replaced: 0 };
+    const settled = p.settledTotal - from.settled;
+    const failed = p.failedTotal - from.failed;
+    const rate = settled > 0 ? Math.min(1, failed / settled) : 0;
+    const crashed = stats.replacedWorkers - from.replaced;
+    const working = stats.activeWorkers - stats.sleepingWorkers;
+    let status = 'healthy';
+    if (this.#closed) status = 'shutdown';
+    else if (this.#full || (stats.pending > 0 && stats.activeWorkers === 0)) status = 'unhealthy';
+    else if (rate > 0.1 || crashed > 0) status = 'degraded';
+    const mem = process.memoryUsage();
+    const arenas = stats.arenas.reduce((sum, a) => sum + a.resident, 0);
+    return {
+      status,
+      workers: {
+        active: stats.activeWorkers, busy: Math.max(0, working), idle: stats.sleepingWorkers,
+        min: stats.minWorkers, max: stats.maxWorkers, crashed: stats.replacedWorkers,
+      },
+      queue: {
+        pending: stats.pending, queued: stats.queued.high + stats.queued.normal + stats.queued.low,
+        maxQueue: stats.maxQueue, needsDrain: stats.needsDrain,
+      },
+      memory: {
+        rss: mem.rss, heapUsed: mem.heapUsed, nativeArenas: arenas,
+        executorHeapLimit: this.#resolved.memory.limit,
+      },
+      latency: { p50: stats.runTime.p50, p90: stats.runTime.p90, p99: stats.runTime.p99, queueWaitP99: stats.queueWait.p99 },
+      errors: { rate, windowMs: now - from.at, failed, settled, recent: p.recent.slice() },
+    };
   }
 
   shutdown(options) {
@@ -368,7 +432,7 @@ class Tasklets extends EventEmitter {
     for (let i = 0; i < n; i++) {
       const { fn, args, priority, timeout } = readSpec(tasks[i], i, policy);
       if (fn !== lastFn) {
-        lastId = this.#registry.idOf(fn);
+        lastId = this.#fnIdOf(fn, `tasks[${i}].task`);
         lastFn = fn;
       }
       columns.fnIds[i] = lastId;

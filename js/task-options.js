@@ -90,7 +90,9 @@ function readSpec(spec, i, policy) {
   const label = `tasks[${i}]`;
   if (!isPlainObject(spec)) throw errors.argType(label, 'a function or an object { task, args, priority, timeout }', spec);
   for (const key in spec) if (!SPEC_KEYS.includes(key)) throw errors.unknownOption(`${label}.${key}`, SPEC_KEYS);
-  if (typeof spec.task !== 'function') throw errors.argType(`${label}.task`, 'a function', spec.task);
+  if (typeof spec.task !== 'function' && !isPlainObject(spec.task)) {
+    throw errors.argType(`${label}.task`, 'a function or a module task { module, export }', spec.task);
+  }
   if (spec.args !== undefined && !Array.isArray(spec.args)) throw errors.optionType(`${label}.args`, 'an array', spec.args);
   return {
     fn: spec.task,
@@ -100,6 +102,24 @@ function readSpec(spec, i, policy) {
   };
 }
 
+const CANCEL_KEYS = ['force', 'reason'];
+
+// cancel(taskId, { force, reason }) -> { id, force, reason }
+function readCancel(taskId, options) {
+  const id = taskId !== null && typeof taskId === 'object' && 'taskId' in taskId ? taskId.taskId : taskId;
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 1) {
+    throw errors.argType('taskId', 'a task id (or a promise returned by run())', taskId);
+  }
+  if (options === undefined) return { id, force: false, reason: undefined };
+  if (!isPlainObject(options)) throw errors.argType('options', 'an object', options);
+  for (const key in options) if (!CANCEL_KEYS.includes(key)) throw errors.unknownOption(`options.${key}`, CANCEL_KEYS);
+  if (options.force !== undefined && typeof options.force !== 'boolean') {
+    throw errors.optionType('options.force', 'a boolean', options.force);
+  }
+  return { id, force: options.force === true, reason: options.reason };
+}
+
 module.exports = {
+  readCancel,
   readRunOptions, readSpec, readPriority, readSignal, readTimeout, PRIORITIES, EMPTY, MAX_DEPENDENCIES,
 };

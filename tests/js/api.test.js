@@ -81,7 +81,7 @@ describe('run', { skip }, () => {
 
   test('arguments are validated; the promise rejects', async () => {
     await assert.rejects(pool.run(42), {
-      name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: 'The "fn" argument must be a function. Received type number (42)',
+      name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: 'The "fn" argument must be a function or a module task { module, export }. Received type number (42)',
     });
     await assert.rejects(pool.run('() => 1'), { code: 'ERR_INVALID_ARG_TYPE' });
     await assert.rejects(pool.run(() => 1, { args: 5 }), {

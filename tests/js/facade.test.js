@@ -9,7 +9,7 @@ const tasklets = require('../../js/index');
 
 test('exports', () => {
   assert.deepEqual(Object.keys(tasklets).sort(),
-    ['Tasklets', 'config', 'getConfig', 'getStats', 'map', 'run', 'runAll', 'shutdown']);
+    ['AbortError', 'Tasklets', 'batch', 'cancel', 'config', 'getConfig', 'getHealth', 'getStats', 'map', 'module', 'retry', 'run', 'runAll', 'shutdown']);
 });
 
 test('config resolves, merges and returns the configuration', () => {
