@@ -29,7 +29,7 @@ const ABORT_HEADER_BYTES = 8;
 const EXIT_GRACE_MS = 2000;
 
 class Executors {
-  // hooks: { slotFailed(slot, err), progress(id, percent, detail), warn(text) }
+  // hooks: { slotFailed(slot, err), progress(id, percent, detail), warn(text, fields), debug(text, fields) }
   constructor(poolId, memoryLimit, hooks) {
     this.poolId = poolId;
     this.hooks = hooks;
@@ -72,6 +72,9 @@ class Executors {
           this.hooks.slotFailed(slot, record.error || new Error(`exited with code ${code}`));
         } else if (record.error !== null || code !== 0) {
           this.lastDeath.set(slot, deathOf(record.error, code));
+          this.hooks.warn('executor stopped', { pool: this.poolId, worker: slot, exitCode: code, err: record.error || undefined });
+        } else {
+          this.hooks.debug('executor exited', { pool: this.poolId, worker: slot });
         }
         resolve();
       });
@@ -80,7 +83,6 @@ class Executors {
     worker.on('error', (err) => {
       record.error = err;
       this.lastDeath.set(slot, deathOf(err, 1));
-      if (record.attached && !isOutOfMemory(err)) this.hooks.warn(`tasklets executor ${slot} failed: ${err && err.stack}`);
     });
     this.records.add(record);
     this.bySlot.set(slot, record);
@@ -97,6 +99,7 @@ class Executors {
     } else if (message.type === 'attached') {
       record.attached = true;
       record.binding = message.binding;
+      this.hooks.debug('executor attached', { pool: this.poolId, worker: record.slot, ...message.binding });
     }
   }
 

@@ -3,7 +3,7 @@
 // module-level functions. The default pool is created on first use with the
 // configuration set by config() (or the defaults).
 
-const { Tasklets, cpuCount } = require('./pool');
+const { Tasklets, cpuCount, kApplyOptions } = require('./pool');
 const { resolveOptions, resolveShutdownOptions, sameNativePool } = require('./options');
 const errors = require('./errors');
 const { readCancel } = require('./task-options');
@@ -37,12 +37,16 @@ function onDefault(method, args) {
 // and the next task starts a new one.
 function config(options) {
   const next = resolveOptions(options, cpuCount(), configured.options);
-  configured = next;
-  if (defaultPool !== null && !sameNativePool(defaultPool.options, next.resolved)) {
-    const old = defaultPool;
-    defaultPool = null;
-    old.shutdown().catch((err) => process.emitWarning(`tasklets: replacing the default pool: ${err.message}`, 'TaskletsWarning'));
+  if (defaultPool !== null) {
+    if (sameNativePool(defaultPool.options, next.resolved)) {
+      defaultPool[kApplyOptions](next.resolved);
+    } else {
+      const old = defaultPool;
+      defaultPool = null;
+      old.shutdown().catch((err) => process.emitWarning(`tasklets: replacing the default pool: ${err.message}`, 'TaskletsWarning'));
+    }
   }
+  configured = next;
   return getConfig();
 }
 

@@ -7,6 +7,7 @@
 // only then replace their running configuration.
 
 const errors = require('./errors');
+const { resolveLogging } = require('./logging');
 
 const PLACEMENTS = ['compact', 'scatter', 'numa', 'none'];
 const SCALINGS = ['fixed', 'adaptive'];
@@ -216,7 +217,7 @@ function resolveOptions(user, cpuCount, base = {}) {
     workers: resolveWorkers(options.workers, cpuCount),
     placement: checkOneOf('placement', options.placement, PLACEMENTS),
     timeout: resolveTaskTimeout(options.timeout),
-    logging: checkOneOf('logging', options.logging, LOG_LEVELS),
+    logging: resolveLogging(options.logging),
     maxQueue: 0,
     memory: resolveMemory(options.memory),
   };

@@ -20,6 +20,7 @@ const { packBatch } = require('./pack');
 const { resolveModuleTask, callerFile, wrapModule } = require('./modules');
 const { batch } = require('./batch');
 const { retry } = require('./retry');
+const { createLogger } = require('./logging');
 const {
   resolveOptions, toNativeOptions, resolveShutdownOptions, isPlainObject, rejectUnknownKeys,
 } = require('./options');
@@ -29,6 +30,9 @@ const MAP_OPTION_KEYS = ['chunkSize', 'priority'];
 const RUN_ALL_OPTION_KEYS = ['signal'];
 const CHUNKS_PER_WORKER = 4;  // default map() chunking: about this many chunks per executor
 const HEALTH_WINDOW_MS = 60000;
+const kApplyOptions = Symbol('tasklets.applyOptions');
+// Completion kinds (addon/protocol.md) as log records name them.
+const OUTCOMES = ['', 'succeeded', 'succeeded', 'failed', 'cancelled', 'timed out', 'pending', 'executor stopped', 'dependency failed'];
 const CANCEL_QUEUED = 1;
 // The registered "source" of a module task (js/executor.js reads it back):
 // this prefix, then JSON [path, exportName]. Never a valid expression.
@@ -53,6 +57,7 @@ class Tasklets extends EventEmitter {
   #shutdown = null;
   #full = false;                // the backlog reached maxQueue; 'drain' is owed
   #healthSamples = [];          // [{ at, settled, failed, replaced }], for getHealth's rates
+  #log;                         // js/logging.js logger (config `logging`)
   #progress = new Map();        // task id -> onProgress
 
   constructor(options) {
@@ -60,20 +65,40 @@ class Tasklets extends EventEmitter {
     const { resolved } = resolveOptions(options, cpuCount());
     this.#resolved = resolved;
     this.#addon = addonLoader.load();
+    this.#log = createLogger(resolved.logging);
     this.#pending = new PendingTable((on) => this.#keepAlive(on), (slot) => this.#executors.whyDead(slot));
     this.#executors = new Executors(-1, resolved.memory.limit, {
       slotFailed: (slot, err) => this.#slotFailed(slot, err),
       progress: (id, percent, detail) => this.#onProgress(id, percent, detail),
-      warn: (text) => process.emitWarning(text, 'TaskletsWarning'),
+      warn: (text, fields) => this.#log.warn(text, fields),
+      debug: (text, fields) => this.#log.debug(text, fields),
     });
     this.#poolId = this.#addon.createPool(
       toNativeOptions(resolved), (slot) => this.#executors.start(slot), (...completions) => this.#onCompletions(completions));
     this.#executors.poolId = this.#poolId;
+    this.#log.info('pool started', {
+      pool: this.#poolId, workers: resolved.workers, placement: resolved.placement, maxQueue: resolved.maxQueue,
+    });
     this.#registry = new FunctionRegistry((source) => this.#addon.registerFunction(this.#poolId, source));
     this.#queue = new SubmitQueue(
       (count, ids, fnIds, argKinds, args, priorities, timeouts) =>
         this.#submit(count, ids, fnIds, argKinds, args, priorities, undefined, timeouts),
       (ids, count, err) => this.#pending.abandon(ids, count, () => err));
+  }
+
+  // Options that live on this thread (timeout, maxQueue, logging,
+  // memory.cleanup) take effect on the running pool (config() of the
+  // default pool); `resolved` needs the same native pool (sameNativePool).
+  [kApplyOptions](resolved) {
+    const logging = resolved.logging;
+    const old = this.#resolved.logging;
+    if (logging.level !== old.level || logging.format !== old.format || logging.destination !== old.destination) {
+      const log = createLogger(logging);  // throws (nothing changed) if its file cannot be opened
+      this.#log.close();
+      this.#log = log;
+    }
+    this.#resolved = resolved;
+    this.#afterSettling();  // a larger maxQueue may end a full backlog
   }
 
   // A copy of the resolved configuration (every 'auto' decided).
@@ -367,9 +392,12 @@ class Tasklets extends EventEmitter {
         return err;
       });
       await this.#executors.exited();
-      return { timedOut: Boolean(report && report.timedOut), cancelled: Number((report && report.cancelled) || 0) };
+      const result = { timedOut: Boolean(report && report.timedOut), cancelled: Number((report && report.cancelled) || 0) };
+      this.#log.info('pool shut down', { pool: this.#poolId, mode, ...result });
+      return result;
     } finally {
       if (deadline !== null) clearTimeout(deadline);
+      this.#log.close();
     }
   }
 
@@ -389,8 +417,22 @@ class Tasklets extends EventEmitter {
   }
 
   #onCompletions(completions) {
+    if (this.#log.enabled('debug')) this.#logCompletions(completions);
     this.#pending.onCompletions(...completions);
     this.#afterSettling();
+  }
+
+  // One line per settled task: trace for successes, debug for the others.
+  #logCompletions([count, ids, kinds, , workers, durations]) {
+    const trace = this.#log.enabled('trace');
+    for (let i = 0; i < count; i++) {
+      const kind = kinds[i];
+      const ok = kind === 1 || kind === 2;
+      if (ok && !trace) continue;
+      const fields = { pool: this.#poolId, taskId: ids[i], worker: workers[i], durationMs: durations[i], outcome: OUTCOMES[kind] || `kind ${kind}` };
+      if (ok) this.#log.trace('task settled', fields);
+      else this.#log.debug('task settled', fields);
+    }
   }
 
   // The backlog fell below maxQueue after it was reached: 'drain'.
@@ -407,7 +449,7 @@ class Tasklets extends EventEmitter {
     try {
       onProgress({ taskId: id, percent, detail });
     } catch (err) {
-      process.emitWarning(`tasklets: onProgress of task ${id} threw: ${err && err.stack}`, 'TaskletsWarning');
+      this.#log.warn('onProgress threw', { pool: this.#poolId, taskId: id, err });
     }
   }
 
@@ -417,7 +459,7 @@ class Tasklets extends EventEmitter {
     } catch {
       // The pool is gone: nothing waits for this slot any more.
     }
-    if (!this.#closed) process.emitWarning(`tasklets executor ${slot} could not start: ${err && err.message}`, 'TaskletsWarning');
+    if (!this.#closed) this.#log.warn('executor could not start', { pool: this.#poolId, worker: slot, err });
   }
 
   // Validates every task and encodes it into submission columns. The
@@ -562,4 +604,4 @@ function newColumns(n) {
   };
 }
 
-module.exports = { Tasklets, cpuCount };
+module.exports = { Tasklets, cpuCount, kApplyOptions };

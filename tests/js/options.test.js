@@ -22,7 +22,7 @@ test('defaults: one executor per CPU, fixed, numa placement', () => {
     workers: { min: 4, max: 4, scaling: 'fixed', idleTimeout: 5000 },
     placement: 'numa',
     timeout: { default: Infinity, perTask: true },
-    logging: 'warn',
+    logging: { level: 'warn', format: 'text', destination: 'stderr' },
     maxQueue: 4 * 65536,
     memory: { limit: Infinity, cleanup: 'none' },
   });
@@ -50,7 +50,7 @@ test('the issue example config resolves', () => {
     workers: { min: 2, max: 8, scaling: 'adaptive', idleTimeout: 5000 },
     placement: 'numa',
     timeout: { default: 30000, perTask: true },
-    logging: 'warn',
+    logging: { level: 'warn', format: 'text', destination: 'stderr' },
     maxQueue: 8 * 65536,
     memory: { limit: Infinity, cleanup: 'none' },
   });
@@ -110,7 +110,8 @@ test('invalid placement, timeout, logging and unknown options', () => {
   assert.throws(() => resolve(42), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /"options" argument must be an object/ });
   for (const placement of ['compact', 'scatter', 'numa', 'none']) assert.equal(resolve({ placement }).placement, placement);
   assert.deepEqual(resolve({ timeout: Infinity }).timeout, { default: Infinity, perTask: true });
-  assert.equal(resolve({ logging: 'off' }).logging, 'off');
+  assert.equal(resolve({ logging: 'off' }).logging.level, 'off');
+  assert.deepEqual(resolve({ logging: { level: 'debug', format: 'json' } }).logging, { level: 'debug', format: 'json', destination: 'stderr' });
 });
 
 test('options merge over the previous ones; an error resolves nothing', () => {
