@@ -18,6 +18,9 @@ Napi::Value slot_failed(const Napi::CallbackInfo& info);
 Napi::Value cancel(const Napi::CallbackInfo& info);
 Napi::Value cancel_range(const Napi::CallbackInfo& info);
 
+// memory.cc
+Napi::Value trim_memory(const Napi::CallbackInfo& info);
+
 // executor.cc
 Napi::Value attach(const Napi::CallbackInfo& info);
 Napi::Value run_batch(const Napi::CallbackInfo& info);

@@ -15,3 +15,11 @@ void cancel_termination(IsolateHandle isolate) noexcept {
 }
 
 }  // namespace tasklets_addon
+
+namespace tasklets_addon {
+
+void release_heap_memory() noexcept {
+  if (v8::Isolate* isolate = v8::Isolate::GetCurrent()) isolate->LowMemoryNotification();
+}
+
+}  // namespace tasklets_addon

@@ -22,3 +22,9 @@ void terminate_execution(IsolateHandle isolate) noexcept;  // any thread
 void cancel_termination(IsolateHandle isolate) noexcept;   // any thread
 
 }  // namespace tasklets_addon
+
+namespace tasklets_addon {
+// Asks V8 to collect garbage and give free heap pages back to the system
+// (memory.cleanup 'aggressive'). On the isolate's own thread.
+void release_heap_memory() noexcept;
+}  // namespace tasklets_addon

@@ -315,10 +315,16 @@ function wake(ids, whys) {
   if (parked && !stopping) loop();
 }
 
-function onAbortMessage(message) {
-  if (message === null || typeof message !== 'object' || message.type !== 'abort') return;
-  const ctx = active.get(message.id);
-  if (ctx !== undefined) ctx.abort(message.reason);
+// Messages from the main thread (js/executors.js): abort a running task's
+// signal; release memory (memory.cleanup 'aggressive').
+function onMessage(message) {
+  if (message === null || typeof message !== 'object') return;
+  if (message.type === 'abort') {
+    const ctx = active.get(message.id);
+    if (ctx !== undefined) ctx.abort(message.reason);
+  } else if (message.type === 'trim') {
+    addon.trimMemory();
+  }
 }
 
 function leave() {
@@ -341,7 +347,7 @@ const onStrayException = reportStray('Uncaught exception');
 const binding = addon.attach(poolId, slot, wake, outcome);
 process.on('unhandledRejection', reportStray('Unhandled promise rejection'));
 process.on('uncaughtException', onStrayException);
-parentPort.on('message', onAbortMessage);
-parentPort.unref();  // abort messages must not keep an executor alive
+parentPort.on('message', onMessage);
+parentPort.unref();  // messages must not keep an executor alive
 parentPort.postMessage({ type: 'attached', binding });
 loop();

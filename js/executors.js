@@ -72,7 +72,9 @@ class Executors {
           this.hooks.slotFailed(slot, record.error || new Error(`exited with code ${code}`));
         } else if (record.error !== null || code !== 0) {
           this.lastDeath.set(slot, deathOf(record.error, code));
-          this.hooks.warn('executor stopped', { pool: this.poolId, worker: slot, exitCode: code, err: record.error || undefined });
+          const fields = { pool: this.poolId, worker: slot, exitCode: code };
+          if (record.error !== null) fields.err = record.error;
+          this.hooks.warn('executor stopped', fields);
         } else {
           this.hooks.debug('executor exited', { pool: this.poolId, worker: slot });
         }
@@ -140,6 +142,11 @@ class Executors {
       clearTimeout(timer);
       return verdict();
     });
+  }
+
+  // Each executor releases what memory it can (memory.cleanup).
+  trim() {
+    for (const record of this.records) record.worker.postMessage({ type: 'trim' });
   }
 
   refAll() {

@@ -30,6 +30,7 @@ const MAP_OPTION_KEYS = ['chunkSize', 'priority'];
 const RUN_ALL_OPTION_KEYS = ['signal'];
 const CHUNKS_PER_WORKER = 4;  // default map() chunking: about this many chunks per executor
 const HEALTH_WINDOW_MS = 60000;
+const IDLE_TRIM_MS = 200;   // memory.cleanup 'aggressive': idle this long before memory is released
 const kApplyOptions = Symbol('tasklets.applyOptions');
 // Completion kinds (addon/protocol.md) as log records name them.
 const OUTCOMES = ['', 'succeeded', 'succeeded', 'failed', 'cancelled', 'timed out', 'pending', 'executor stopped', 'dependency failed'];
@@ -58,6 +59,7 @@ class Tasklets extends EventEmitter {
   #full = false;                // the backlog reached maxQueue; 'drain' is owed
   #healthSamples = [];          // [{ at, settled, failed, replaced }], for getHealth's rates
   #log;                         // js/logging.js logger (config `logging`)
+  #trimTimer = null;
   #progress = new Map();        // task id -> onProgress
 
   constructor(options) {
@@ -414,6 +416,20 @@ class Tasklets extends EventEmitter {
     if (on === this.#kept) return;
     this.#kept = on;
     this.#addon.setKeepAlive(this.#poolId, on);
+    if (!on && this.#resolved.memory.cleanup === 'aggressive' && this.#trimTimer === null) {
+      this.#trimTimer = setTimeout(() => this.#trimIfIdle(), IDLE_TRIM_MS);
+      this.#trimTimer.unref();
+    }
+  }
+
+  // memory.cleanup 'aggressive': the pool stayed idle for IDLE_TRIM_MS, so
+  // native arenas, malloc and the executors' heaps give memory back.
+  #trimIfIdle() {
+    this.#trimTimer = null;
+    if (this.#pending.size !== 0 || this.#shutdown !== null) return;
+    this.#addon.trimMemory();
+    this.#executors.trim();
+    this.#log.debug('idle memory released', { pool: this.#poolId });
   }
 
   #onCompletions(completions) {

@@ -1,0 +1,30 @@
+// trimMemory(): gives memory an idle pool no longer needs back to the
+// system (config memory.cleanup 'aggressive'; js/ decides when). Called on
+// the main thread and on each executor:
+// - every jemalloc arena purges its unused dirty pages (the per-NUMA-node
+//   arenas of the runtime and the payload arenas alike);
+// - glibc's malloc returns free memory at the top of its heaps (V8 and Node
+//   allocate through it);
+// - on an executor, V8 collects garbage and releases free heap pages
+//   (LowMemoryNotification). Not on the main thread: a full collection
+//   there would stall the application.
+#include <malloc.h>
+
+#include <jemalloc/jemalloc.h>
+
+#include "env_data.h"
+#include "exports.h"
+#include "isolate.h"
+
+namespace tasklets_addon {
+
+Napi::Value trim_memory(const Napi::CallbackInfo& info) {
+  // "arena.<MALLCTL_ARENAS_ALL>.purge": all arenas at once.
+  static const std::string all = "arena." + std::to_string(MALLCTL_ARENAS_ALL) + ".purge";
+  tlje_mallctl(all.c_str(), nullptr, nullptr, nullptr, 0);
+  malloc_trim(0);
+  if (env_data(info.Env()).executor) release_heap_memory();
+  return info.Env().Undefined();
+}
+
+}  // namespace tasklets_addon
