@@ -89,6 +89,7 @@ class Group {
     this.resolve = resolve;
     this.reject = reject;
     this.onFail = onFail;
+    this.onSuccess = null;  // (index in the group) => void, after each success
     this.done = false;
   }
 
@@ -104,6 +105,7 @@ class Group {
   succeed(id, value) {
     if (this.done) return;
     this.results[id - this.base] = value;
+    if (this.onSuccess !== null) this.onSuccess(id - this.base);
     if (--this.remaining === 0) {
       this.done = true;
       this.resolve(this.flatten ? concat(this.results) : this.results);

@@ -26,7 +26,7 @@ const {
 } = require('./options');
 const { readRunOptions, readSpec, readPriority, readSignal, readCancel, PRIORITIES, EMPTY } = require('./task-options');
 
-const MAP_OPTION_KEYS = ['chunkSize', 'priority'];
+const MAP_OPTION_KEYS = ['chunkSize', 'priority', 'concurrency', 'onProgress'];
 const RUN_ALL_OPTION_KEYS = ['signal'];
 const CHUNKS_PER_WORKER = 4;  // default map() chunking: about this many chunks per executor
 const HEALTH_WINDOW_MS = 60000;
@@ -277,16 +277,55 @@ class Tasklets extends EventEmitter {
     return this.#submitGroup(columns, false, signal);
   }
 
+  // Data-parallel map: `items` in chunks of `chunkSize`, one task per chunk.
+  // `concurrency` bounds the chunks in flight (default: all submitted at
+  // once, as one group); `onProgress({ completed, total, percentage })` is
+  // told after each chunk (`completed` and `total` count items).
   map(fn, items, options) {
     if (this.#closed) return Promise.reject(errors.poolShutdown('The pool is shut down and accepts no new tasks'));
     let columns;
     try {
       columns = this.#mapColumns(fn, items, options);
-      this.#admit(columns.count);
+      this.#admit(Math.min(columns.count, columns.concurrency));
     } catch (err) {
       return Promise.reject(err);
     }
+    if (columns.concurrency < columns.count) return this.#mapLimited(columns);
     return this.#submitGroup(columns, true, undefined);
+  }
+
+  // map() with at most `concurrency` chunks in flight: each settled chunk
+  // submits the next; the first failure rejects the map and submits no more.
+  #mapLimited(columns) {
+    const { count, concurrency, onProgress, chunkItems, totalItems } = columns;
+    const results = new Array(count);
+    let next = 0;
+    let done = 0;
+    let itemsDone = 0;
+    let failed = false;
+    return new Promise((resolve, reject) => {
+      const launch = () => {
+        if (failed || next >= count) return;
+        const c = next++;
+        const promise = this.#track(null);
+        this.#queue.push(promise.taskId, columns.fnIds[c], columns.argKinds[c], columns.args[c], columns.priorities[c], Infinity);
+        columns.args[c] = undefined;
+        promise.then((value) => {
+          if (failed) return;
+          results[c] = value;
+          done++;
+          itemsDone += chunkItems(c);
+          if (onProgress !== undefined) reportProgress(onProgress, itemsDone, totalItems, this.#log);
+          if (done === count) resolve(results.flat());
+          else launch();
+        }, (err) => {
+          if (failed) return;
+          failed = true;
+          reject(err);
+        });
+      };
+      for (let k = 0; k < concurrency && k < count; k++) launch();
+    });
   }
 
   // [{ name, task, args, priority, timeout }] -> [{ name, success, result | error }]
@@ -516,7 +555,7 @@ class Tasklets extends EventEmitter {
       throw errors.argType('items', 'an array or an iterable', items);
     }
     const list = Array.isArray(items) ? items : Array.from(items);
-    const { chunkSize, priority } = this.#readMapOptions(options, list.length);
+    const { chunkSize, priority, concurrency, onProgress } = this.#readMapOptions(options, list.length);
     const bad = codec.checkCloneable(list, 'items');
     if (bad !== null) throw errors.argNotCloneable(bad.path, bad.reason);
     const fnId = this.#registry.idOfMap(fn);
@@ -535,17 +574,31 @@ class Tasklets extends EventEmitter {
       columns.args[c] = bytes;
       columns.priorities[c] = priority;
     }
+    columns.concurrency = concurrency;
+    columns.onProgress = onProgress;
+    columns.totalItems = list.length;
+    columns.chunkItems = (c) => Math.min(chunkSize, list.length - c * chunkSize);
     return columns;
   }
 
   #readMapOptions(options, length) {
     let chunkSize;
+    let concurrency;
+    let onProgress;
     let priority = PRIORITIES.normal;
     if (options !== undefined) {
       if (!isPlainObject(options)) throw errors.argType('options', 'an object', options);
       rejectUnknownKeys(options, MAP_OPTION_KEYS, 'options.');
-      ({ chunkSize } = options);
+      ({ chunkSize, concurrency, onProgress } = options);
       priority = readPriority('options.priority', options.priority);
+      if (onProgress !== undefined && typeof onProgress !== 'function') {
+        throw errors.optionType('options.onProgress', 'a function', onProgress);
+      }
+      if (concurrency !== undefined && concurrency !== Infinity &&
+          (typeof concurrency !== 'number' || !Number.isInteger(concurrency) || concurrency < 1)) {
+        throw (typeof concurrency === 'number' ? errors.optionRange : errors.optionType)(
+          'options.concurrency', 'a positive integer or Infinity', concurrency);
+      }
     }
     if (chunkSize === undefined) {
       chunkSize = Math.max(1, Math.ceil(length / (this.#resolved.workers.max * CHUNKS_PER_WORKER)));
@@ -554,7 +607,7 @@ class Tasklets extends EventEmitter {
     } else if (!Number.isInteger(chunkSize) || chunkSize < 1) {
       throw errors.optionRange('options.chunkSize', 'a positive integer', chunkSize);
     }
-    return { chunkSize, priority };
+    return { chunkSize, priority, concurrency: concurrency === undefined ? Infinity : concurrency, onProgress };
   }
 
   // One native call per batch; primitive arguments travel packed in one buffer.
@@ -578,6 +631,14 @@ class Tasklets extends EventEmitter {
     const promise = new Promise((resolve, reject) => {
       group = new Group(base, n, flatten, resolve, reject, (g) => this.#cancelRest(g));
     });
+    if (columns.onProgress !== undefined) {
+      const { onProgress, chunkItems, totalItems } = columns;
+      let itemsDone = 0;
+      group.onSuccess = (i) => {
+        itemsDone += chunkItems(i);
+        reportProgress(onProgress, itemsDone, totalItems, this.#log);
+      };
+    }
     if (signal !== undefined) {
       const onAbort = () => {
         if (group.done) return;
@@ -608,6 +669,15 @@ class Tasklets extends EventEmitter {
   }
 }
 
+// map()'s onProgress; a throwing callback is logged, the map goes on.
+function reportProgress(onProgress, completed, total, log) {
+  try {
+    onProgress({ completed, total, percentage: total === 0 ? 100 : Math.round((completed / total) * 10000) / 100 });
+  } catch (err) {
+    log.warn('map onProgress threw', { err });
+  }
+}
+
 function newColumns(n) {
   return {
     count: n,
@@ -617,6 +687,8 @@ function newColumns(n) {
     args: new Array(n),
     priorities: new Uint8Array(n),
     timeouts: undefined,
+    concurrency: Infinity,
+    onProgress: undefined,
   };
 }
 
