@@ -1,0 +1,381 @@
+'use strict';
+// Cancellation on a real pool: pool.cancel(taskIdOrPromise, { force, reason })
+// for queued tasks (settled at once, never run), running tasks that watch
+// `tasklet.signal` (cooperative), running tasks that ignore it (force: the
+// executor is interrupted, not replaced), the `signal` option of run() and
+// runAll(), a failing runAll cancelling its queued tasks, and the default
+// pool's cancel().
+
+const { describe, test, before, after, beforeEach } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const { addonPath } = require('../../js/addon');
+const tasklets = require('../../js/index');
+const { sharedCells, waitFor, blocker, counted, countedSleep } = require('./fixtures/control/shared');
+
+const { Tasklets } = tasklets;
+
+const skip = fs.existsSync(addonPath()) ? false : `the addon is not built (${addonPath()}): run ./tasklets.sh build or set TASKLETS_ADDON`;
+
+// Before any pool exists: its executors must inherit the cells.
+const shared = skip ? null : sharedCells('tasklets-test:cancel');
+
+function isAbort(id) {
+  return (err) => {
+    assert.equal(err.name, 'AbortError');
+    assert.equal(err.code, 'ABORT_ERR');
+    assert.ok(err instanceof Error);
+    if (id !== undefined) assert.equal(err.taskId, id);
+    return true;
+  };
+}
+
+// Tracks whether a promise settled, without handling its rejection for it.
+function watch(promise) {
+  const state = { settled: false };
+  promise.then(() => { state.settled = true; }, () => { state.settled = true; });
+  return state;
+}
+
+// Runs an async task that marks itself started (cell 1) and then waits for
+// its signal to abort, rejecting with the signal's reason.
+function waitForAbort(key) {
+  const cells = new Int32Array(process.getBuiltinModule('node:worker_threads').getEnvironmentData(key));
+  Atomics.add(cells, 1, 1);
+  return new Promise((resolve, reject) => {
+    tasklet.signal.addEventListener('abort', () => reject(tasklet.signal.reason), { once: true });
+  });
+}
+
+describe('cancel: queued tasks', { skip }, () => {
+  let pool;
+  before(() => {
+    pool = new Tasklets({ workers: 1 });
+  });
+  after(() => pool.shutdown());
+  beforeEach(() => shared.reset());
+
+  test('a queued task settles at once with an AbortError and never runs', async () => {
+    const cancelledBefore = pool.getStats().cancelled;
+    const gate = pool.run(blocker, { args: [shared.key] });
+    await waitFor(() => shared.started === 1, 'the blocker to start');
+    const queued = pool.run(counted, { args: [shared.key, 'ran'] });
+    assert.equal(typeof queued.taskId, 'number');
+    const state = watch(queued);
+
+    assert.equal(pool.cancel(queued), true);
+    await assert.rejects(queued, isAbort(queued.taskId));
+    assert.equal(state.settled, true);
+    assert.equal(gate.taskId < queued.taskId, true);
+    // Settled while the only executor is still blocked: it was never started.
+    assert.equal(shared.ran, 0);
+    assert.equal(pool.getStats().pending, 1);
+
+    shared.open();
+    assert.equal(await gate, 'released');
+    assert.equal(await pool.run(counted, { args: [shared.key, 'later'] }), 'later');
+    assert.equal(shared.ran, 1, 'only the later task ran');
+    assert.equal(pool.getStats().cancelled - cancelledBefore, 1);
+    assert.equal(pool.getStats().pending, 0);
+  });
+
+  test('cancel takes the task id as a number, and a reason becomes the cause', async () => {
+    const gate = pool.run(blocker, { args: [shared.key] });
+    await waitFor(() => shared.started === 1, 'the blocker to start');
+    const a = pool.run(counted, { args: [shared.key, 'a'] });
+    const b = pool.run(counted, { args: [shared.key, 'b'] });
+    const c = pool.run(counted, { args: [shared.key, 'c'] });
+    const reason = new Error('no longer needed');
+
+    assert.equal(pool.cancel(a.taskId), true);
+    assert.equal(pool.cancel(b, { reason }), true);
+    await assert.rejects(a, isAbort(a.taskId));
+    await assert.rejects(b, (err) => {
+      isAbort(b.taskId)(err);
+      assert.equal(err.cause, reason);
+      return true;
+    });
+    shared.open();
+    assert.equal(await gate, 'released');
+    assert.equal(await c, 'c');
+    assert.equal(shared.ran, 1);
+  });
+
+  test('an AbortError given as reason is the rejection itself', async () => {
+    const gate = pool.run(blocker, { args: [shared.key] });
+    await waitFor(() => shared.started === 1, 'the blocker to start');
+    const queued = pool.run(counted, { args: [shared.key, 'x'] });
+    const reason = new tasklets.AbortError('stop now');
+    assert.equal(pool.cancel(queued, { reason }), true);
+    await assert.rejects(queued, (err) => {
+      assert.equal(err, reason);
+      assert.equal(err.message, 'stop now');
+      assert.equal(err.code, 'ABORT_ERR');
+      return true;
+    });
+    shared.open();
+    assert.equal(await gate, 'released');
+    assert.equal(shared.ran, 0);
+  });
+
+  test('cancel of a settled or unknown task returns false', async () => {
+    const done = pool.run(() => 42);
+    assert.equal(await done, 42);
+    assert.equal(pool.cancel(done), false);
+    assert.equal(pool.cancel(done.taskId, { force: true }), false);
+    assert.equal(pool.cancel(1e9), false);
+    const failed = pool.run(() => { throw new Error('x'); });
+    await assert.rejects(failed, { message: 'x' });
+    assert.equal(pool.cancel(failed), false);
+  });
+
+  test('cancelling twice: the second call returns false', async () => {
+    const gate = pool.run(blocker, { args: [shared.key] });
+    await waitFor(() => shared.started === 1, 'the blocker to start');
+    const queued = pool.run(counted, { args: [shared.key, 1] });
+    assert.equal(pool.cancel(queued), true);
+    assert.equal(pool.cancel(queued), false);
+    await assert.rejects(queued, isAbort(queued.taskId));
+    shared.open();
+    assert.equal(await gate, 'released');
+  });
+
+  test('bad arguments throw synchronously with Node-style codes', () => {
+    for (const bad of [undefined, null, '1', 0, -1, 1.5, NaN, {}, { taskId: '2' }, Promise.resolve()]) {
+      assert.throws(() => pool.cancel(bad), (err) => {
+        assert.ok(err instanceof TypeError, String(bad));
+        assert.equal(err.code, 'ERR_INVALID_ARG_TYPE');
+        assert.match(err.message, /"taskId"/);
+        return true;
+      });
+    }
+    assert.throws(() => pool.cancel(1, 'force'), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => pool.cancel(1, { force: 1 }), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: /options\.force/ });
+    assert.throws(() => pool.cancel(1, { force: 'yes' }), { code: 'ERR_INVALID_ARG_VALUE' });
+    assert.throws(() => pool.cancel(1, { forced: true }), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: /options\.forced/ });
+  });
+});
+
+describe('cancel: running tasks', { skip }, () => {
+  let pool;
+  before(() => {
+    pool = new Tasklets({ workers: 2 });
+  });
+  after(() => pool.shutdown());
+  beforeEach(() => shared.reset());
+
+  test('an async task waiting on tasklet.signal rejects with an AbortError', async () => {
+    const running = pool.run(waitForAbort, { args: [shared.key] });
+    await waitFor(() => shared.started === 1, 'the task to start');
+    assert.equal(pool.cancel(running), true);
+    await assert.rejects(running, isAbort(running.taskId));
+    assert.equal(pool.cancel(running), false);
+  });
+
+  test('the reason of a cooperative cancel is the cause', async () => {
+    const running = pool.run(waitForAbort, { args: [shared.key] });
+    await waitFor(() => shared.started === 1, 'the task to start');
+    assert.equal(pool.cancel(running, { reason: 'user left' }), true);
+    await assert.rejects(running, (err) => {
+      isAbort(running.taskId)(err);
+      assert.equal(err.cause, 'user left');
+      return true;
+    });
+  });
+
+  test('a synchronous loop polling tasklet.signal.aborted is cancelled, whatever it returns after', async () => {
+    const running = pool.run((key) => {
+      const cells = new Int32Array(process.getBuiltinModule('node:worker_threads').getEnvironmentData(key));
+      Atomics.add(cells, 1, 1);
+      let spins = 0;
+      while (!tasklet.signal.aborted) spins++;
+      Atomics.store(cells, 5, 1);   // it saw the abort and went on
+      return spins;
+    }, { args: [shared.key] });
+    await waitFor(() => shared.started === 1, 'the task to start');
+    assert.equal(pool.cancel(running), true);
+    await assert.rejects(running, isAbort(running.taskId));
+    assert.equal(shared.get(5), 1, 'the loop ended because it saw its signal, not because it was interrupted');
+  });
+
+  test('a task that fails after its signal aborted rejects with an AbortError', async () => {
+    const running = pool.run(async (key) => {
+      const cells = new Int32Array(process.getBuiltinModule('node:worker_threads').getEnvironmentData(key));
+      Atomics.add(cells, 1, 1);
+      await new Promise((resolve) => tasklet.signal.addEventListener('abort', resolve, { once: true }));
+      throw new TypeError('cleanup failed');
+    }, { args: [shared.key] });
+    await waitFor(() => shared.started === 1, 'the task to start');
+    assert.equal(pool.cancel(running), true);
+    await assert.rejects(running, isAbort(running.taskId));
+  });
+
+  test('a loop that ignores its signal keeps running after a plain cancel; force stops it, the executor stays', async () => {
+    const before = pool.getStats();
+    const spinner = pool.run((key) => {
+      const cells = new Int32Array(process.getBuiltinModule('node:worker_threads').getEnvironmentData(key));
+      Atomics.add(cells, 1, 1);
+      for (;;);
+    }, { args: [shared.key] });
+    const state = watch(spinner);
+    const neighbour = pool.run(blocker, { args: [shared.key] });
+    const neighbourState = watch(neighbour);
+    await waitFor(() => shared.started === 2, 'both tasks to run, one per executor');
+
+    assert.equal(pool.cancel(spinner), true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(state.settled, false, 'a cooperative cancel cannot stop a loop that never looks at its signal');
+
+    assert.equal(pool.cancel(spinner, { force: true }), true);
+    await assert.rejects(spinner, isAbort(spinner.taskId));
+    // The task on the other executor was not disturbed.
+    assert.equal(neighbourState.settled, false);
+    shared.open();
+    assert.equal(await neighbour, 'released');
+
+    const after = pool.getStats();
+    assert.equal(after.replacedWorkers, before.replacedWorkers);
+    assert.equal(after.replacedWorkers, 0);
+    assert.equal(after.activeWorkers, 2);
+    assert.equal(after.cancelled - before.cancelled, 1);
+    const results = await Promise.all([1, 2, 3, 4].map((x) => pool.run((v) => v * 10, { args: [x] })));
+    assert.deepEqual(results, [10, 20, 30, 40]);
+  });
+
+  test('force on a queued task cancels it like a plain cancel', async () => {
+    const gates = [pool.run(blocker, { args: [shared.key] }), pool.run(blocker, { args: [shared.key] })];
+    await waitFor(() => shared.started === 2, 'both executors to be blocked');
+    const queued = pool.run(counted, { args: [shared.key, 1] });
+    assert.equal(pool.cancel(queued, { force: true }), true);
+    await assert.rejects(queued, isAbort(queued.taskId));
+    shared.open();
+    assert.deepEqual(await Promise.all(gates), ['released', 'released']);
+    assert.equal(shared.ran, 0);
+    assert.equal(pool.getStats().replacedWorkers, 0);
+  });
+});
+
+describe('cancel: the signal option', { skip }, () => {
+  let pool;
+  before(() => {
+    pool = new Tasklets({ workers: 1 });
+  });
+  after(() => pool.shutdown());
+  beforeEach(() => shared.reset());
+
+  test('an already aborted signal rejects at once and submits nothing', async () => {
+    const executedBefore = pool.getStats().executed;
+    const reason = new Error('aborted before');
+    const promise = pool.run(counted, { args: [shared.key, 1], signal: AbortSignal.abort(reason) });
+    assert.equal(promise.taskId, undefined);
+    await assert.rejects(promise, (err) => {
+      isAbort()(err);
+      assert.equal(err.cause, reason);
+      return true;
+    });
+    assert.equal(pool.getStats().pending, 0);
+    assert.equal(await pool.run(counted, { args: [shared.key, 2] }), 2);
+    assert.equal(shared.ran, 1);
+    assert.equal(pool.getStats().executed - executedBefore, 1);
+  });
+
+  test('aborting later cancels a queued task', async () => {
+    const gate = pool.run(blocker, { args: [shared.key] });
+    await waitFor(() => shared.started === 1, 'the blocker to start');
+    const controller = new AbortController();
+    const queued = pool.run(counted, { args: [shared.key, 1], signal: controller.signal });
+    assert.equal(typeof queued.taskId, 'number');
+    controller.abort('changed my mind');
+    await assert.rejects(queued, (err) => {
+      isAbort(queued.taskId)(err);
+      assert.equal(err.cause, 'changed my mind');
+      return true;
+    });
+    assert.equal(pool.cancel(queued), false);
+    shared.open();
+    assert.equal(await gate, 'released');
+    assert.equal(await pool.run(counted, { args: [shared.key, 3] }), 3);
+    assert.equal(shared.ran, 1);
+  });
+
+  test('aborting later cancels a running task that watches tasklet.signal', async () => {
+    const controller = new AbortController();
+    const running = pool.run(waitForAbort, { args: [shared.key], signal: controller.signal });
+    await waitFor(() => shared.started === 1, 'the task to start');
+    controller.abort();
+    await assert.rejects(running, isAbort(running.taskId));
+  });
+
+  test('aborting after the task settled changes nothing', async () => {
+    const controller = new AbortController();
+    const done = pool.run((x) => x + 1, { args: [1], signal: controller.signal });
+    assert.equal(await done, 2);
+    controller.abort();
+    assert.equal(await pool.run(() => 'still fine'), 'still fine');
+  });
+
+  test('a signal that is not an AbortSignal is rejected', async () => {
+    await assert.rejects(pool.run(() => 1, { signal: {} }), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: /options\.signal/ });
+    await assert.rejects(pool.run(() => 1, { signal: 'abort' }), { code: 'ERR_INVALID_ARG_VALUE' });
+    await assert.rejects(pool.runAll([() => 1], { signal: 5 }), { code: 'ERR_INVALID_ARG_VALUE', message: /options\.signal/ });
+  });
+
+  test('runAll: aborting rejects the group and cancels its queued tasks', async () => {
+    const gate = pool.run(blocker, { args: [shared.key] });
+    await waitFor(() => shared.started === 1, 'the blocker to start');
+    const controller = new AbortController();
+    const group = pool.runAll(Array.from({ length: 10 }, (_, i) => ({ task: counted, args: [shared.key, i] })), { signal: controller.signal });
+    controller.abort('group stop');
+    await assert.rejects(group, (err) => {
+      isAbort()(err);
+      assert.equal(err.cause, 'group stop');
+      return true;
+    });
+    shared.open();
+    assert.equal(await gate, 'released');
+    await waitFor(() => pool.getStats().pending === 0, 'the group to be settled');
+    assert.equal(await pool.run(counted, { args: [shared.key, 'after'] }), 'after');
+    assert.equal(shared.ran, 1, 'none of the group ran');
+  });
+
+  test('runAll with an already aborted signal rejects and submits nothing', async () => {
+    const executedBefore = pool.getStats().executed;
+    await assert.rejects(pool.runAll([{ task: counted, args: [shared.key, 1] }], { signal: AbortSignal.abort() }), isAbort());
+    assert.equal(pool.getStats().pending, 0);
+    assert.equal(await pool.run(counted, { args: [shared.key, 2] }), 2);
+    assert.equal(shared.ran, 1);
+    assert.equal(pool.getStats().executed - executedBefore, 1);
+  });
+
+  test('runAll: a failing task rejects the group and its queued tasks are cancelled', async () => {
+    const cancelledBefore = pool.getStats().cancelled;
+    const slow = Array.from({ length: 50 }, () => ({ task: countedSleep, args: [shared.key, 20] }));
+    const group = pool.runAll([() => { throw new RangeError('first fails'); }, ...slow]);
+    await assert.rejects(group, { name: 'RangeError', message: 'first fails' });
+    await waitFor(() => pool.getStats().pending === 0, 'the rest of the group to settle');
+    const ran = shared.ran;
+    assert.ok(ran < 50, `the queued tasks were cancelled (${ran} of 50 ran)`);
+    assert.equal(pool.getStats().cancelled - cancelledBefore, 50 - ran);
+    assert.equal(await pool.run(() => 'next'), 'next');
+  });
+});
+
+describe('cancel on the default pool', { skip }, () => {
+  after(() => tasklets.shutdown());
+  beforeEach(() => shared.reset());
+
+  test('cancel before the default pool exists returns false, and still checks its arguments', () => {
+    assert.equal(tasklets.cancel(1), false);
+    assert.throws(() => tasklets.cancel('1'), { code: 'ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => tasklets.cancel(1, { force: 'no' }), { code: 'ERR_INVALID_ARG_VALUE' });
+  });
+
+  test('tasklets.cancel cancels a running task of the default pool', async () => {
+    const running = tasklets.run(waitForAbort, { args: [shared.key] });
+    await waitFor(() => shared.started === 1, 'the task to start');
+    assert.equal(tasklets.cancel(running), true);
+    await assert.rejects(running, isAbort(running.taskId));
+    assert.equal(tasklets.cancel(running), false);
+    assert.equal(await tasklets.run(() => 'ok'), 'ok');
+  });
+});
