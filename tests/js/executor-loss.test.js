@@ -16,8 +16,12 @@ describe('executor loss', { skip }, () => {
     const pool = new Tasklets({ workers: 1 });
     try {
       assert.equal(await pool.run(() => 1), 1);
-      await assert.rejects(pool.run(() => process.exit(3)), (err) => {
-        assert.equal(typeof err.code, 'string');
+      const lost = pool.run(() => process.exit(3));
+      await assert.rejects(lost, (err) => {
+        assert.equal(err.code, 'ERR_WORKER_CRASHED');
+        assert.match(err.message, /exited with code 3/);
+        assert.equal(err.taskId, lost.taskId);
+        assert.equal(err.workerThread, 0);
         return true;
       });
       const results = await Promise.all([pool.run(() => 2), pool.run((x) => x * 2, { args: [21] })]);
@@ -28,5 +32,47 @@ describe('executor loss', { skip }, () => {
     } finally {
       await pool.shutdown();
     }
+  });
+
+  test('an executor out of memory rejects its task with ERR_WORKER_OUT_OF_MEMORY and is replaced', async () => {
+    const pool = new Tasklets({ workers: 1, memory: { limit: '64MB' }, logging: 'off' });
+    try {
+      const hog = pool.run(() => {
+        const kept = [];
+        for (;;) kept.push(new Array(100000).fill(kept.length));
+      });
+      await assert.rejects(hog, { code: 'ERR_WORKER_OUT_OF_MEMORY', taskId: hog.taskId });
+      assert.equal(await pool.run(() => 'alive'), 'alive');
+      assert.equal(pool.getStats().replacedWorkers, 1);
+      const health = pool.getHealth();
+      assert.equal(health.status, 'degraded');
+      assert.equal(health.workers.crashed, 1);
+      assert.equal(health.errors.recent.at(-1).code, 'ERR_WORKER_OUT_OF_MEMORY');
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
+  test("memory.cleanup 'aggressive' releases memory once the pool is idle", async () => {
+    const rssAfter = async (cleanup) => {
+      const pool = new Tasklets({ workers: 2, memory: { cleanup } });
+      try {
+        const garbage = () => {
+          const a = [];
+          for (let i = 0; i < 200000; i++) a.push({ i, s: `item ${i}` });
+          return a.length;
+        };
+        for (let r = 0; r < 4; r++) await pool.runAll(Array.from({ length: 10 }, () => garbage));
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        return process.memoryUsage().rss;
+      } finally {
+        await pool.shutdown();
+      }
+    };
+    // Same process, same work: with cleanup the executors' heaps are
+    // collected and given back; without it they are not.
+    const kept = await rssAfter('none');
+    const released = await rssAfter('aggressive');
+    assert.ok(released < kept, `RSS with cleanup ${released} should be below RSS without it ${kept}`);
   });
 });
