@@ -28,11 +28,14 @@ const DEFAULTS = Object.freeze({
   placement: 'numa',
   timeout: Infinity,
   logging: 'warn',
-  maxQueue: 'auto',
+  maxQueue: Infinity,
   memory: Object.freeze({}),
 });
-// maxQueue 'auto': this many unsettled tasks per executor (at workers.max).
-const AUTO_QUEUE_PER_WORKER = 65536;
+// maxQueue 'auto': this many unsettled tasks per executor (at workers.max):
+// enough to keep every executor busy through a burst, small enough that a
+// producer told to wait (ERR_QUEUE_FULL / needsDrain) waits milliseconds,
+// not minutes. The default is no limit (Infinity).
+const AUTO_QUEUE_PER_WORKER = 1024;
 // An executor heap below this cannot even load the executor's code.
 const MIN_MEMORY_LIMIT = 16 * 1024 * 1024;
 const SIZE_FORM = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB)?\s*$/i;

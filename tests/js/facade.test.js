@@ -18,7 +18,7 @@ test('config resolves, merges and returns the configuration', () => {
   const c = tasklets.config({ workers: { min: 1, max: 'cpu_count * 2', scaling: 'adaptive' }, timeout: 30000, logging: 'warn', placement: 'numa' });
   assert.deepEqual(c, {
     workers: { min: 1, max: cpus * 2, scaling: 'adaptive', idleTimeout: 5000 }, placement: 'numa',
-    timeout: { default: 30000, perTask: true }, logging: { level: 'warn', format: 'text', destination: 'stderr' }, maxQueue: cpus * 2 * 65536,
+    timeout: { default: 30000, perTask: true }, logging: { level: 'warn', format: 'text', destination: 'stderr' }, maxQueue: Infinity,
     memory: { limit: Infinity, cleanup: 'none' },
   });
   tasklets.config({ placement: 'compact' });

@@ -23,7 +23,7 @@ test('defaults: one executor per CPU, fixed, numa placement', () => {
     placement: 'numa',
     timeout: { default: Infinity, perTask: true },
     logging: { level: 'warn', format: 'text', destination: 'stderr' },
-    maxQueue: 4 * 65536,
+    maxQueue: Infinity,
     memory: { limit: Infinity, cleanup: 'none' },
   });
 });
@@ -51,7 +51,7 @@ test('the issue example config resolves', () => {
     placement: 'numa',
     timeout: { default: 30000, perTask: true },
     logging: { level: 'warn', format: 'text', destination: 'stderr' },
-    maxQueue: 8 * 65536,
+    maxQueue: Infinity,
     memory: { limit: Infinity, cleanup: 'none' },
   });
 });
@@ -106,6 +106,7 @@ test('invalid placement, timeout, logging and unknown options', () => {
   assert.deepEqual(resolve({ memory: { limit: '512MB', cleanup: 'aggressive' } }).memory, { limit: 512 * 1024 * 1024, cleanup: 'aggressive' });
   assert.equal(resolve({ memory: { limit: '1.5 GB' } }).memory.limit, 1.5 * 1024 ** 3);
   assert.equal(resolve({ maxQueue: 10 }).maxQueue, 10);
+  assert.equal(resolve({ maxQueue: 'auto', workers: 3 }).maxQueue, 3 * 1024);
   assert.deepEqual(resolve({ timeout: { default: 50, perTask: false } }).timeout, { default: 50, perTask: false });
   assert.throws(() => resolve(42), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /"options" argument must be an object/ });
   for (const placement of ['compact', 'scatter', 'numa', 'none']) assert.equal(resolve({ placement }).placement, placement);
