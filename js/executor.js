@@ -39,7 +39,7 @@ const KIND_CANCELLED = 4;         // outcome of a task that ended after its sign
 const CONTEXT_USE = /\btasklet\b/;
 const MODULE_MARKER = '\u0000module:';  // js/pool.js
 
-const { poolId, slot, addonPath, abortSab } = workerData;
+const { poolId, slot, addonPath, abortSab, progressPort } = workerData;
 const addon = load(addonPath);
 const outcome = new Int32Array(2);   // read by runBatch after each invoke
 const asyncOutcome = new Int32Array(1);
@@ -131,7 +131,7 @@ class TaskContext {
 
   send(percent, detail, now) {
     this.lastSent = now;
-    parentPort.postMessage({ type: 'progress', id: this.id, percent, detail });
+    progressPort.postMessage({ id: this.id, percent, detail });
   }
 
   flush() {
@@ -349,5 +349,6 @@ process.on('unhandledRejection', reportStray('Unhandled promise rejection'));
 process.on('uncaughtException', onStrayException);
 parentPort.on('message', onMessage);
 parentPort.unref();  // messages must not keep an executor alive
+progressPort.unref();
 parentPort.postMessage({ type: 'attached', binding });
 loop();

@@ -9,7 +9,12 @@
 //   task looks at `tasklet.signal` (a task in a synchronous loop never lets
 //   its event loop turn), and posted as a message for tasks that wait on
 //   the signal asynchronously;
-// - progress reports (`tasklet.progress`) from tasks, routed to a callback;
+// - progress reports (`tasklet.progress`) from tasks, routed to a callback,
+//   on a MessageChannel of their own per executor: an executor sends a
+//   task's last report before it finishes the task, so when the completion
+//   arrives the report is already in that port's queue, and drainProgress()
+//   delivers it first (receiveMessageOnPort) — a report never arrives after
+//   its task settled;
 // - why an executor died, so a task it took down rejects with the right code
 //   (ERR_WORKER_OUT_OF_MEMORY or ERR_WORKER_CRASHED).
 //
@@ -19,7 +24,7 @@
 // requests behind still gets each one through its message.
 
 const path = require('node:path');
-const { Worker } = require('node:worker_threads');
+const { Worker, MessageChannel, receiveMessageOnPort } = require('node:worker_threads');
 
 const addonLoader = require('./addon');
 
@@ -54,18 +59,25 @@ class Executors {
   // Called (on this thread) when the runtime wants a thread for `slot`.
   start(slot) {
     let worker;
+    const { port1: progress, port2: progressPort } = new MessageChannel();
     try {
       worker = new Worker(EXECUTOR_PATH, {
-        workerData: { poolId: this.poolId, slot, addonPath: addonLoader.addonPath(), abortSab: this.abortSab },
+        workerData: { poolId: this.poolId, slot, addonPath: addonLoader.addonPath(), abortSab: this.abortSab, progressPort },
+        transferList: [progressPort],
         resourceLimits: this.resourceLimits,
       });
     } catch (err) {
+      progress.close();
       this.hooks.slotFailed(slot, err);
       return;
     }
-    const record = { worker, slot, attached: false, binding: null, exited: null, error: null };
+    const record = { worker, slot, attached: false, binding: null, exited: null, error: null, progress };
+    progress.on('message', (message) => this.onProgress(message));
+    progress.unref();
     record.exited = new Promise((resolve) => {
       worker.on('exit', (code) => {
+        this.drainRecord(record);
+        progress.close();
         this.records.delete(record);
         if (this.bySlot.get(slot) === record) this.bySlot.delete(slot);
         if (!record.attached) {
@@ -94,11 +106,25 @@ class Executors {
     if (!this.closed) worker.unref();
   }
 
+  onProgress(message) {
+    this.hooks.progress(message.id, message.percent, message.detail);
+  }
+
+  // Delivers the progress reports the executor of `slot` sent so far.
+  drainProgress(slot) {
+    const record = this.bySlot.get(slot);
+    if (record !== undefined) this.drainRecord(record);
+  }
+
+  drainRecord(record) {
+    for (let m = receiveMessageOnPort(record.progress); m !== undefined; m = receiveMessageOnPort(record.progress)) {
+      this.onProgress(m.message);
+    }
+  }
+
   onMessage(record, message) {
     if (message === null || typeof message !== 'object') return;
-    if (message.type === 'progress') {
-      this.hooks.progress(message.id, message.percent, message.detail);
-    } else if (message.type === 'attached') {
+    if (message.type === 'attached') {
       record.attached = true;
       record.binding = message.binding;
       this.hooks.debug('executor attached', { pool: this.poolId, worker: record.slot, ...message.binding });

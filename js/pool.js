@@ -169,14 +169,21 @@ class Tasklets extends EventEmitter {
     return this.#runWatched(fnId, kind, args, priority, timeout, o);
   }
 
-  // Fails with ERR_QUEUE_FULL if `n` more tasks would pass maxQueue.
+  // Fails with ERR_QUEUE_FULL if `n` more tasks would pass maxQueue (checked
+  // before anything is submitted; the backlog itself grows in #track).
   #admit(n) {
     const max = this.#resolved.maxQueue;
     if (this.#pending.size + n > max) {
-      this.#full = true;
+      // 'drain' is owed only if something is pending to settle and bring
+      // it (a batch larger than maxQueue into an empty pool never fits).
+      if (this.#pending.size > 0) this.#full = true;
       throw errors.queueFull(max, n);
     }
-    if (this.#pending.size + n >= max) this.#full = true;
+  }
+
+  // After tasks were added to the backlog: has it reached maxQueue?
+  #noteBacklog() {
+    if (this.#pending.size >= this.#resolved.maxQueue) this.#full = true;
   }
 
   // A new id and its pending promise (with `taskId`); `watched` is null for
@@ -190,6 +197,7 @@ class Tasklets extends EventEmitter {
     promise.taskId = id;
     if (watched !== null) watched(entry, id);
     this.#pending.add(id, entry);
+    this.#noteBacklog();
     return promise;
   }
 
@@ -472,9 +480,17 @@ class Tasklets extends EventEmitter {
   }
 
   #onCompletions(completions) {
+    if (this.#progress.size !== 0) this.#deliverProgress(completions);
     if (this.#log.enabled('debug')) this.#logCompletions(completions);
     this.#pending.onCompletions(...completions);
     this.#afterSettling();
+  }
+
+  // A task's last progress reports reach onProgress before it settles.
+  #deliverProgress([count, ids, , , workers]) {
+    for (let i = 0; i < count; i++) {
+      if (workers[i] >= 0 && this.#progress.has(ids[i])) this.#executors.drainProgress(workers[i]);
+    }
   }
 
   // One line per settled task: trace for successes, debug for the others.
@@ -649,6 +665,7 @@ class Tasklets extends EventEmitter {
       promise.then(() => signal.removeEventListener('abort', onAbort), () => signal.removeEventListener('abort', onAbort));
     }
     this.#pending.addGroup(group);
+    this.#noteBacklog();
     try {
       this.#submit(n, columns.ids, columns.fnIds, columns.argKinds, columns.args, columns.priorities,
                    undefined, columns.timeouts, undefined);

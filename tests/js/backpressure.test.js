@@ -130,9 +130,7 @@ describe('maxQueue', { skip }, () => {
     assert.equal(pool.getHealth().status, 'healthy');
   });
 
-  test('a submission that can never fit does not leave the pool waiting for a drain that never comes', {
-    todo: 'bug: #admit sets needsDrain before throwing, even when nothing is pending (no settlement will ever emit drain)',
-  }, async () => {
+  test('a submission that can never fit does not leave the pool waiting for a drain that never comes', async () => {
     const idle = new Tasklets({ workers: 1, maxQueue: 5 });
     try {
       const six = Array.from({ length: 6 }, (_, i) => ({ task: (x) => x, args: [i] }));
@@ -149,9 +147,7 @@ describe('maxQueue', { skip }, () => {
     }
   });
 
-  test('a run rejected for a bad argument does not count toward the backlog', {
-    todo: 'bug: run() admits the task (and may set needsDrain) before its arguments are serialized',
-  }, async () => {
+  test('a run rejected for a bad argument does not count toward the backlog', async () => {
     const small = new Tasklets({ workers: 1, maxQueue: 2 });
     try {
       const gate = small.run(blocker, { args: [shared.key] });
