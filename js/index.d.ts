@@ -1,12 +1,22 @@
 // Type definitions for tasklets (docs/api.md describes every function,
 // option, field and error code).
+//
+// Self-contained: they need no @types/node. AbortSignal and URL come from the
+// DOM library or from @types/node, whichever the project has.
 
 export type Placement = 'compact' | 'scatter' | 'numa' | 'none';
 export type Scaling = 'fixed' | 'adaptive';
 export type LogLevel = 'off' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+export type LogFormat = 'text' | 'json';
 export type Priority = 'high' | 'normal' | 'low';
 /** A worker count: an integer, 'auto' (one per PU this process may use) or 'cpu_count * N'. */
 export type WorkerCount = number | 'auto' | `cpu_count * ${number}` | `cpu_count*${number}`;
+type SizeUnit = 'B' | 'KB' | 'MB' | 'GB' | 'TB';
+/** Bytes: a number, or a size such as '512MB', '2GB', '1.5 GB' (binary units, any case). */
+export type Size = number | `${number}${SizeUnit | Lowercase<SizeUnit>}` | `${number} ${SizeUnit | Lowercase<SizeUnit>}`;
+
+// ---------------------------------------------------------------------------
+// Configuration
 
 export interface WorkersOptions {
   /** Executors kept even when idle. Default 1 (adaptive) or `max` (fixed). */
@@ -19,48 +29,176 @@ export interface WorkersOptions {
   idleTimeout?: number;
 }
 
+export interface TimeoutOptions {
+  /** Timeout (ms) of tasks that set none. Default Infinity. */
+  default?: number;
+  /** Whether a task may set its own `timeout`. Default true. */
+  perTask?: boolean;
+}
+
+export interface LoggingOptions {
+  /** Default 'warn'. */
+  level?: LogLevel;
+  /** 'text' (default) or 'json' (pino-compatible lines). */
+  format?: LogFormat;
+  /** 'stderr' (default), 'stdout' or a file path (appended to). */
+  destination?: 'stderr' | 'stdout' | (string & {});
+}
+
+export interface MemoryOptions {
+  /** Each executor's JavaScript heap limit. At least 16MB. Default: no limit. */
+  limit?: Size;
+  /** 'aggressive': return memory to the system 200 ms after the pool went idle. Default 'none'. */
+  cleanup?: 'none' | 'aggressive';
+}
+
 export interface TaskletsOptions {
   /** Default 'auto': one executor per PU, fixed. */
   workers?: WorkerCount | WorkersOptions;
   /** Where executors are pinned. Default 'numa'. */
   placement?: Placement;
-  /** Validated and stored; no effect in this release (docs/api.md). Default Infinity. */
-  timeout?: number;
-  /** Validated and stored; no effect in this release (docs/api.md). Default 'warn'. */
-  logging?: LogLevel;
+  /** Default timeout of every task (ms; a task may set its own), or `{ default, perTask }`. Default Infinity. */
+  timeout?: number | TimeoutOptions;
+  /** A level, or `{ level, format, destination }`. Default 'warn' (text, stderr). */
+  logging?: LogLevel | LoggingOptions;
+  /** Most tasks pending (submitted, not settled); 'auto' = 1024 per executor. Default Infinity. */
+  maxQueue?: number | 'auto';
+  memory?: MemoryOptions;
 }
 
 export interface ResolvedOptions {
   workers: { min: number; max: number; scaling: Scaling; idleTimeout: number };
   placement: Placement;
-  timeout: number;
-  logging: LogLevel;
+  timeout: { default: number; perTask: boolean };
+  logging: { level: LogLevel; format: LogFormat; destination: string };
+  /** Infinity when there is no limit. */
+  maxQueue: number;
+  /** `limit` in bytes (Infinity: none). */
+  memory: { limit: number; cleanup: 'none' | 'aggressive' };
 }
 
-export interface TaskOptions<A extends unknown[] = unknown[]> {
+// ---------------------------------------------------------------------------
+// Tasks and their options
+
+/** A task given by the module it lives in (absolute path, file: URL, path relative to the calling file, or package name). */
+export interface ModuleTask {
+  module: string | URL;
+  /** The export to run. Default 'default'. */
+  export?: string;
+}
+
+/** What `onProgress` receives for each `tasklet.progress(percent, detail)` of the task (throttled). */
+export interface TaskProgress {
+  taskId: number;
+  /** 0 to 100. */
+  percent: number;
+  detail: unknown;
+}
+
+/** A task id, or the promise `run` returned (which carries it). */
+export type TaskRef = number | { readonly taskId: number };
+
+export interface TaskOptions<A extends readonly unknown[] = unknown[]> {
   /** Arguments, sent by structured clone (primitives by a faster path). */
   args?: A;
   /** Default 'normal'. */
   priority?: Priority;
+  /** ms from submission (a positive integer or Infinity). Default: the pool's `timeout.default`. */
+  timeout?: number;
 }
 
-export interface RunOptions<A extends unknown[] = unknown[]> extends TaskOptions<A> {
+export interface RunOptions<A extends readonly unknown[] = unknown[]> extends TaskOptions<A> {
   /**
    * ArrayBuffers (used by `args`) to move to the executor without a copy;
    * detached on this side when `run` returns. Views over them arrive as
    * views (a Buffer as a Uint8Array).
    */
   transfer?: ArrayBuffer[];
+  /** Aborting it cancels the task (cooperatively). */
+  signal?: AbortSignal;
+  /** Told the task's `tasklet.progress()` reports (at most one per 50 ms). */
+  onProgress?: (progress: TaskProgress) => void;
+  /** Earlier tasks of the same pool that must succeed before this one starts. */
+  dependsOn?: readonly TaskRef[];
 }
 
+type AnyFunction = (...args: any[]) => unknown;
+
+/** An element of `runAll`: `{ task, args, priority, timeout }`. */
 export interface TaskSpec<A extends any[] = any[], R = unknown> extends TaskOptions<A> {
-  task: (...args: A) => R;
+  task: ((...args: A) => R) | ModuleTask;
+}
+
+export interface RunAllOptions {
+  /** Aborting it rejects the group (AbortError) and cancels its queued tasks. */
+  signal?: AbortSignal;
+}
+
+export interface MapProgress {
+  /** Items done. */
+  completed: number;
+  total: number;
+  /** completed / total * 100, to 2 decimals. */
+  percentage: number;
 }
 
 export interface MapOptions {
   /** Items per task. Default: about 4 chunks per executor. */
   chunkSize?: number;
   priority?: Priority;
+  /** Chunks in flight at once. Default Infinity (all submitted together). */
+  concurrency?: number;
+  /** After each chunk, counting items. */
+  onProgress?: (progress: MapProgress) => void;
+}
+
+/** A `batch` config: `{ name, task, args, priority, timeout }`. */
+export interface BatchTask<A extends any[] = any[], R = unknown> extends TaskOptions<A> {
+  /** Default `task-<index>`. */
+  name?: string;
+  task: ((...args: A) => R) | ModuleTask;
+}
+
+export interface BatchProgress extends MapProgress {
+  /** Failures so far. */
+  failed: number;
+}
+
+export interface BatchOptions {
+  /** At most this many tasks in flight. Default Infinity. */
+  concurrency?: number;
+  onProgress?: (progress: BatchProgress) => void;
+}
+
+export type BatchOutcome<R = unknown> =
+  | { name: string; success: true; result: R }
+  | { name: string; success: false; error: unknown };
+
+export interface RetryOptions<A extends readonly unknown[] = unknown[]> extends TaskOptions<A> {
+  /** Attempts in all (an integer >= 1). Default 3. */
+  attempts?: number;
+  /** ms before the second attempt. Default 100. */
+  delay?: number;
+  /** Factor (>= 1) between consecutive waits. Default 2. */
+  backoff?: number;
+  /** Longest wait (ms, or Infinity). Default 30000. */
+  maxDelay?: number;
+  /** Return false to stop retrying. Default: retry all but errors raised before the task ran. */
+  retryIf?: (error: unknown, attempt: number) => boolean;
+  /** Aborting it rejects at once with an AbortError. */
+  signal?: AbortSignal;
+}
+
+export interface CancelOptions {
+  /** Stop a running task even if it never looks at its signal (its executor is kept). */
+  force?: boolean;
+  /** The AbortError's `cause`. */
+  reason?: unknown;
+}
+
+export interface ModuleOptions {
+  priority?: Priority;
+  timeout?: number;
 }
 
 export interface ShutdownOptions {
@@ -75,22 +213,49 @@ export interface ShutdownReport {
   cancelled: number;
 }
 
-/** The promise of one task, carrying the task's id. */
+/** The promise of one task, carrying the task's id (undefined when `run` rejected before submitting). */
 export interface TaskPromise<T> extends Promise<T> {
   readonly taskId: number;
 }
 
-/** A rejected task's error: the task's own error rebuilt, plus where and how long it ran. */
-export interface TaskError extends Error {
-  code?: string;
-  taskId: number;
-  /** The executor slot that ran the task (-1 if it never ran). */
-  workerThread: number;
-  /** Run time in ms (0 if it never ran). */
-  duration: number;
-  /** When the task threw something that is not an Error: that value (if it could be cloned). */
-  value?: unknown;
+type Awaited2<T> = T extends PromiseLike<infer U> ? U : T;
+type ResultOf<T> = T extends (...args: any[]) => infer R ? Awaited2<R>
+  : T extends { task: (...args: any[]) => infer R } ? Awaited2<R>
+  : T extends { task: ModuleTask } ? unknown : never;
+
+/**
+ * The object `module()` returns: each property runs that export of the
+ * module on the pool. `M` is the module's type (`typeof import('./tasks.js')`)
+ * for typed methods; by default any name is allowed.
+ */
+export type TaskModule<M = Record<string, AnyFunction>> = {
+  readonly [K in keyof M]: M[K] extends (...args: infer A) => infer R ? (...args: A) => TaskPromise<Awaited2<R>> : never;
+};
+
+// ---------------------------------------------------------------------------
+// Inside a task
+
+/** The `tasklet` global inside a task (one whose source mentions `tasklet`, or a module task). */
+export interface TaskletContext {
+  /** The task's id (`promise.taskId` on the caller's side). */
+  readonly id: number;
+  /**
+   * Aborts when the task is cancelled or times out. In a synchronous loop,
+   * read it each time (`while (!tasklet.signal.aborted)`): the getter is what
+   * checks for abort requests.
+   */
+  readonly signal: AbortSignal;
+  /** Reports progress (0..100) to the caller's `onProgress`; throttled to one message per 50 ms. */
+  progress(percent: number, detail?: unknown): void;
 }
+
+declare global {
+  /** Only inside a tasklets task (see TaskletContext); not defined on the main thread. */
+  const tasklet: TaskletContext;
+}
+
+// ---------------------------------------------------------------------------
+// Results: stats and health
 
 /** Latency percentiles in microseconds. */
 export interface LatencySummary {
@@ -134,7 +299,7 @@ export interface ArenaStats {
   mapped: number;
 }
 
-/** getStats(): the native runtime's figures plus `pending`. See docs/api.md for every field. */
+/** getStats(): the native runtime's figures plus the main thread's. See docs/api.md for every field. */
 export interface Stats {
   topology: string;
   placement: Placement;
@@ -160,28 +325,175 @@ export interface Stats {
   arenas: ArenaStats[];
   /** Tasks whose promise has not settled yet, counted on the main thread. */
   pending: number;
+  /** Infinity when there is no limit. */
+  maxQueue: number;
+  needsDrain: boolean;
 }
 
-type Awaited2<T> = T extends PromiseLike<infer U> ? U : T;
-type ResultOf<T> = T extends (...args: any[]) => infer R ? Awaited2<R>
-  : T extends { task: (...args: any[]) => infer R } ? Awaited2<R> : never;
+export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy' | 'shutdown';
 
+export interface RecentFailure {
+  taskId: number;
+  code: string | undefined;
+  name: string | undefined;
+  message: string;
+  /** Epoch ms. */
+  at: number;
+}
+
+/** getHealth(): a status and the figures it was decided from (docs/api.md, "Health"). */
+export interface Health {
+  status: HealthStatus;
+  workers: { active: number; busy: number; idle: number; min: number; max: number; crashed: number };
+  queue: { pending: number; queued: number; maxQueue: number; needsDrain: boolean };
+  /** Bytes; executorHeapLimit is memory.limit (Infinity: none). */
+  memory: { rss: number; heapUsed: number; nativeArenas: number; executorHeapLimit: number };
+  /** Microseconds. */
+  latency: { p50: number; p90: number; p99: number; queueWaitP99: number };
+  errors: { rate: number; windowMs: number; failed: number; settled: number; recent: RecentFailure[] };
+}
+
+// ---------------------------------------------------------------------------
+// Errors
+
+export type ErrorCode =
+  | 'ERR_INVALID_ARG_TYPE'
+  | 'ERR_INVALID_ARG_VALUE'
+  | 'ERR_TASK_ARG_NOT_CLONEABLE'
+  | 'ERR_TASK_RESULT_NOT_CLONEABLE'
+  | 'ERR_POOL_SHUTDOWN'
+  | 'ERR_TASK_TIMEOUT'
+  | 'ABORT_ERR'
+  | 'ERR_QUEUE_FULL'
+  | 'ERR_DEPENDENCY_FAILED'
+  | 'ERR_WORKER_CRASHED'
+  | 'ERR_WORKER_OUT_OF_MEMORY'
+  | 'ERR_TASK_RETRIES_EXHAUSTED'
+  | 'ERR_TASKLETS_NOT_BUILT'
+  | 'ERR_TASKLETS_NATIVE';
+
+/** An error tasklets raised itself (not the task's own). */
+export interface TaskletsError extends Error {
+  code: ErrorCode;
+  /** The task concerned, when there is one. */
+  taskId?: number;
+}
+
+/** A rejected task's error: the task's own error rebuilt, plus where and how long it ran. */
+export interface TaskError extends Error {
+  code?: string;
+  taskId: number;
+  /** The executor slot that ran the task (-1 if it never ran). */
+  workerThread: number;
+  /** Run time in ms (0 if it never ran). */
+  duration: number;
+  /** When the task threw something that is not an Error: that value (if it could be cloned). */
+  value?: unknown;
+}
+
+export interface DependencyFailedError extends TaskletsError {
+  code: 'ERR_DEPENDENCY_FAILED';
+  /** The id of the dependency that did not succeed. */
+  dependency: number;
+  /** That task's error, while it is still known. */
+  cause?: unknown;
+}
+
+export interface WorkerCrashedError extends TaskletsError {
+  code: 'ERR_WORKER_CRASHED' | 'ERR_WORKER_OUT_OF_MEMORY';
+  taskId: number;
+  workerThread: number;
+}
+
+export interface RetriesExhaustedError extends AggregateError {
+  code: 'ERR_TASK_RETRIES_EXHAUSTED';
+  /** How many attempts ran. */
+  attempts: number;
+  /** The last attempt's error. */
+  cause: unknown;
+}
+
+/** A cancelled task's error, shaped like Node's AbortError. */
+export class AbortError extends Error {
+  constructor(message?: string, options?: { cause?: unknown });
+  readonly code: 'ABORT_ERR';
+  readonly name: 'AbortError';
+  taskId?: number;
+}
+
+// ---------------------------------------------------------------------------
+// The pool
+
+/** Events a pool emits, with their listeners' arguments. */
+export interface TaskletsEvents {
+  /** The pending tasks fell below `maxQueue` after `needsDrain` became true. */
+  drain: [];
+  newListener: [eventName: string | symbol, listener: (...args: any[]) => void];
+  removeListener: [eventName: string | symbol, listener: (...args: any[]) => void];
+}
+
+type Listener<E extends keyof TaskletsEvents> = (...args: TaskletsEvents[E]) => void;
+
+/**
+ * One native pool with its executors. A Node EventEmitter at runtime; its
+ * emitter methods are declared here so that these types need no @types/node.
+ */
 export class Tasklets {
   constructor(options?: TaskletsOptions);
   /** A copy of the resolved configuration. */
   readonly options: ResolvedOptions;
+  /** True once the pending tasks reached `maxQueue`, until the next 'drain'. */
+  readonly needsDrain: boolean;
+
   run<A extends unknown[], R>(fn: (...args: A) => R, options?: RunOptions<A>): TaskPromise<Awaited2<R>>;
-  runAll<T extends readonly (((...args: any[]) => unknown) | TaskSpec)[]>(tasks: T): Promise<{ -readonly [K in keyof T]: ResultOf<T[K]> }>;
+  run<R = unknown>(task: ModuleTask, options?: RunOptions<any[]>): TaskPromise<R>;
+  runAll<T extends readonly [] | readonly (AnyFunction | TaskSpec)[]>(tasks: T, options?: RunAllOptions): Promise<{ -readonly [K in keyof T]: ResultOf<T[K]> }>;
   map<I, R>(fn: (item: I, index: number) => R, items: Iterable<I>, options?: MapOptions): Promise<Awaited2<R>[]>;
+  batch<T extends readonly [] | readonly BatchTask[]>(taskConfigs: T, options?: BatchOptions): Promise<{ -readonly [K in keyof T]: BatchOutcome<ResultOf<T[K]>> }>;
+  retry<A extends unknown[], R>(fn: (...args: A) => R, options?: RetryOptions<A>): Promise<Awaited2<R>>;
+  retry<R = unknown>(task: ModuleTask, options?: RetryOptions<any[]>): Promise<R>;
+  /** True if the task was pending (it will reject with an AbortError); false if it settled or is unknown. */
+  cancel(task: TaskRef, options?: CancelOptions): boolean;
+  module<M = Record<string, AnyFunction>>(modulePath: string | URL, options?: ModuleOptions): TaskModule<M>;
   getStats(): Stats;
+  getHealth(): Health;
   shutdown(options?: ShutdownOptions): Promise<ShutdownReport>;
+
+  on<E extends keyof TaskletsEvents>(event: E, listener: Listener<E>): this;
+  addListener<E extends keyof TaskletsEvents>(event: E, listener: Listener<E>): this;
+  prependListener<E extends keyof TaskletsEvents>(event: E, listener: Listener<E>): this;
+  once<E extends keyof TaskletsEvents>(event: E, listener: Listener<E>): this;
+  prependOnceListener<E extends keyof TaskletsEvents>(event: E, listener: Listener<E>): this;
+  off<E extends keyof TaskletsEvents>(event: E, listener: Listener<E>): this;
+  removeListener<E extends keyof TaskletsEvents>(event: E, listener: Listener<E>): this;
+  removeAllListeners(event?: keyof TaskletsEvents): this;
+  emit<E extends keyof TaskletsEvents>(event: E, ...args: TaskletsEvents[E]): boolean;
+  listenerCount(event: keyof TaskletsEvents): number;
+  listeners<E extends keyof TaskletsEvents>(event: E): Listener<E>[];
+  rawListeners<E extends keyof TaskletsEvents>(event: E): Listener<E>[];
+  eventNames(): (string | symbol)[];
+  setMaxListeners(n: number): this;
+  getMaxListeners(): number;
 }
+
+// ---------------------------------------------------------------------------
+// The default pool
 
 /** Changes the default pool's configuration (only the given options); returns the resolved configuration. */
 export function config(options: TaskletsOptions): ResolvedOptions;
 export function getConfig(): ResolvedOptions;
 export function run<A extends unknown[], R>(fn: (...args: A) => R, options?: RunOptions<A>): TaskPromise<Awaited2<R>>;
-export function runAll<T extends readonly (((...args: any[]) => unknown) | TaskSpec)[]>(tasks: T): Promise<{ -readonly [K in keyof T]: ResultOf<T[K]> }>;
+export function run<R = unknown>(task: ModuleTask, options?: RunOptions<any[]>): TaskPromise<R>;
+export function runAll<T extends readonly [] | readonly (AnyFunction | TaskSpec)[]>(tasks: T, options?: RunAllOptions): Promise<{ -readonly [K in keyof T]: ResultOf<T[K]> }>;
 export function map<I, R>(fn: (item: I, index: number) => R, items: Iterable<I>, options?: MapOptions): Promise<Awaited2<R>[]>;
+export function batch<T extends readonly [] | readonly BatchTask[]>(taskConfigs: T, options?: BatchOptions): Promise<{ -readonly [K in keyof T]: BatchOutcome<ResultOf<T[K]>> }>;
+export function retry<A extends unknown[], R>(fn: (...args: A) => R, options?: RetryOptions<A>): Promise<Awaited2<R>>;
+export function retry<R = unknown>(task: ModuleTask, options?: RetryOptions<any[]>): Promise<R>;
+/** Cancels a task of the default pool; false if it settled, is unknown, or there is no default pool yet. */
+export function cancel(task: TaskRef, options?: CancelOptions): boolean;
+/** CommonJS: `tasklets.module(path)`. The ES module exports it as `taskModule`. */
+declare function module_<M = Record<string, AnyFunction>>(modulePath: string | URL, options?: ModuleOptions): TaskModule<M>;
+export { module_ as module, module_ as taskModule };
 export function getStats(): Stats;
+export function getHealth(): Health;
 export function shutdown(options?: ShutdownOptions): Promise<ShutdownReport>;
