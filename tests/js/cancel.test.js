@@ -79,6 +79,18 @@ describe('cancel: queued tasks', { skip }, () => {
     assert.equal(pool.getStats().pending, 0);
   });
 
+  test('a task cancelled in the turn it was submitted never runs', async () => {
+    const gate = pool.run(blocker, { args: [shared.key] });
+    await waitFor(() => shared.started === 1, 'the blocker to start');
+    const promise = pool.run(counted, { args: [shared.key, 'ran'] });
+    assert.equal(pool.cancel(promise), true);   // still in the turn's submit batch
+    await assert.rejects(promise, isAbort(promise.taskId));
+    shared.open();
+    assert.equal(await gate, 'released');
+    assert.equal(await pool.run(counted, { args: [shared.key, 'later'] }), 'later');
+    assert.equal(shared.ran, 1);
+  });
+
   test('cancel takes the task id as a number, and a reason becomes the cause', async () => {
     const gate = pool.run(blocker, { args: [shared.key] });
     await waitFor(() => shared.started === 1, 'the blocker to start');
@@ -271,6 +283,28 @@ describe('cancel: running tasks', { skip }, () => {
     const outcomes = await othersSettled;
     assert.ok(outcomes.every((o) => o.status === 'rejected' && o.reason.name === 'AbortError'));
     await assert.rejects(checker, isAbort(checker.taskId));
+  });
+
+  test('force stops an async task that ignores its signal; its late end is ignored', async () => {
+    const before = pool.getStats();
+    const ignoring = pool.run(async (key) => {
+      const cells = new Int32Array(process.getBuiltinModule('node:worker_threads').getEnvironmentData(key));
+      Atomics.add(cells, 1, 1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      Atomics.store(cells, 6, 1);   // it did run to its end, later
+      return 'finished anyway';
+    }, { args: [shared.key] });
+    await waitFor(() => shared.started === 1, 'the task to start');
+    assert.equal(pool.cancel(ignoring, { force: true }), true);
+    await assert.rejects(ignoring, isAbort(ignoring.taskId));
+    await waitFor(() => shared.get(6) === 1, 'the abandoned task to reach its end');
+    // Its end settles nothing and breaks nothing.
+    assert.deepEqual(await Promise.all([pool.run(() => 'a'), pool.run(() => 'b'), pool.run(() => 'c')]), ['a', 'b', 'c']);
+    const after = pool.getStats();
+    assert.equal(after.cancelled - before.cancelled, 1);
+    assert.equal(after.executed - before.executed, 3);
+    assert.equal(after.replacedWorkers, 0);
+    assert.equal(after.pending, 0);
   });
 
   test('force on a queued task cancels it like a plain cancel', async () => {

@@ -308,4 +308,52 @@ describe('soak', { skip }, () => {
     clearTimeout(timer);
     assert.deepEqual(result, { timedOut: false, cancelled: 0 });
   });
+
+  test('force cancels racing with the completions of short synchronous tasks (seed ' + SEED + ')', { timeout: 60000 }, async () => {
+    const random = generator(SEED + 2);
+    const pool = new Tasklets({ workers: 2 });
+    const work = (n, i) => {
+      let sum = 0;
+      for (let k = 0; k < n; k++) sum += k % 7;
+      return sum >= 0 ? i : -1;
+    };
+    let fulfilled = 0;
+    let aborted = 0;
+    for (let round = 0; round < 8; round++) {
+      const promises = Array.from({ length: 400 }, (_, i) => pool.run(work, { args: [20000 + (i % 5) * 20000, i] }));
+      const settling = Promise.allSettled(promises);
+      const cancelled = new Set();
+      const cancels = [];
+      for (let i = 0; i < promises.length; i++) {
+        if (random() >= 0.4) continue;
+        const ms = random() * 60;
+        cancels.push(new Promise((resolve) => setTimeout(() => {
+          if (pool.cancel(promises[i], { force: true })) cancelled.add(i);
+          resolve();
+        }, ms)));
+      }
+      await Promise.all(cancels);
+      (await settling).forEach((o, i) => {
+        if (o.status === 'fulfilled') {
+          fulfilled++;
+          assert.equal(o.value, i, `round ${round} task ${i} (seed ${SEED})`);
+        } else {
+          aborted++;
+          assert.equal(o.reason.name, 'AbortError', `round ${round} task ${i}: ${o.reason && o.reason.stack}`);
+          assert.ok(cancelled.has(i), `round ${round} task ${i}: aborted, yet its cancel() returned false or never ran (seed ${SEED})`);
+        }
+      });
+    }
+    assert.ok(aborted > 0, 'some force cancels landed');
+    const stats = pool.getStats();
+    const context = `fulfilled ${fulfilled}, aborted ${aborted}; executed ${stats.executed}, cancelled ${stats.cancelled} (seed ${SEED})`;
+    assert.equal(stats.executed, fulfilled, context);
+    assert.equal(stats.cancelled, aborted, context);
+    assert.equal(stats.failed, 0, context);
+    assert.equal(stats.timedOut, 0, context);
+    assert.equal(stats.replacedWorkers, 0);
+    assert.equal(stats.pending, 0);
+    assert.equal(await pool.run(quick, { args: [5] }), 10);
+    await pool.shutdown();
+  });
 });
