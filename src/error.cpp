@@ -11,6 +11,7 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::timed_out: return "timed_out";
     case Errc::allocation: return "allocation";
     case Errc::system: return "system";
+    case Errc::dependency_failed: return "dependency_failed";
   }
   return "unknown";
 }

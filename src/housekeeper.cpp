@@ -56,8 +56,7 @@ void Scheduler::expire_deadlines(std::vector<TaskBase*>& due) noexcept {
     // the next pass.
   }
   for (TaskBase* t : due) {
-    if (t->claim(TaskStatus::timed_out)) {
-      settle_unrun(*t, TaskStatus::timed_out);
+    if (settle_unstarted(*t, TaskStatus::timed_out)) {  // queued, or waiting for dependencies
       timed_out_outside_.fetch_add(1, std::memory_order_relaxed);
     } else {
       // Running on a hosted slot: its host is asked to stop it (once: the

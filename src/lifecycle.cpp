@@ -236,6 +236,8 @@ PoolStats Scheduler::stats() const {
   s.stolen = total.stolen;
   s.cancelled = total.cancelled + cancelled_outside_.load(std::memory_order_relaxed);
   s.timed_out = total.timed_out + timed_out_outside_.load(std::memory_order_relaxed);
+  s.dependency_failed = dependency_failed_.load(std::memory_order_relaxed);
+  s.waiting = static_cast<std::uint64_t>(std::max<std::int64_t>(0, waiting_.load(std::memory_order_relaxed)));
   s.queue_wait = summarize(wait);
   s.run_time = summarize(run);
   for (unsigned n = 0; n < task_pools_.size(); ++n) {

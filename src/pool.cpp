@@ -26,6 +26,8 @@ void Pool::discard(TaskBase* t) noexcept { scheduler_->discard(t); }
 void Pool::discard_constructed(TaskBase* t) noexcept { scheduler_->discard_constructed(t); }
 void Pool::enqueue(TaskBase* t) { scheduler_->enqueue(t); }
 void Pool::enqueue_bulk(TaskBase* const* ts, std::size_t n) { scheduler_->enqueue_bulk(ts, n); }
+void Pool::check_dependencies(Dependencies a, Dependencies b) const { scheduler_->check_dependencies(a, b); }
+void Pool::enqueue_after(TaskBase* t, Dependencies a, Dependencies b) { scheduler_->enqueue_after(t, a, b); }
 ShutdownReport Pool::shutdown(ShutdownMode mode, std::chrono::milliseconds timeout) {
   return scheduler_->shutdown(mode, timeout);
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "deadlines.hpp"
+#include "dependencies.hpp"
 #include "sleep.hpp"
 #include "tasklets/arena.hpp"
 #include "tasklets/attached_worker.hpp"
@@ -37,6 +38,14 @@ class Scheduler {
   void discard_constructed(detail::TaskBase* t) noexcept;  // constructed, never enqueued
   void enqueue(detail::TaskBase* t);
   void enqueue_bulk(detail::TaskBase* const* ts, std::size_t n);
+  // Dependencies (src/dependencies.hpp). check_dependencies throws
+  // Error(invalid_argument) for a null task, a task of another pool, or more
+  // than kMaxDependencies in all. enqueue_after submits a constructed task
+  // that waits for every task of `a` and `b` (already checked); it throws
+  // (and discards the task) only before anything is registered.
+  void check_dependencies(Dependencies a, Dependencies b) const;
+  void enqueue_after(detail::TaskBase* t, Dependencies a, Dependencies b);
+  void resolve_edge(detail::Edge& e) noexcept;
 
   // --- settling (any thread) ---
   bool cancel(detail::TaskBase& t) noexcept;
@@ -86,6 +95,12 @@ class Scheduler {
   detail::TaskBase* scan(detail::Worker& w, Priority p) noexcept;
   void settle(detail::TaskBase& t, TaskStatus status) noexcept;
   void settle_unrun(detail::TaskBase& t, TaskStatus status) noexcept;
+  // queued or waiting -> to, and settled here. False if the task had left both.
+  bool settle_unstarted(detail::TaskBase& t, TaskStatus to) noexcept;
+  void resolve_dependents(detail::TaskBase& t, TaskStatus status) noexcept;
+  void fail_waiting(detail::TaskBase& t, TaskStatus why) noexcept;
+  void release_waiter(detail::Waiter* w, std::uint32_t n, bool guarded = false) noexcept;
+  void enqueue_ready(detail::TaskBase& t, bool guarded) noexcept;
   void recycle(detail::TaskBase& t) noexcept;
   void help_while_waiting(detail::Worker& w, const detail::TaskBase& t, std::int64_t deadline_ns) noexcept;
 
@@ -111,6 +126,8 @@ class Scheduler {
   // Tasks settled outside any worker (cancel, deadline, shutdown).
   alignas(64) std::atomic<std::uint64_t> cancelled_outside_{0};
   std::atomic<std::uint64_t> timed_out_outside_{0};
+  std::atomic<std::uint64_t> dependency_failed_{0};
+  std::atomic<std::int64_t> waiting_{0};  // tasks in status waiting
   std::atomic<std::uint64_t> scale_ups_{0}, scale_downs_{0};
   std::atomic<std::uint64_t> replacements_{0};  // hosted workers restarted after their thread died
   // Ready tasks of the rare priorities, so that the common case (normal
@@ -119,6 +136,7 @@ class Scheduler {
   std::atomic<std::int64_t> pending_low_{0};
 
   detail::DeadlineTracker deadlines_;
+  detail::DependencyRegistry dependents_;
   ScalerState scaler_state_;
   std::mutex control_mutex_;  // thread starts/stops, housekeeper wake-ups
   std::condition_variable housekeeper_cv_;

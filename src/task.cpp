@@ -19,6 +19,18 @@ bool TaskBase::claim(TaskStatus to, std::uint32_t bits) noexcept {
   return false;
 }
 
+bool TaskBase::claim_waiting(TaskStatus to) noexcept {
+  std::uint32_t cur = state.load(std::memory_order_relaxed);
+  while ((cur & kStatusMask) == static_cast<std::uint32_t>(TaskStatus::waiting)) {
+    const std::uint32_t next = (cur & ~kStatusMask) | static_cast<std::uint32_t>(to);
+    if (state.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
+                                    std::memory_order_relaxed)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::uint32_t TaskBase::publish(TaskStatus final_status) noexcept {
   // release: the result (or error) is written before the status a waiter acquires.
   const std::uint32_t old = state.exchange(static_cast<std::uint32_t>(final_status),

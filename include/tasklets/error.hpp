@@ -3,7 +3,7 @@
 //  * a task's own exception is stored and delivered with its result;
 //  * cancellation and timeout are task statuses, not exceptions, until a
 //    caller asks a cancelled handle for its value (then Errc::cancelled /
-//    Errc::timed_out is thrown);
+//    Errc::timed_out / Errc::dependency_failed is thrown);
 //  * a broken internal invariant aborts (TASKLETS_ASSERT).
 #pragma once
 
@@ -23,6 +23,7 @@ enum class Errc {
   timed_out,         // value asked of a task that passed its deadline
   allocation,        // the arena or the task pool could not get memory
   system,            // an OS or library call failed
+  dependency_failed, // value asked of a task whose dependency did not succeed
 };
 
 // Stable, grep-able name of a code ("invalid_argument", ...).

@@ -31,6 +31,10 @@ namespace tasklets {
 
 class WorkerHost;  // attached_worker.hpp
 
+// Tasks another one waits for (SubmitOptions::depends_on).
+using Dependencies = std::span<detail::TaskBase* const>;
+inline constexpr std::size_t kMaxDependencies = 65536;  // per task
+
 struct SubmitOptions {
   Priority priority = Priority::normal;
   // A task still queued at this point is settled as timed_out and never runs.
@@ -40,6 +44,22 @@ struct SubmitOptions {
   // result are published. Must not throw. `task` is valid during the call.
   detail::CompletionFn on_complete = nullptr;
   void* context = nullptr;
+  // Tasks of this pool that must succeed before this one runs (handles'
+  // task_base(), tasklets::after(h...), or raw task pointers the caller
+  // keeps alive during the submit call; read only during the call). Until
+  // then the task is `waiting`: in no queue, cancellable, and its deadline
+  // applies. When all succeeded it is queued with its own priority; as soon
+  // as one ends failed, cancelled, timed_out or dependency_failed it is
+  // settled `dependency_failed` without running (on_complete is called as
+  // for any settlement; Handle::get() throws Errc::dependency_failed). A
+  // dependency already settled counts at once. Empty: no dependencies, the
+  // ordinary path. A null task, a task of another pool, or more than
+  // kMaxDependencies throw Error(invalid_argument) with nothing submitted.
+  // Shutdown: drain runs tasks whose dependencies succeed during the drain;
+  // cancel settles waiting tasks as cancelled (docs/architecture.md,
+  // "Dependencies"). For submit_batch / post_batch: every task (segment)
+  // of the batch waits for all of them.
+  Dependencies depends_on{};
 };
 
 enum class ShutdownMode { drain, cancel };
@@ -59,14 +79,16 @@ class Pool {
   template <class F>
   auto submit(F&& fn, const SubmitOptions& options = {}) -> Handle<std::invoke_result_t<std::decay_t<F>&>> {
     using R = std::invoke_result_t<std::decay_t<F>&>;
+    if (!options.depends_on.empty()) check_dependencies(options.depends_on, {});
     detail::TaskBase* t = make_task(std::forward<F>(fn), options, /*handle=*/true);
-    enqueue(t);
+    enqueue_one(t, options.depends_on);
     return Handle<R>(t);
   }
 
   template <class F>
   void post(F&& fn, const SubmitOptions& options = {}) {
-    enqueue(make_task(std::forward<F>(fn), options, /*handle=*/false));
+    if (!options.depends_on.empty()) check_dependencies(options.depends_on, {});
+    enqueue_one(make_task(std::forward<F>(fn), options, /*handle=*/false), options.depends_on);
   }
 
   // Bulk submission: tasks enter the queues in bulk operations (one per
@@ -74,10 +96,21 @@ class Pool {
   template <class F>
   auto submit_batch(std::span<F> fns, const SubmitOptions& options = {})
       -> std::vector<Handle<std::invoke_result_t<std::decay_t<F>&>>> {
+    return submit_batch(fns, options, {});
+  }
+  // The same, where task i also waits for depends_on[i] (empty: nothing
+  // more than options.depends_on). depends_on is empty (no per-task
+  // dependencies) or has one entry per callable. Tasks without any
+  // dependency still go in bulk. Every list is checked before anything is
+  // submitted (Error(invalid_argument)).
+  template <class F>
+  auto submit_batch(std::span<F> fns, const SubmitOptions& options, std::span<const Dependencies> depends_on)
+      -> std::vector<Handle<std::invoke_result_t<std::decay_t<F>&>>> {
     using R = std::invoke_result_t<std::decay_t<F>&>;
+    check_batch_dependencies(fns.size(), options.depends_on, depends_on);
     std::vector<Handle<R>> handles;
     handles.reserve(fns.size());
-    submit_each<false>(fns, options, true, [&](detail::TaskBase* t) { handles.emplace_back(t); });
+    submit_each<false>(fns, options, true, [&](detail::TaskBase* t) { handles.emplace_back(t); }, depends_on);
     return handles;
   }
   // Runs every callable once, in segments (batch.hpp): no task object and no
@@ -86,6 +119,7 @@ class Pool {
   void post_batch(std::span<F> fns, const SubmitOptions& options = {}) {
     using D = std::remove_const_t<F>;
     if (fns.empty()) return;
+    if (!options.depends_on.empty()) check_dependencies(options.depends_on, {});
     const std::size_t seg = segment_size(fns.size());
     const std::size_t count = (fns.size() + seg - 1) / seg;
     auto* block = detail::BatchBlock<D>::make(std::span<D>(const_cast<D*>(fns.data()), fns.size()),
@@ -133,8 +167,36 @@ class Pool {
     return t;
   }
 
+  void enqueue_one(detail::TaskBase* t, Dependencies depends_on) {
+    if (depends_on.empty()) {
+      enqueue(t);
+    } else {
+      enqueue_after(t, depends_on, {});
+    }
+  }
+
+  void check_batch_dependencies(std::size_t n, Dependencies common, std::span<const Dependencies> per_task) const {
+    if (!per_task.empty() && per_task.size() != n) {
+      throw Error(Errc::invalid_argument, "submit_batch: one dependency list per callable, or none");
+    }
+    if (per_task.empty()) {
+      if (!common.empty()) check_dependencies(common, {});
+      return;
+    }
+    for (const Dependencies& own : per_task) {
+      if (!common.empty() || !own.empty()) check_dependencies(common, own);
+    }
+  }
+
+  // Dependencies checked by the caller. Tasks that wait for something are
+  // submitted one by one, in order with the bulk chunks of the others.
   template <bool kMove, class F, class Sink>
-  void submit_each(std::span<F> fns, const SubmitOptions& options, bool handle, Sink&& sink) {
+  void submit_each(std::span<F> fns, const SubmitOptions& options, bool handle, Sink&& sink,
+                   std::span<const Dependencies> per_task = {}) {
+    if (!options.depends_on.empty() || !per_task.empty()) {
+      submit_each_waiting<kMove>(fns, options, handle, sink, per_task);
+      return;
+    }
     detail::TaskBase* chunk[kBatchChunk];
     std::size_t i = 0;
     while (i < fns.size()) {
@@ -157,7 +219,46 @@ class Pool {
     }
   }
 
+  template <bool kMove, class F, class Sink>
+  void submit_each_waiting(std::span<F> fns, const SubmitOptions& options, bool handle, Sink& sink,
+                           std::span<const Dependencies> per_task) {
+    detail::TaskBase* chunk[kBatchChunk];
+    std::size_t n = 0;  // tasks without dependencies made and not yet queued
+    auto flush = [&] {
+      const std::size_t m = std::exchange(n, 0);
+      if (m == 0) return;
+      enqueue_bulk(chunk, m);  // on a throw, discards all m
+      for (std::size_t k = 0; k < m; ++k) sink(chunk[k]);
+    };
+    for (std::size_t i = 0; i < fns.size(); ++i) {
+      const Dependencies own = per_task.empty() ? Dependencies{} : per_task[i];
+      const bool waits = !options.depends_on.empty() || !own.empty();
+      if (waits) flush();
+      detail::TaskBase* t;
+      try {
+        if constexpr (kMove) {
+          t = make_task(std::move(fns[i]), options, handle);
+        } else {
+          t = make_task(fns[i], options, handle);
+        }
+      } catch (...) {
+        for (std::size_t k = 0; k < n; ++k) discard_constructed(chunk[k]);
+        throw;
+      }
+      if (waits) {
+        enqueue_after(t, options.depends_on, own);  // on a throw, discards t
+        sink(t);
+      } else {
+        chunk[n++] = t;
+        if (n == kBatchChunk) flush();
+      }
+    }
+    flush();
+  }
+
   std::size_t segment_size(std::size_t callables) const noexcept;
+  void check_dependencies(Dependencies a, Dependencies b) const;
+  void enqueue_after(detail::TaskBase* t, Dependencies a, Dependencies b);
   detail::TaskBase* acquire(const SubmitOptions& options, bool handle);
   void discard(detail::TaskBase* t) noexcept;              // callable not constructed
   void discard_constructed(detail::TaskBase* t) noexcept;  // callable constructed, never enqueued

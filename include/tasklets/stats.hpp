@@ -32,8 +32,11 @@ struct PoolStats {
   std::uint64_t scale_ups = 0, scale_downs = 0;
   std::uint64_t replaced_workers = 0;  // hosted workers restarted after their thread died
   std::array<std::uint64_t, 3> queued{};  // by priority: high, normal, low
+  std::uint64_t waiting = 0;  // tasks waiting for their dependencies now (in no queue)
   // Totals over workers plus tasks settled outside them (cancel, deadline).
   std::uint64_t executed = 0, failed = 0, cancelled = 0, timed_out = 0, stolen = 0;
+  // Tasks settled without running because a dependency did not succeed.
+  std::uint64_t dependency_failed = 0;
   LatencySummary queue_wait{};   // submit -> start
   LatencySummary run_time{};     // start -> end
   std::vector<WorkerStats> workers;

@@ -7,7 +7,9 @@
 //   object returns to a TaskPool cache.
 //
 // Exactly-once contract: the status leaves `queued` through one successful
-// compare-and-swap (to running, cancelled or timed_out). Whoever wins that CAS
+// compare-and-swap (to running, cancelled or timed_out), and a task with
+// dependencies leaves `waiting` the same way (to queued, cancelled,
+// timed_out or dependency_failed). Whoever wins that CAS
 // is the only thread that touches the callable and the only one that settles
 // the task. A task that left `queued` without running still sits in its queue;
 // the worker that dequeues it later only drops the queue's reference.
@@ -16,6 +18,7 @@
 // tracker. The object is recycled when the last one is dropped.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -32,9 +35,25 @@ namespace tasklets {
 enum class Priority : std::uint8_t { high = 0, normal = 1, low = 2 };
 inline constexpr unsigned kPriorityCount = 3;
 
-enum class TaskStatus : std::uint8_t { queued, running, succeeded, failed, cancelled, timed_out };
+// waiting: submitted with dependencies (SubmitOptions::depends_on) that have
+// not all succeeded yet; not in any queue. dependency_failed: settled
+// without running because a dependency did not succeed. The values are
+// stable (appended, never reordered): bindings may store them.
+enum class TaskStatus : std::uint8_t {
+  queued,
+  running,
+  succeeded,
+  failed,
+  cancelled,
+  timed_out,
+  waiting,
+  dependency_failed,
+};
 
-inline bool is_settled(TaskStatus s) noexcept { return s >= TaskStatus::succeeded; }
+// Final: succeeded, failed, cancelled, timed_out, dependency_failed.
+inline bool is_settled(TaskStatus s) noexcept {
+  return s != TaskStatus::queued && s != TaskStatus::running && s != TaskStatus::waiting;
+}
 
 class Scheduler;
 
@@ -53,12 +72,16 @@ using CompletionFn = void (*)(void* context, TaskBase& task) noexcept;
 inline constexpr std::size_t kTaskSize = 128;
 
 // State word: low byte = TaskStatus, bit 8 = a thread waits on the futex,
-// bit 10 = the task runs on a hosted slot (an AttachedWorker took it) whose
-// index is in bits 16..31. Every transition but publish() preserves the
-// upper bits; publish() clears them all (a settled task has no waiter left
-// to wake and runs nowhere).
+// bit 9 = other tasks wait for this one (its dependents are listed in the
+// scheduler's dependency registry, src/dependencies.hpp), bit 10 = the task
+// runs on a hosted slot (an AttachedWorker took it) whose index is in bits
+// 16..31. Every transition but publish() preserves the upper bits;
+// publish() clears them all and returns them to the settler (a settled
+// task has no waiter left to wake, runs nowhere, and takes no more
+// dependents).
 inline constexpr std::uint32_t kStatusMask = 0xffu;
 inline constexpr std::uint32_t kWaiterBit = 0x100u;
+inline constexpr std::uint32_t kDependentsBit = 0x200u;
 inline constexpr std::uint32_t kHostedBit = 0x400u;
 inline constexpr unsigned kSlotShift = 16;
 
@@ -87,6 +110,9 @@ struct alignas(64) TaskBase {
   // queued -> to, or-ing `bits` into the state word. Returns false if the
   // task already left `queued`.
   bool claim(TaskStatus to, std::uint32_t bits = 0) noexcept;
+  // waiting -> to (queued when its dependencies succeeded, or a final
+  // status). Returns false if the task already left `waiting`.
+  bool claim_waiting(TaskStatus to) noexcept;
   // Publish a final status; wakes futex waiters. The caller owns the
   // transition (it won claim()). Returns the state word it replaced.
   std::uint32_t publish(TaskStatus final_status) noexcept;
@@ -203,11 +229,12 @@ class Handle {
     const auto until = std::chrono::duration_cast<std::chrono::nanoseconds>(now + d).count();
     return task_->wait_until_ns(until);
   }
-  // Cancels the task if it has not started. True if this call cancelled it.
+  // Cancels the task if it has not started (queued, or waiting for its
+  // dependencies). True if this call cancelled it.
   bool cancel() noexcept;
 
   // Waits, then returns the value (moved out: call once), rethrows the task's
-  // exception, or throws Error(cancelled / timed_out). A task that a hosted
+  // exception, or throws Error(cancelled / timed_out / dependency_failed). A task that a hosted
   // worker stopped while it ran (AttachedWorker::finish with cancelled or
   // timed_out) reads the same as one settled before it ran.
   R get() {
@@ -222,6 +249,8 @@ class Handle {
       case TaskStatus::failed: std::rethrow_exception(task_->error);
       case TaskStatus::cancelled: throw Error(Errc::cancelled, "task was cancelled");
       case TaskStatus::timed_out: throw Error(Errc::timed_out, "task passed its deadline");
+      case TaskStatus::dependency_failed:
+        throw Error(Errc::dependency_failed, "a task this one depended on did not succeed; it never ran");
       default: TASKLETS_ASSERT(false && "settled task with a non-final status");
     }
   }
@@ -260,6 +289,19 @@ bool interrupt_task(TaskBase& t, TaskStatus why) noexcept;
 template <class R>
 bool Handle<R>::cancel() noexcept {
   return task_ && detail::cancel_task(*task_);
+}
+
+// The task objects of some handles, for SubmitOptions::depends_on:
+//   const auto deps = tasklets::after(a, b);
+//   options.depends_on = deps;
+//   pool.submit(f, options);
+// The array must live until the submit call returns: a temporary inside
+// the submit call's own expression does, but `options.depends_on =
+// after(a, b);` as a statement of its own leaves a dangling span. The
+// handles keep the tasks alive.
+template <class... R>
+std::array<detail::TaskBase*, sizeof...(R)> after(const Handle<R>&... handles) noexcept {
+  return {handles.task_base()...};
 }
 
 }  // namespace tasklets
