@@ -10,9 +10,9 @@ const fs = require('node:fs');
 const { once } = require('node:events');
 const { addonPath } = require('../../js/addon');
 const { Tasklets } = require('../../js/index');
-const { sharedCells, waitFor, blocker, counted } = require('./fixtures/control/shared');
+const { unsupported, sharedCells, waitFor, blocker, counted } = require('./fixtures/control/shared');
 
-const skip = fs.existsSync(addonPath()) ? false : `the addon is not built (${addonPath()}): run ./tasklets.sh build or set TASKLETS_ADDON`;
+const skip = (fs.existsSync(addonPath()) ? false : `the addon is not built (${addonPath()}): run ./tasklets.sh build or set TASKLETS_ADDON`) || unsupported;
 
 const shared = skip ? null : sharedCells('tasklets-test:backpressure');
 

@@ -11,11 +11,11 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const { addonPath } = require('../../js/addon');
 const tasklets = require('../../js/index');
-const { sharedCells, waitFor, blocker, counted, countedSleep } = require('./fixtures/control/shared');
+const { unsupported, sharedCells, waitFor, blocker, counted, countedSleep } = require('./fixtures/control/shared');
 
 const { Tasklets } = tasklets;
 
-const skip = fs.existsSync(addonPath()) ? false : `the addon is not built (${addonPath()}): run ./tasklets.sh build or set TASKLETS_ADDON`;
+const skip = (fs.existsSync(addonPath()) ? false : `the addon is not built (${addonPath()}): run ./tasklets.sh build or set TASKLETS_ADDON`) || unsupported;
 
 // Before any pool exists: its executors must inherit the cells.
 const shared = skip ? null : sharedCells('tasklets-test:cancel');

@@ -12,11 +12,11 @@ const path = require('node:path');
 const { pathToFileURL } = require('node:url');
 const { addonPath } = require('../../js/addon');
 const tasklets = require('../../js/index');
-const { sharedCells, waitFor } = require('./fixtures/control/shared');
+const { unsupported, sharedCells, waitFor } = require('./fixtures/control/shared');
 
 const { Tasklets } = tasklets;
 
-const skip = fs.existsSync(addonPath()) ? false : `the addon is not built (${addonPath()}): run ./tasklets.sh build or set TASKLETS_ADDON`;
+const skip = (fs.existsSync(addonPath()) ? false : `the addon is not built (${addonPath()}): run ./tasklets.sh build or set TASKLETS_ADDON`) || unsupported;
 
 const shared = skip ? null : sharedCells('tasklets-test:module-tasks');
 

@@ -9,9 +9,9 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const { addonPath } = require('../../js/addon');
 const { Tasklets } = require('../../js/index');
-const { sharedCells, waitFor, blocker, counted, countedSleep } = require('./fixtures/control/shared');
+const { unsupported, sharedCells, waitFor, blocker, counted, countedSleep } = require('./fixtures/control/shared');
 
-const skip = fs.existsSync(addonPath()) ? false : `the addon is not built (${addonPath()}): run ./tasklets.sh build or set TASKLETS_ADDON`;
+const skip = (fs.existsSync(addonPath()) ? false : `the addon is not built (${addonPath()}): run ./tasklets.sh build or set TASKLETS_ADDON`) || unsupported;
 
 const shared = skip ? null : sharedCells('tasklets-test:timeout');
 
