@@ -82,6 +82,35 @@ describe('per-task timeouts', { skip }, () => {
     await assert.rejects(late, isTimeout(100, late.taskId));
   });
 
+  // The executor runs a task that uses `tasklet` inside
+  // AsyncLocalStorage.run(); interrupting it skips run()'s restore, so the
+  // killed task's context stays entered, and the next task of the same
+  // batch (one that does not mention `tasklet`, so runs outside run())
+  // inherits it: its async continuations see the dead task's id.
+  test('an interrupted task leaves no tasklet context behind for the next task on its executor', {
+    todo: 'bug: js/executor.js: AsyncLocalStorage context of a task stopped by timeout (or force) leaks into the next task of the batch',
+  }, async () => {
+    const leaks = [];
+    for (let round = 0; round < 8; round++) {
+      const killed = pool.run(() => {
+        tasklet.signal;   // uses tasklet: runs inside AsyncLocalStorage.run()
+        for (;;);
+      }, { timeout: 50 });
+      const probe = pool.run(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        try {
+          return globalThis[['task', 'let'].join('')].id;
+        } catch {
+          return 'no context';
+        }
+      });
+      await assert.rejects(killed, isTimeout(50));
+      const seen = await probe;
+      if (seen !== 'no context') leaks.push(`task ${probe.taskId} saw the context of task ${seen} (killed: ${killed.taskId})`);
+    }
+    assert.deepEqual(leaks, []);
+  });
+
   test('a queued task whose timeout passes before it starts settles and never runs', async () => {
     const before = pool.getStats().timedOut;
     const gate = pool.run(blocker, { args: [shared.key] });
