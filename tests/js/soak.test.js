@@ -14,7 +14,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const { addonPath } = require('../../js/addon');
 const { Tasklets } = require('../../js/index');
-const { unsupported, sharedCells } = require('./fixtures/control/shared');
+const { unsupported, sharedCells, eventually } = require('./fixtures/control/shared');
 
 const skip = (fs.existsSync(addonPath()) ? false : `the addon is not built (${addonPath()}): run ./tasklets.sh build or set TASKLETS_ADDON`) || unsupported;
 
@@ -227,7 +227,10 @@ describe('soak', { skip }, () => {
     assert.ok(counts.aborted > 0 && counts.timedOut > 0 && counts.fulfilled > 0, JSON.stringify(counts));
 
     // The native counters agree with what the promises say.
-    await new Promise((resolve) => setImmediate(resolve));
+    await eventually(() => {
+      const s = pool.getStats();
+      return s.executed + s.failed + s.cancelled + s.timedOut === TASKS;
+    });
     const stats = pool.getStats();
     const context = `${JSON.stringify(counts)} vs executed ${stats.executed}, failed ${stats.failed}, ` +
       `cancelled ${stats.cancelled}, timedOut ${stats.timedOut} (seed ${SEED})`;
@@ -292,6 +295,7 @@ describe('soak', { skip }, () => {
       assert.equal(o.reason.name, 'AbortError', `task ${k}: ${o.reason && o.reason.stack}`);
       assert.equal(o.reason.taskId, promises[k].taskId);
     });
+    await eventually(() => pool.getStats().cancelled === COUNT);
     const stats = pool.getStats();
     assert.equal(stats.pending, 0);
     assert.equal(stats.cancelled, COUNT);
@@ -345,6 +349,7 @@ describe('soak', { skip }, () => {
       });
     }
     assert.ok(aborted > 0, 'some force cancels landed');
+    await eventually(() => pool.getStats().executed + pool.getStats().cancelled === fulfilled + aborted);
     const stats = pool.getStats();
     const context = `fulfilled ${fulfilled}, aborted ${aborted}; executed ${stats.executed}, cancelled ${stats.cancelled} (seed ${SEED})`;
     assert.equal(stats.executed, fulfilled, context);

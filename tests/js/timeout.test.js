@@ -9,7 +9,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const { addonPath } = require('../../js/addon');
 const { Tasklets } = require('../../js/index');
-const { unsupported, sharedCells, waitFor, blocker, counted, countedSleep } = require('./fixtures/control/shared');
+const { unsupported, sharedCells, waitFor, eventually, blocker, counted, countedSleep } = require('./fixtures/control/shared');
 
 const skip = (fs.existsSync(addonPath()) ? false : `the addon is not built (${addonPath()}): run ./tasklets.sh build or set TASKLETS_ADDON`) || unsupported;
 
@@ -44,6 +44,7 @@ describe('per-task timeouts', { skip }, () => {
     // One executor: a loop still spinning would block these forever.
     const results = await Promise.all([1, 2, 3].map((x) => pool.run((v) => v * 2, { args: [x] })));
     assert.deepEqual(results, [2, 4, 6]);
+    await eventually(() => pool.getStats().timedOut - before.timedOut === 1 && pool.getStats().executed - before.executed === 3);
     const after = pool.getStats();
     assert.equal(after.replacedWorkers, 0);
     assert.equal(after.activeWorkers, 1);
@@ -68,6 +69,7 @@ describe('per-task timeouts', { skip }, () => {
     assert.equal(shared.get(5), 1);
     assert.equal(shared.get(6), 1, 'signal.aborted is true in the listener');
     assert.equal(shared.get(7), 1, 'the reason is a TimeoutError');
+    await eventually(() => pool.getStats().timedOut - before === 1);
     assert.equal(pool.getStats().timedOut - before, 1);
     assert.equal(await pool.run(() => 'next'), 'next');
   });
@@ -122,6 +124,7 @@ describe('per-task timeouts', { skip }, () => {
     assert.equal(await gate, 'released');
     assert.equal(await pool.run(counted, { args: [shared.key, 'later'] }), 'later');
     assert.equal(shared.ran, 1, 'only the later task ran');
+    await eventually(() => pool.getStats().timedOut - before === 1);
     assert.equal(pool.getStats().timedOut - before, 1);
   });
 
@@ -188,12 +191,14 @@ describe('the pool\'s timeout option', { skip }, () => {
       await assert.rejects(pool.run(spin), isTimeout(undefined));
       await assert.rejects(pool.run(spin, { args: [1] }), isTimeout(150));
       await assert.rejects(pool.runAll([spin]), isTimeout());
+      await eventually(() => pool.getStats().timedOut === 3);
       assert.equal(pool.getStats().timedOut, 3);
       // A task's own timeout wins, Infinity included.
       assert.equal(await pool.run(countedSleep, { args: [shared.key, 300], timeout: Infinity }), 300);
       assert.equal(await pool.run(countedSleep, { args: [shared.key, 300], timeout: 20000 }), 300);
       await assert.rejects(pool.run(spin, { timeout: 50 }), isTimeout(50));
       assert.equal(await pool.run(() => 'quick'), 'quick');
+      await eventually(() => pool.getStats().timedOut === 4);
       const stats = pool.getStats();
       assert.equal(stats.timedOut, 4);
       assert.equal(stats.replacedWorkers, 0);
@@ -214,6 +219,7 @@ describe('the pool\'s timeout option', { skip }, () => {
       assert.equal(pool.getStats().pending, 0);
       await assert.rejects(pool.run(spin), isTimeout());
       assert.equal(await pool.run((x) => x, { args: ['fine'] }), 'fine');
+      await eventually(() => pool.getStats().timedOut === 1);
       assert.equal(pool.getStats().timedOut, 1);
     } finally {
       await pool.shutdown();
