@@ -87,6 +87,23 @@ describe('progress', { skip }, () => {
     assert.equal(lost, 0, `${lost} of 500 final reports lost`);
   });
 
+  test('a report sent at once after a throttled one stays the last one delivered', {
+    todo: 'bug: js/executor.js TaskContext.progress: a report sent at once leaves the older throttled report queued, and close() flushes it after (100, then 50)',
+  }, async () => {
+    const events = [];
+    const promise = pool.run(() => {
+      const pause = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+      tasklet.progress(10, 'sent at once');
+      tasklet.progress(50, 'throttled');   // within the interval: queued
+      pause(120);                          // synchronous work: no timer can fire
+      tasklet.progress(100, 'done');       // past the interval: sent at once
+      return 'ok';
+    }, { onProgress: (event) => events.push(event.percent) });
+    assert.equal(await promise, 'ok');
+    assert.equal(events.at(-1), 100, `reports in order of arrival: ${events}`);
+    for (let i = 1; i < events.length; i++) assert.ok(events[i] > events[i - 1], `in order: ${events}`);
+  });
+
   test('concurrent tasks: each onProgress gets only its own task\'s reports', async () => {
     const logs = [[], [], [], []];
     const promises = logs.map((log, i) => pool.run(async (tag) => {
