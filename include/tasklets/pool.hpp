@@ -4,6 +4,7 @@
 //   auto h = pool.submit([] { return 6 * 7; });
 //   int v = h.get();                       // 42, or the task's exception
 //   pool.post([] { work(); });             // fire and forget
+//   auto d = pool.submit([] { return 1; }, {.depends_on = tasklets::after(h)});  // runs once h succeeded
 //   pool.shutdown(tasklets::ShutdownMode::drain);
 //
 // Thread safety: every member may be called from any thread, including from
