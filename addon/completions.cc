@@ -42,7 +42,7 @@ std::uint8_t convert(napi_env env, TaskBase& t, napi_value& value) {
   switch (t.status()) {
     case TaskStatus::cancelled: return kCancelled;
     case TaskStatus::timed_out: return kTimedOut;
-    // TEMP-DEPS case TaskStatus::dependency_failed: return kDependencyFailed;
+    case TaskStatus::dependency_failed: return kDependencyFailed;
     case TaskStatus::succeeded:
     case TaskStatus::failed: break;
     default: TASKLETS_ASSERT(false && "a task in the completion list is not settled");

@@ -182,8 +182,11 @@ std::vector<double> dependency_ids(napi_env env, napi_value list) {
   return std::vector<double>(ids, ids + length);
 }
 
+// No deadline for 0 (none), Infinity, or beyond a century (the clock's
+// nanoseconds would overflow; no task waits that long).
 std::optional<std::chrono::steady_clock::time_point> deadline_after(double ms) {
-  if (!(ms > 0) || !std::isfinite(ms)) return std::nullopt;
+  constexpr double kCentury = 100.0 * 365.25 * 24 * 3600 * 1000;
+  if (!(ms > 0) || !(ms < kCentury)) return std::nullopt;
   return std::chrono::steady_clock::now() +
          std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double, std::milli>(ms));
 }
@@ -219,7 +222,7 @@ void submit_dependent(PoolState& state, JsCall& call, tasklets::SubmitOptions op
   for (double id : dep_ids) {
     if (tasklets::detail::TaskBase* t = state.tasks.find(id)) deps.push_back(t);
   }
-  // TEMP-DEPS options.depends_on = std::span<tasklets::detail::TaskBase* const>(deps.data(), deps.size());
+  options.depends_on = std::span<tasklets::detail::TaskBase* const>(deps.data(), deps.size());
   auto handle = state.pool->submit(call, options);
   state.tasks.insert(call.id, handle.task_base());
 }
@@ -329,7 +332,8 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
 
 // cancel(poolId, id, force) -> 0: not pending in the runtime (settled, its
 // completion on its way), 1: it was queued or waiting and is now cancelled,
-// 2: it is running (with force, its executor was asked to stop it).
+// >= 2: it is running (with force, its executor was asked to stop it), on
+// executor slot `result - 3` (2: the slot is not known).
 Napi::Value cancel(const Napi::CallbackInfo& info) {
   std::shared_ptr<PoolState> state = pool_arg(info, 0);
   const double id = number_arg(info, 1);
@@ -338,9 +342,14 @@ Napi::Value cancel(const Napi::CallbackInfo& info) {
   tasklets::detail::TaskBase* t = state->tasks.find(id);
   if (!t) return Napi::Number::New(env, 0);
   if (tasklets::detail::cancel_task(*t)) return Napi::Number::New(env, 1);
-  if (t->status() != tasklets::TaskStatus::running) return Napi::Number::New(env, 0);
+  const std::uint32_t word = t->state.load(std::memory_order_acquire);
+  if (static_cast<tasklets::TaskStatus>(word & tasklets::detail::kStatusMask) != tasklets::TaskStatus::running) {
+    return Napi::Number::New(env, 0);
+  }
   if (force) tasklets::detail::interrupt_task(*t, tasklets::TaskStatus::cancelled);
-  return Napi::Number::New(env, 2);
+  // Running on a hosted slot (an executor): the state word says which.
+  const double slot = (word & tasklets::detail::kHostedBit) ? static_cast<double>(word >> tasklets::detail::kSlotShift) : -1;
+  return Napi::Number::New(env, 3 + slot);
 }
 
 // cancelRange(poolId, firstId, count) -> how many of those tasks were still

@@ -90,6 +90,7 @@ class Group {
     this.reject = reject;
     this.onFail = onFail;
     this.onSuccess = null;  // (index in the group) => void, after each success
+    this.timeouts = null;   // Float64Array of per-task timeouts (ms, 0 none), or null
     this.done = false;
   }
 
@@ -151,7 +152,7 @@ function failure(table, entry, id, kind, value, worker, duration) {
     case KIND_CANCELLED:
       return cancelledError(id);
     case KIND_TIMED_OUT: {
-      const err = errors.taskTimeout(entry.timeout);
+      const err = errors.taskTimeout(table.timeoutOf(entry, id));
       err.taskId = id;
       return err;
     }
@@ -228,6 +229,7 @@ class PendingTable {
     this.keepAlive = keepAlive;
     this.crashed = crashed;
     this.aborts = new Map();    // id -> reason: cancel requested while it ran
+    this.defaultTimeout = Infinity;  // the pool's, for messages
     this.failures = new Map();  // failed id -> its error (or null), oldest first
     this.forgotten = new Set(); // failed ids whose error is no longer kept
     this.settledTotal = 0;      // completions received (health figures)
@@ -292,7 +294,8 @@ class PendingTable {
   // and tells its entry.
   fail(entry, id, err) {
     this.remember(id, err);
-    this.failedTotal++;
+    // Health counts failures, not cancellations the caller asked for.
+    if (err === null || typeof err !== 'object' || err.code !== 'ABORT_ERR') this.failedTotal++;
     if (this.recent.length === RECENT_ERRORS) this.recent.shift();
     this.recent.push({
       taskId: id, code: err && err.code, name: err && err.name, message: String(err && err.message), at: Date.now(),
@@ -307,6 +310,16 @@ class PendingTable {
       this.failures.delete(oldest);
       this.forgotten.add(oldest);
     }
+  }
+
+  // The timeout (ms) task `id` ran with, for ERR_TASK_TIMEOUT's message
+  // (undefined when it is not known: a default changed since).
+  timeoutOf(entry, id) {
+    if (entry.timeout !== undefined) return entry.timeout;
+    if (entry instanceof Group) {
+      if (entry.timeouts !== null && entry.timeouts[id - entry.base] > 0) return entry.timeouts[id - entry.base];
+    }
+    return Number.isFinite(this.defaultTimeout) ? this.defaultTimeout : undefined;
   }
 
   // Whether task `id` (already settled) failed.

@@ -33,7 +33,7 @@ const BATCH_BUDGET_US = 2000;     // time per runBatch call before the loop turn
 const OUTCOME_PENDING = 6;
 const PROGRESS_INTERVAL_MS = 50;  // at most one progress message per task per interval
 const ABORT_RING = 256;           // js/executors.js
-const ABORT_HEADER_BYTES = 8;
+const ABORT_HEADER_BYTES = 24;
 const INTERRUPT_TIMED_OUT = 5;    // addon: why a pending task was settled natively
 const KIND_CANCELLED = 4;         // outcome of a task that ended after its signal aborted
 const CONTEXT_USE = /\btasklet\b/;
@@ -46,9 +46,11 @@ const asyncOutcome = new Int32Array(1);
 const compiled = new Map();           // fnId -> { fn, withContext }
 const pendingIds = new Set();         // tasks whose promise has not settled
 const active = new Map();             // task id -> TaskContext
-const abortCount = new Int32Array(abortSab, 0, 1);
+const abortCount = new Int32Array(abortSab, 0, 2);
+const invoking = new Float64Array(abortSab, 8, 2);  // [id being invoked, id to abort]
 const abortIds = new Float64Array(abortSab, ABORT_HEADER_BYTES, ABORT_RING);
 let abortsSeen = Atomics.load(abortCount, 0);
+let runningAbortsSeen = Atomics.load(abortCount, 1);
 let store = null;                     // AsyncLocalStorage, made for the first task that needs it
 let current = null;                   // context of the task invoke() is running
 
@@ -119,6 +121,12 @@ class TaskContext {
     }
     const now = performance.now();
     if (now - this.lastSent >= PROGRESS_INTERVAL_MS) {
+      // An older throttled report must not follow this newer one.
+      this.queued = null;
+      if (this.timer !== null) {
+        clearTimeout(this.timer);
+        this.timer = null;
+      }
       this.send(percent, detail, now);
     } else {
       this.queued = { percent, detail };
@@ -174,6 +182,12 @@ Object.defineProperty(globalThis, 'tasklet', {
 
 // Aborts the contexts named by abort requests not seen yet.
 function pollAborts() {
+  const g = Atomics.load(abortCount, 1);
+  if (g !== runningAbortsSeen) {
+    runningAbortsSeen = g;
+    const ctx = active.get(invoking[1]);
+    if (ctx !== undefined) ctx.abort();
+  }
   const n = Atomics.load(abortCount, 0);
   if (n === abortsSeen) return;
   for (let k = Math.max(abortsSeen, n - ABORT_RING); k < n; k++) {
@@ -193,6 +207,8 @@ function invoke(fnId, argKind, args, id, transferred) {
   if (current !== null) {
     active.delete(current.id);
     current = null;
+    // Its AsyncLocalStorage.run never unwound either: leave its context.
+    if (store !== null) store.enterWith(undefined);
   }
   let ctx = null;
   try {
@@ -216,7 +232,9 @@ function invoke(fnId, argKind, args, id, transferred) {
       active.set(id, ctx);
       current = ctx;
       if (store === null) store = new AsyncLocalStorage();
+      invoking[0] = id;
       result = store.run(ctx, fn, ...list);
+      invoking[0] = 0;
     } else {
       result = fn(...list);
     }

@@ -5,10 +5,11 @@
 // not the runtime's queues:
 //
 // - abort requests for running tasks (cooperative cancellation): written into
-//   a SharedArrayBuffer ring that every executor reads synchronously when a
-//   task looks at `tasklet.signal` (a task in a synchronous loop never lets
-//   its event loop turn), and posted as a message for tasks that wait on
-//   the signal asynchronously;
+//   the ring of the executor running the task (a SharedArrayBuffer per
+//   executor), which it reads synchronously whenever a task looks at
+//   `tasklet.signal` (a task in a synchronous loop never lets its event loop
+//   turn), and posted as a message for tasks that wait on the signal
+//   asynchronously;
 // - progress reports (`tasklet.progress`) from tasks, routed to a callback,
 //   on a MessageChannel of their own per executor: an executor sends a
 //   task's last report before it finishes the task, so when the completion
@@ -18,10 +19,13 @@
 // - why an executor died, so a task it took down rejects with the right code
 //   (ERR_WORKER_OUT_OF_MEMORY or ERR_WORKER_CRASHED).
 //
-// Abort ring layout (Int32 header, Float64 ids): header[0] = number of
+// Abort ring layout (after the header below, Float64 ids): count = number of
 // requests ever written; ids[k % ABORT_RING] = the task id of request k.
-// Only this thread writes; an executor that fell more than ABORT_RING
-// requests behind still gets each one through its message.
+// Only this thread writes. A request goes to the ring of the executor the
+// runtime says runs the task (to every ring when it cannot say), so a task
+// polling synchronously misses its request only if ABORT_RING requests for
+// other tasks of the same executor pass before it polls; each request is
+// also posted as a message.
 
 const path = require('node:path');
 const { Worker, MessageChannel, receiveMessageOnPort } = require('node:worker_threads');
@@ -30,7 +34,10 @@ const addonLoader = require('./addon');
 
 const EXECUTOR_PATH = path.join(__dirname, 'executor.js');
 const ABORT_RING = 256;
-const ABORT_HEADER_BYTES = 8;
+// Header: Int32 [0] ring count, [1] abort-running generation; Float64 [1] id
+// of the task the executor is invoking (0: none), [2] id to abort if it is
+// that task.
+const ABORT_HEADER_BYTES = 24;
 const EXIT_GRACE_MS = 2000;
 
 class Executors {
@@ -45,10 +52,6 @@ class Executors {
     this.resourceLimits = Number.isFinite(memoryLimit)
       ? { maxOldGenerationSizeMb: Math.max(8, Math.floor(memoryLimit / (1024 * 1024)) - 8), maxYoungGenerationSizeMb: 8 }
       : undefined;
-    const sab = new SharedArrayBuffer(ABORT_HEADER_BYTES + ABORT_RING * 8);
-    this.abortSab = sab;
-    this.abortCount = new Int32Array(sab, 0, 1);
-    this.abortIds = new Float64Array(sab, ABORT_HEADER_BYTES, ABORT_RING);
     this.onMessage = this.onMessage.bind(this);
   }
 
@@ -60,9 +63,10 @@ class Executors {
   start(slot) {
     let worker;
     const { port1: progress, port2: progressPort } = new MessageChannel();
+    const abortSab = new SharedArrayBuffer(ABORT_HEADER_BYTES + ABORT_RING * 8);
     try {
       worker = new Worker(EXECUTOR_PATH, {
-        workerData: { poolId: this.poolId, slot, addonPath: addonLoader.addonPath(), abortSab: this.abortSab, progressPort },
+        workerData: { poolId: this.poolId, slot, addonPath: addonLoader.addonPath(), abortSab, progressPort },
         transferList: [progressPort],
         resourceLimits: this.resourceLimits,
       });
@@ -71,7 +75,11 @@ class Executors {
       this.hooks.slotFailed(slot, err);
       return;
     }
-    const record = { worker, slot, attached: false, binding: null, exited: null, error: null, progress };
+    const record = {
+      worker, slot, attached: false, binding: null, exited: null, error: null, progress,
+      abortCount: new Int32Array(abortSab, 0, 2), abortIds: new Float64Array(abortSab, ABORT_HEADER_BYTES, ABORT_RING),
+      invoking: new Float64Array(abortSab, 8, 2),
+    };
     progress.on('message', (message) => this.onProgress(message));
     progress.unref();
     record.exited = new Promise((resolve) => {
@@ -131,13 +139,21 @@ class Executors {
     }
   }
 
-  // Asks every executor to abort the signal of task `id` (the one running
-  // it does; the others ignore it).
-  abort(id, reason) {
-    const k = Atomics.load(this.abortCount, 0);
-    this.abortIds[k % ABORT_RING] = id;
-    Atomics.store(this.abortCount, 0, k + 1);
-    for (const record of this.records) {
+  // Asks the executor of `slot` (every executor if slot < 0) to abort the
+  // signal of task `id`.
+  abort(id, reason, slot) {
+    const target = slot >= 0 ? this.bySlot.get(slot) : undefined;
+    for (const record of target !== undefined ? [target] : this.records) {
+      // The task it is invoking right now (a synchronous task, the only one
+      // that cannot read messages) gets a cell of its own: no ring to
+      // overflow. Written before the generation is bumped.
+      if (record.invoking[0] === id) {
+        record.invoking[1] = id;
+        Atomics.add(record.abortCount, 1, 1);
+      }
+      const k = Atomics.load(record.abortCount, 0);
+      record.abortIds[k % ABORT_RING] = id;
+      Atomics.store(record.abortCount, 0, k + 1);
       try {
         record.worker.postMessage({ type: 'abort', id, reason });
       } catch {

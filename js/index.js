@@ -7,6 +7,7 @@ const { Tasklets, cpuCount, kApplyOptions } = require('./pool');
 const { resolveOptions, resolveShutdownOptions, sameNativePool } = require('./options');
 const errors = require('./errors');
 const { readCancel } = require('./task-options');
+const { wrapModule } = require('./modules');
 
 let configured = resolveOptions({}, cpuCount());  // { options, resolved }
 let defaultPool = null;
@@ -85,8 +86,10 @@ function cancel(taskId, options) {
   return defaultPool.cancel(taskId, options);
 }
 
+// Bound to the facade's run(), not to one default pool: it keeps working
+// when config() replaces the default pool.
 function module_(modulePath, options) {
-  return pool().module(modulePath, options);
+  return wrapModule(run, modulePath, options);
 }
 
 function getStats() {
@@ -111,6 +114,6 @@ function shutdown(options) {
 }
 
 module.exports = {
-  Tasklets, config, getConfig, run, runAll, map, batch, retry, cancel, module: module_, getStats, getHealth, shutdown,
-  AbortError: errors.AbortError,
+  Tasklets, config, getConfig, run, runAll, map, batch, retry, cancel, module: module_, taskModule: module_,
+  getStats, getHealth, shutdown, AbortError: errors.AbortError,
 };

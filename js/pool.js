@@ -30,6 +30,7 @@ const MAP_OPTION_KEYS = ['chunkSize', 'priority', 'concurrency', 'onProgress'];
 const RUN_ALL_OPTION_KEYS = ['signal'];
 const CHUNKS_PER_WORKER = 4;  // default map() chunking: about this many chunks per executor
 const HEALTH_WINDOW_MS = 60000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const IDLE_TRIM_MS = 200;   // memory.cleanup 'aggressive': idle this long before memory is released
 const kApplyOptions = Symbol('tasklets.applyOptions');
 // Completion kinds (addon/protocol.md) as log records name them.
@@ -60,6 +61,7 @@ class Tasklets extends EventEmitter {
   #healthSamples = [];          // [{ at, settled, failed, replaced }], for getHealth's rates
   #log;                         // js/logging.js logger (config `logging`)
   #trimTimer = null;
+  #terminated = false;          // shutdown's timeout expired and executors were terminated
   #progress = new Map();        // task id -> onProgress
 
   constructor(options) {
@@ -69,6 +71,7 @@ class Tasklets extends EventEmitter {
     this.#addon = addonLoader.load();
     this.#log = createLogger(resolved.logging);
     this.#pending = new PendingTable((on) => this.#keepAlive(on), (slot) => this.#executors.whyDead(slot));
+    this.#pending.defaultTimeout = resolved.timeout.default;
     this.#executors = new Executors(-1, resolved.memory.limit, {
       slotFailed: (slot, err) => this.#slotFailed(slot, err),
       progress: (id, percent, detail) => this.#onProgress(id, percent, detail),
@@ -100,6 +103,7 @@ class Tasklets extends EventEmitter {
       this.#log = log;
     }
     this.#resolved = resolved;
+    this.#pending.defaultTimeout = resolved.timeout.default;
     this.#afterSettling();  // a larger maxQueue may end a full backlog
   }
 
@@ -258,9 +262,9 @@ class Tasklets extends EventEmitter {
       this.#afterSettling();
       return true;
     }
-    if (outcome === CANCEL_RUNNING) {
+    if (outcome >= CANCEL_RUNNING) {
       this.#pending.aborts.set(id, reason);
-      this.#executors.abort(id, reason);
+      this.#executors.abort(id, reason, outcome - CANCEL_RUNNING - 1);
       return true;
     }
     return false;  // settled natively: its completion is on its way
@@ -430,7 +434,8 @@ class Tasklets extends EventEmitter {
     this.#executors.refAll();
     // Past the timeout, the runtime cancels what is queued, but a task that
     // is running only stops with its executor: terminate those still there.
-    const deadline = timeoutMs === Infinity ? null : setTimeout(() => this.#terminateExecutors(), timeoutMs);
+    // (setTimeout cannot wait 2^31 ms or more: such a timeout is as good as none.)
+    const deadline = timeoutMs >= MAX_TIMER_MS ? null : setTimeout(() => this.#terminateExecutors(), timeoutMs);
     try {
       const report = await this.#addon.shutdown(this.#poolId, mode, timeoutMs);
       // The addon settles every task before it resolves; anything left here
@@ -441,7 +446,12 @@ class Tasklets extends EventEmitter {
         return err;
       });
       await this.#executors.exited();
-      const result = { timedOut: Boolean(report && report.timedOut), cancelled: Number((report && report.cancelled) || 0) };
+      // Our timer and the runtime's can expire together: terminated
+      // executors then let the native drain end "in time", but it did not.
+      const result = {
+        timedOut: this.#terminated || Boolean(report && report.timedOut),
+        cancelled: Number((report && report.cancelled) || 0),
+      };
       this.#log.info('pool shut down', { pool: this.#poolId, mode, ...result });
       return result;
     } finally {
@@ -451,6 +461,7 @@ class Tasklets extends EventEmitter {
   }
 
   #terminateExecutors() {
+    this.#terminated = true;
     this.#pending.stopped = (id) => {
       const err = errors.poolShutdown('The task was stopped: it was still running when the shutdown timeout expired');
       err.taskId = id;
@@ -647,6 +658,7 @@ class Tasklets extends EventEmitter {
     const promise = new Promise((resolve, reject) => {
       group = new Group(base, n, flatten, resolve, reject, (g) => this.#cancelRest(g));
     });
+    group.timeouts = columns.timeouts === undefined ? null : columns.timeouts;
     if (columns.onProgress !== undefined) {
       const { onProgress, chunkItems, totalItems } = columns;
       let itemsDone = 0;

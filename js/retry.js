@@ -95,10 +95,7 @@ function delayAfter(attempt, { delay = DEFAULTS.delay, backoff = DEFAULTS.backof
 }
 
 function abortError(signal) {
-  const err = new Error('The operation was aborted', { cause: signal.reason });
-  err.name = 'AbortError';
-  err.code = 'ABORT_ERR';
-  return err;
+  return new errors.AbortError('The operation was aborted', { cause: signal.reason });
 }
 
 function messageOf(err) {

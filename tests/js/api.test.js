@@ -157,7 +157,8 @@ describe('runAll and map', { skip }, () => {
       { name: 'TypeError', message: 'three' });
     await assert.rejects(pool.map((x) => x, 5), { code: 'ERR_INVALID_ARG_TYPE', message: /"items" argument must be an array or an iterable/ });
     await assert.rejects(pool.map((x) => x, [1], { chunkSize: 0 }), { name: 'RangeError', code: 'ERR_INVALID_ARG_VALUE', message: /"options.chunkSize"/ });
-    await assert.rejects(pool.map((x) => x, [1], { concurrency: 2 }), { code: 'ERR_INVALID_ARG_VALUE', message: /"options.concurrency" option is not supported/ });
+    await assert.rejects(pool.map((x) => x, [1], { concurrency: 0 }), { name: 'RangeError', code: 'ERR_INVALID_ARG_VALUE', message: /"options.concurrency"/ });
+    await assert.rejects(pool.map((x) => x, [1], { workers: 2 }), { code: 'ERR_INVALID_ARG_VALUE', message: /"options.workers" option is not supported/ });
     await assert.rejects(pool.map((x) => x, [1, Symbol('s')]), { code: 'ERR_TASK_ARG_NOT_CLONEABLE', message: /^items\[1\] could not be cloned/ });
   });
 });

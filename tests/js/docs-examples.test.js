@@ -40,18 +40,7 @@ const FILE = /^\/\/ file: (\S+)\s*$/;
 // Examples documented as designed that cannot pass yet, with why: `skip`
 // (not run) or `todo` (run; a failure is reported but does not fail the
 // suite). Remove an entry once what it waits for has landed.
-const PENDING = [
-  {
-    match: /dependsOn:/,
-    skip: 'dependsOn: the addon does not pass dependencies to the runtime yet (TEMP-DEPS in ' +
-      'addon/main_thread.cc and addon/completions.cc), so a dependent of a failed task runs',
-  },
-  {
-    match: /updates\.at\(-1\), \[100, 10\]/,
-    todo: 'js/executor.js TaskContext.progress: a report sent at once does not clear the throttled one still ' +
-      'queued, which close() then flushes after it (onProgress sees 100, then 90)',
-  },
-];
+const PENDING = [];
 
 const built = fs.existsSync(addonPath());
 const skipAll = built ? false : `the addon is not built (${addonPath()}): run ./tasklets.sh build or set TASKLETS_ADDON`;
