@@ -89,6 +89,8 @@ Napi::Object stats_to_js(Napi::Env env, const tasklets::PoolStats& s) {
   o.Set("failed", num(env, s.failed));
   o.Set("cancelled", num(env, s.cancelled));
   o.Set("timedOut", num(env, s.timed_out));
+  o.Set("dependencyFailed", num(env, s.dependency_failed));
+  o.Set("waiting", num(env, s.waiting));
   o.Set("stolen", num(env, s.stolen));
   o.Set("queueWait", latency(env, s.queue_wait));
   o.Set("runTime", latency(env, s.run_time));
