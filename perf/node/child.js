@@ -20,8 +20,16 @@ async function probe(participant) {
 
 async function main() {
   const { workload, participant, params } = JSON.parse(process.argv[2]);
-  const data = workload === 'probe' ? await probe(participant) : await require(`./workloads/${workload}`).sample(participant, params);
-  return data;
+  // Some pools' Workers do not keep a process alive while they boot or
+  // work, and a forked child's IPC channel does not either: without a
+  // handle of our own the child could end (code 0) in the middle of a
+  // sample, as poolifier's did now and then.
+  const alive = setInterval(() => {}, 60000);
+  try {
+    return workload === 'probe' ? await probe(participant) : await require(`./workloads/${workload}`).sample(participant, params);
+  } finally {
+    clearInterval(alive);
+  }
 }
 
 // Over IPC when the lab forked us; on stdout when run by hand (profiling).
