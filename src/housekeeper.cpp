@@ -32,13 +32,15 @@ void Scheduler::scale_tick(std::int64_t now) noexcept {
       } catch (...) {
         return;  // no thread could be started: try again next tick
       }
-      active_.store(in.active + 1, std::memory_order_release);
+      // Counted before the new size is published: a stats() reader that
+      // sees the size (acquire) sees the step that made it.
       scale_ups_.fetch_add(1, std::memory_order_relaxed);
+      active_.store(in.active + 1, std::memory_order_release);
       break;
     case ScaleAction::shrink:
+      scale_downs_.fetch_add(1, std::memory_order_relaxed);
       active_.store(in.active - 1, std::memory_order_release);
       stop_worker_thread(in.active - 1);
-      scale_downs_.fetch_add(1, std::memory_order_relaxed);
       break;
     case ScaleAction::none: break;
   }

@@ -204,7 +204,7 @@ PoolStats Scheduler::stats() const {
   s.scaling = config_.scaling;
   s.min_workers = config_.min_workers;
   s.max_workers = config_.max_workers;
-  s.active_workers = active_.load(std::memory_order_relaxed);
+  s.active_workers = active_.load(std::memory_order_acquire);  // before the scale counters (scale_tick)
   s.sleeping_workers = static_cast<unsigned>(std::max(0, sleep_.sleepers()));
   s.scale_ups = scale_ups_.load(std::memory_order_relaxed);
   s.scale_downs = scale_downs_.load(std::memory_order_relaxed);
