@@ -308,9 +308,10 @@ struct InterruptHost : WorkerHost {
 
 // Serves slot 0 of `pool`: each task taken is handed to `on_task`, which
 // finishes it (or not) through the worker; returns when the slot is let go.
+// The loop outlives the pool: a waker may still be inside Loop::notify when
+// the slot is left.
 template <class OnTask>
-void serve_with(Pool& pool, OnTask on_task) {
-  Loop loop;
+void serve_with(Pool& pool, Loop& loop, OnTask on_task) {
   AttachedWorker w(pool, 0, &Loop::notify, &loop);
   for (;;) {
     if (detail::TaskBase* t = w.take()) {
@@ -326,12 +327,13 @@ void serve_with(Pool& pool, OnTask on_task) {
 }  // namespace
 
 TEST(AttachedWorker, FinishWithEachStatusIsCountedAndSettled) {
+  Loop loop;  // outlives the pool
   auto host = std::make_shared<InterruptHost>();
   Pool pool(config(1, 1, Scaling::fixed), host);
   std::atomic<int> sum{0};
   // Job::value selects the status the serving thread finishes with.
   std::thread server([&] {
-    serve_with(pool, [](AttachedWorker& w, detail::TaskBase* t) {
+    serve_with(pool, loop, [](AttachedWorker& w, detail::TaskBase* t) {
       static constexpr TaskStatus kBy[] = {TaskStatus::succeeded, TaskStatus::failed, TaskStatus::cancelled,
                                            TaskStatus::timed_out};
       w.finish(t, kBy[detail::payload<Job>(*t).value]);
@@ -378,13 +380,14 @@ TEST(AttachedWorker, FinishWithEachStatusIsCountedAndSettled) {
 }
 
 TEST(AttachedWorker, ARunningHostedTaskPastItsDeadlineIsInterruptedOnce) {
+  Loop loop;  // outlives the pool
   auto host = std::make_shared<InterruptHost>();
   Pool pool(config(1, 1, Scaling::fixed), host);
   std::atomic<int> sum{0};
   std::atomic<detail::TaskBase*> taken{nullptr};
   std::atomic<bool> interrupted_before_finish{false};
   std::thread server([&] {
-    serve_with(pool, [&](AttachedWorker& w, detail::TaskBase* t) {
+    serve_with(pool, loop, [&](AttachedWorker& w, detail::TaskBase* t) {
       taken.store(t);
       // "Runs" until its host is told to stop it, as a Node executor would
       // run a long JavaScript function until it is terminated.
@@ -393,9 +396,12 @@ TEST(AttachedWorker, ARunningHostedTaskPastItsDeadlineIsInterruptedOnce) {
     });
   });
   SubmitOptions o;
-  o.deadline = std::chrono::steady_clock::now() + 20ms;
+  // Far enough for the serving thread to take it first even on a loaded
+  // machine (a task taken after its deadline is timed out without running).
+  o.deadline = std::chrono::steady_clock::now() + 1s;
   auto h = pool.submit(Job{&sum, 1}, o);
   h.wait();
+  EXPECT_NE(taken.load(), nullptr) << "the serving thread did not take the task before its deadline";
   EXPECT_TRUE(interrupted_before_finish.load());
   EXPECT_EQ(h.status(), TaskStatus::timed_out);
   try {
@@ -421,10 +427,11 @@ TEST(AttachedWorker, ARunningHostedTaskPastItsDeadlineIsInterruptedOnce) {
 }
 
 TEST(AttachedWorker, AHostedTaskFinishedBeforeItsDeadlineIsNotInterrupted) {
+  Loop loop;  // outlives the pool
   auto host = std::make_shared<InterruptHost>();
   Pool pool(config(1, 1, Scaling::fixed), host);
   std::atomic<int> sum{0};
-  std::thread server([&] { serve_with(pool, [](AttachedWorker& w, detail::TaskBase* t) { w.finish(t, false); }); });
+  std::thread server([&] { serve_with(pool, loop, [](AttachedWorker& w, detail::TaskBase* t) { w.finish(t, false); }); });
   SubmitOptions o;
   const auto deadline = std::chrono::steady_clock::now() + 200ms;
   o.deadline = deadline;
@@ -441,6 +448,7 @@ TEST(AttachedWorker, AHostedTaskFinishedBeforeItsDeadlineIsNotInterrupted) {
 }
 
 TEST(AttachedWorker, InterruptTaskReachesTheHostOnlyForRunningHostedTasks) {
+  Loop loop;  // outlives the pool
   auto host = std::make_shared<InterruptHost>();
   Pool pool(config(1, 1, Scaling::fixed), host);
   std::atomic<int> sum{0};
@@ -449,7 +457,7 @@ TEST(AttachedWorker, InterruptTaskReachesTheHostOnlyForRunningHostedTasks) {
   EXPECT_FALSE(detail::interrupt_task(*h.task_base(), TaskStatus::cancelled));
   std::atomic<bool> running{false};
   std::thread server([&] {
-    serve_with(pool, [&](AttachedWorker& w, detail::TaskBase* t) {
+    serve_with(pool, loop, [&](AttachedWorker& w, detail::TaskBase* t) {
       running.store(true);
       host->wait_calls(2);
       w.finish(t, TaskStatus::cancelled);
@@ -488,6 +496,7 @@ TEST(AttachedWorker, InterruptTaskIgnoresTasksOfNativeWorkers) {
 }
 
 TEST(AttachedWorker, CancelTaskWorksOnARawRetainedPointer) {
+  Loop loop;  // outlives the pool
   auto host = std::make_shared<InterruptHost>();
   Pool pool(config(1, 1, Scaling::fixed), host);
   std::atomic<int> sum{0};
@@ -508,7 +517,7 @@ TEST(AttachedWorker, CancelTaskWorksOnARawRetainedPointer) {
   EXPECT_EQ(raw->status(), TaskStatus::cancelled);
   EXPECT_EQ(settled.load(), 1);
   detail::release(*raw);
-  std::thread server([&] { serve_with(pool, [](AttachedWorker& w, detail::TaskBase* t) { w.finish(t, false); }); });
+  std::thread server([&] { serve_with(pool, loop, [](AttachedWorker& w, detail::TaskBase* t) { w.finish(t, false); }); });
   pool.shutdown();
   server.join();
   EXPECT_EQ(sum.load(), 0);

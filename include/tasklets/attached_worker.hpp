@@ -51,6 +51,10 @@ class AttachedWorker {
   enum class Idle { retry, parked, drain, exit };
 
   // Throws Error(invalid_argument) if the slot is not waiting for a thread.
+  // `notify(context)` may be called from any thread, and may still be
+  // running (a waker that won the wake-up a moment before the slot was
+  // left) after this object is destroyed: `context` must stay valid until
+  // the pool is shut down.
   AttachedWorker(Pool& pool, unsigned slot, Notify notify, void* context);
   ~AttachedWorker();
   AttachedWorker(const AttachedWorker&) = delete;
