@@ -10,10 +10,13 @@
 //
 // Layout: ids are handed out in increasing order and mostly settle in about
 // that order, so a ring indexed by `id & mask` holds nearly every entry (no
-// hashing, no allocation per task); an id whose slot is taken by a live
-// older one goes to an overflow map.
+// hashing, no allocation per task). When an id's slot is taken by a live
+// older one, the ring doubles (up to kMaxSize) so that a large batch in
+// flight (runAll of 200k tasks) still lands in it; only past that size, or
+// for a very old straggler, an id goes to an overflow map.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <unordered_map>
 #include <vector>
@@ -26,10 +29,16 @@ class TaskTable {
  public:
   using TaskBase = tasklets::detail::TaskBase;
 
-  TaskTable() : ids_(kSize, kEmpty), tasks_(kSize, nullptr) {}
+  TaskTable() : ids_(kInitialSize, kEmpty), tasks_(kInitialSize, nullptr) {}
 
   void insert(double id, TaskBase* t) {
-    const std::size_t i = index(id);
+    std::size_t i = index(id);
+    // A live entry in the way that is less than the ring's size older: the
+    // batch in flight outgrew the ring.
+    while (ids_[i] != kEmpty && ids_.size() < kMaxSize && id - ids_[i] < static_cast<double>(ids_.size())) {
+      grow();
+      i = index(id);
+    }
     if (ids_[i] == kEmpty) {
       ids_[i] = id;
       tasks_[i] = t;
@@ -63,10 +72,31 @@ class TaskTable {
   }
 
  private:
-  static constexpr std::size_t kSize = 1u << 16;
+  static constexpr std::size_t kInitialSize = 1u << 16;
+  static constexpr std::size_t kMaxSize = 1u << 24;  // 256 MB of entries at most
   static constexpr double kEmpty = -1;
-  static std::size_t index(double id) noexcept {
-    return static_cast<std::size_t>(static_cast<std::uint64_t>(id) & (kSize - 1));
+  std::size_t index(double id) const noexcept {
+    return static_cast<std::size_t>(static_cast<std::uint64_t>(id) & (ids_.size() - 1));
+  }
+
+  // Doubles the ring, moving every live entry to its slot in the larger one
+  // (consecutive ids never collide there).
+  void grow() {
+    const std::size_t size = ids_.size() * 2;
+    std::vector<double> ids(size, kEmpty);
+    std::vector<TaskBase*> tasks(size, nullptr);
+    for (std::size_t k = 0; k < ids_.size(); ++k) {
+      if (ids_[k] == kEmpty) continue;
+      const std::size_t j = static_cast<std::size_t>(static_cast<std::uint64_t>(ids_[k]) & (size - 1));
+      if (ids[j] == kEmpty) {
+        ids[j] = ids_[k];
+        tasks[j] = tasks_[k];
+      } else {
+        overflow_.emplace(ids_[k], tasks_[k]);
+      }
+    }
+    ids_.swap(ids);
+    tasks_.swap(tasks);
   }
 
   std::vector<double> ids_;
