@@ -10,10 +10,10 @@
 //
 // Layout: ids are handed out in increasing order and mostly settle in about
 // that order, so a ring indexed by `id & mask` holds nearly every entry (no
-// hashing, no allocation per task). When an id's slot is taken by a live
-// older one, the ring doubles (up to kMaxSize) so that a large batch in
-// flight (runAll of 200k tasks) still lands in it; only past that size, or
-// for a very old straggler, an id goes to an overflow map.
+// hashing, no allocation per task). When an id's slot is taken by the live
+// id one lap older, the ring doubles (up to kMaxSize) so that a large batch
+// in flight (runAll of 200k tasks) still lands in it; an older straggler
+// (a task that runs for long) moves to an overflow map instead.
 #pragma once
 
 #include <algorithm>
@@ -33,18 +33,16 @@ class TaskTable {
 
   void insert(double id, TaskBase* t) {
     std::size_t i = index(id);
-    // A live entry in the way that is less than the ring's size older: the
-    // batch in flight outgrew the ring.
-    while (ids_[i] != kEmpty && ids_.size() < kMaxSize && id - ids_[i] < static_cast<double>(ids_.size())) {
+    // The slot holds a live id one lap older: the batch in flight outgrew
+    // the ring, which doubles. Any older (a straggler that runs for long)
+    // moves to the overflow map and leaves its slot.
+    while (ids_[i] != kEmpty && id - ids_[i] <= static_cast<double>(ids_.size()) && ids_.size() < kMaxSize) {
       grow();
       i = index(id);
     }
-    if (ids_[i] == kEmpty) {
-      ids_[i] = id;
-      tasks_[i] = t;
-    } else {
-      overflow_.emplace(id, t);
-    }
+    if (ids_[i] != kEmpty) overflow_.emplace(ids_[i], tasks_[i]);
+    ids_[i] = id;
+    tasks_[i] = t;
   }
 
   TaskBase* find(double id) const noexcept {
