@@ -498,3 +498,22 @@ describe('cancel on the default pool', { skip }, () => {
     assert.equal(await tasklets.run(() => 'ok'), 'ok');
   });
 });
+
+describe('cancel: ids deep in a large batch', { skip }, () => {
+  // The addon finds a task by id in a ring that grows with the batch in
+  // flight (addon/task_table.h): an id more than one ring (65536) past the
+  // oldest live one must still be found and cancelled.
+  test('a task 150000 ids into a runAll is still found and cancelled', async () => {
+    const pool = new Tasklets({ workers: 1 });
+    try {
+      const n = 150000;
+      const group = pool.runAll(Array.from({ length: n }, (_, i) => ({ task: (x) => x, args: [i] })));
+      const base = pool.run(() => 0).taskId - n;   // the group's ids are base .. base + n - 1
+      const last = base + n - 1;
+      assert.equal(pool.cancel(last), true, 'the last task of the group was still queued');
+      await assert.rejects(group, { name: 'AbortError', code: 'ABORT_ERR', taskId: last });
+    } finally {
+      await pool.shutdown();
+    }
+  });
+});
