@@ -21,6 +21,7 @@ const { resolveModuleTask, callerFile, wrapModule } = require('./modules');
 const { batch } = require('./batch');
 const { retry } = require('./retry');
 const { createLogger } = require('./logging');
+const { health } = require('./health');
 const {
   resolveOptions, toNativeOptions, resolveShutdownOptions, isPlainObject, rejectUnknownKeys,
 } = require('./options');
@@ -29,17 +30,17 @@ const { readRunOptions, readSpec, readPriority, readSignal, readCancel, PRIORITI
 const MAP_OPTION_KEYS = ['chunkSize', 'priority', 'concurrency', 'onProgress'];
 const RUN_ALL_OPTION_KEYS = ['signal'];
 const CHUNKS_PER_WORKER = 4;  // default map() chunking: about this many chunks per executor
-const HEALTH_WINDOW_MS = 60000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const IDLE_TRIM_MS = 200;   // memory.cleanup 'aggressive': idle this long before memory is released
 const kApplyOptions = Symbol('tasklets.applyOptions');
 // Completion kinds (addon/protocol.md) as log records name them.
 const OUTCOMES = ['', 'succeeded', 'succeeded', 'failed', 'cancelled', 'timed out', 'pending', 'executor stopped', 'dependency failed'];
+// addon.cancel(): 1 = it was queued and is cancelled; >= 2 = it runs.
 const CANCEL_QUEUED = 1;
+const CANCEL_RUNNING = 2;
 // The registered "source" of a module task (js/executor.js reads it back):
 // this prefix, then JSON [path, exportName]. Never a valid expression.
 const MODULE_MARKER = '\u0000module:';
-const CANCEL_RUNNING = 2;
 
 function cpuCount() {
   return os.availableParallelism();
@@ -368,48 +369,13 @@ class Tasklets extends EventEmitter {
     return stats;
   }
 
-  // A summary for health checks (readiness probes, dashboards):
-  // status 'healthy' | 'degraded' | 'unhealthy' | 'shutdown', with the
-  // figures it was decided from. Rules (docs/api.md): 'unhealthy' when the
-  // queue is full or tasks wait with no executor serving; 'degraded' when
-  // more than 10% of the tasks settled over the last minute failed, or an
-  // executor died over the last minute.
+  // A summary for health checks (readiness probes, dashboards): js/health.js.
   getHealth() {
-    const stats = this.getStats();
-    const now = Date.now();
     const p = this.#pending;
-    const samples = this.#healthSamples;
-    samples.push({ at: now, settled: p.settledTotal, failed: p.failedTotal, replaced: stats.replacedWorkers });
-    while (samples.length > 2 && now - samples[1].at >= HEALTH_WINDOW_MS) samples.shift();
-    const from = samples.length > 1 ? samples[0] : { at: now, settled: 0, failed: 0, replaced: 0 };
-    const settled = p.settledTotal - from.settled;
-    const failed = p.failedTotal - from.failed;
-    const rate = settled > 0 ? Math.min(1, failed / settled) : 0;
-    const crashed = stats.replacedWorkers - from.replaced;
-    const working = stats.activeWorkers - stats.sleepingWorkers;
-    let status = 'healthy';
-    if (this.#closed) status = 'shutdown';
-    else if (this.#full || (stats.pending > 0 && stats.activeWorkers === 0)) status = 'unhealthy';
-    else if (rate > 0.1 || crashed > 0) status = 'degraded';
-    const mem = process.memoryUsage();
-    const arenas = stats.arenas.reduce((sum, a) => sum + a.resident, 0);
-    return {
-      status,
-      workers: {
-        active: stats.activeWorkers, busy: Math.max(0, working), idle: stats.sleepingWorkers,
-        min: stats.minWorkers, max: stats.maxWorkers, crashed: stats.replacedWorkers,
-      },
-      queue: {
-        pending: stats.pending, queued: stats.queued.high + stats.queued.normal + stats.queued.low,
-        maxQueue: stats.maxQueue, needsDrain: stats.needsDrain,
-      },
-      memory: {
-        rss: mem.rss, heapUsed: mem.heapUsed, nativeArenas: arenas,
-        executorHeapLimit: this.#resolved.memory.limit,
-      },
-      latency: { p50: stats.runTime.p50, p90: stats.runTime.p90, p99: stats.runTime.p99, queueWaitP99: stats.queueWait.p99 },
-      errors: { rate, windowMs: now - from.at, failed, settled, recent: p.recent.slice() },
-    };
+    return health(this.getStats(), this.#healthSamples, {
+      closed: this.#closed, full: this.#full, settled: p.settledTotal, failed: p.failedTotal,
+      recent: p.recent, heapLimit: this.#resolved.memory.limit,
+    });
   }
 
   shutdown(options) {
