@@ -71,9 +71,15 @@ ResolvedConfig resolve_config(const PoolConfig& config, const Topology& topology
     throw Error(Errc::invalid_argument,
                 "workers.max must not exceed " + std::to_string(kMaxWorkers));
   }
+  if (config.worker_slots != 0 && (config.worker_slots < max || config.worker_slots > kMaxWorkers)) {
+    throw Error(Errc::invalid_argument, "worker_slots (" + std::to_string(config.worker_slots) +
+                                            ") must be 0 or between workers.max (" + std::to_string(max) +
+                                            ") and " + std::to_string(kMaxWorkers));
+  }
   const unsigned fixed_min = w.scaling == Scaling::fixed ? max : min;
   return ResolvedConfig{fixed_min, max, w.scaling, w, config.placement,
-                        config.spin_rounds, config.yield_rounds, config.latency_metrics};
+                        config.spin_rounds, config.yield_rounds, config.latency_metrics,
+                        config.worker_slots != 0 ? config.worker_slots : max};
 }
 
 }  // namespace tasklets

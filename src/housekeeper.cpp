@@ -15,8 +15,8 @@ using detail::TaskBase;
 void Scheduler::scale_tick(std::int64_t now) noexcept {
   ScalerInput in;
   in.active = active_.load(std::memory_order_relaxed);
-  in.min = config_.min_workers;
-  in.max = config_.max_workers;
+  in.min = min_workers_.load(std::memory_order_relaxed);
+  in.max = max_workers_.load(std::memory_order_relaxed);
   in.sleeping = static_cast<unsigned>(std::max(0, sleep_.sleepers()));
   in.now_ns = now;
   for (auto& w : workers_) {
@@ -25,7 +25,7 @@ void Scheduler::scale_tick(std::int64_t now) noexcept {
     }
     in.max_wait_ns = std::max(in.max_wait_ns, w->max_wait_ns.exchange(0, std::memory_order_relaxed));
   }
-  switch (decide_scaling(config_.workers, in, scaler_state_)) {
+  switch (decide_scaling(knobs_, in, scaler_state_)) {
     case ScaleAction::grow:
       try {
         start_worker(in.active);
@@ -73,15 +73,18 @@ void Scheduler::expire_deadlines(std::vector<TaskBase*>& due) noexcept {
 void Scheduler::housekeeper_main() noexcept {
   std::vector<TaskBase*> due;
   due.reserve(64);
-  const bool adaptive = config_.scaling == Scaling::adaptive;
-  const auto tick = std::chrono::duration_cast<std::chrono::nanoseconds>(config_.workers.tick).count();
   for (;;) {
     {
       // The lock covers only the wait: settling runs completion callbacks,
       // which may submit (and so take this mutex to re-arm us).
       std::unique_lock lock(control_mutex_);
       if (housekeeper_stop_) return;
-      std::int64_t wake = adaptive ? detail::now_ns() + tick : INT64_MAX;
+      // Pool::resize may change both, and notifies us. A fixed pool ticks
+      // only while it is below its size (a worker that could not be started).
+      const bool ticking = scaling_.load(std::memory_order_relaxed) == Scaling::adaptive ||
+                           active_.load(std::memory_order_relaxed) < min_workers_.load(std::memory_order_relaxed);
+      const auto tick = std::chrono::duration_cast<std::chrono::nanoseconds>(knobs_.tick).count();
+      std::int64_t wake = ticking ? detail::now_ns() + tick : INT64_MAX;
       const std::int64_t next_deadline = deadlines_.next();
       if (next_deadline >= 0) wake = std::min(wake, next_deadline);
       // A request to compact that arrived while we were busy (its notify
@@ -97,9 +100,13 @@ void Scheduler::housekeeper_main() noexcept {
       if (housekeeper_stop_) return;
     }
     expire_deadlines(due);
-    if (adaptive && state() == kRunning) {
+    {
+      // The state is read under the lock: shutdown leaves kRunning under it,
+      // so no worker is started once shutdown began.
       std::lock_guard lock(control_mutex_);
-      scale_tick(detail::now_ns());
+      const bool ticking = scaling_.load(std::memory_order_relaxed) == Scaling::adaptive ||
+                           active_.load(std::memory_order_relaxed) < min_workers_.load(std::memory_order_relaxed);
+      if (ticking && state() == kRunning) scale_tick(detail::now_ns());
     }
   }
 }

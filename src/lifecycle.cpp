@@ -2,6 +2,8 @@
 // threads, attaching foreign ones, shutdown, and the stats snapshot.
 #include <algorithm>
 #include <climits>
+#include <exception>
+#include <string>
 
 #include "current_worker.hpp"
 #include "scheduler.hpp"
@@ -45,7 +47,10 @@ Worker& Scheduler::attach(unsigned slot, detail::NotifyFn notify, void* context)
   if (slot >= workers_.size()) throw Error(Errc::invalid_argument, "no worker slot " + std::to_string(slot));
   Worker& w = *workers_[slot];
   bool unclaimed = false;
-  if (t_worker != nullptr || w.control.load(std::memory_order_acquire) != Worker::kServe ||
+  // A slot retired before its thread arrived (Pool::resize right after a
+  // grow) is still attached: the thread finds it retiring and leaves at once.
+  const std::uint32_t c = w.control.load(std::memory_order_acquire);
+  if (t_worker != nullptr || (c != Worker::kServe && c != Worker::kRetire) ||
       !w.claimed.compare_exchange_strong(unclaimed, true, std::memory_order_acq_rel)) {
     throw Error(Errc::invalid_argument,
                 "worker slot " + std::to_string(slot) + " is not waiting for a thread, or this thread already serves one");
@@ -73,9 +78,9 @@ void Scheduler::detach(Worker& w) noexcept {
   // terminated, or that exited from inside a task): ask the host for a new
   // one, so that a fixed pool keeps its size. Its queue waits meanwhile, and
   // other workers may steal from it.
-  if (c == Worker::kServe && host_ && state() == kRunning) {
+  if (c == Worker::kServe && host_) {
     std::lock_guard lock(control_mutex_);
-    if (w.id < active_.load(std::memory_order_acquire) &&
+    if (state() == kRunning && w.id < active_.load(std::memory_order_acquire) &&
         w.control.load(std::memory_order_acquire) == Worker::kExited) {
       // Counted first: the replacement may serve (and a reader may look)
       // before start_worker returns.
@@ -95,14 +100,19 @@ bool Scheduler::abandon_slot(unsigned slot) noexcept {
   if (slot >= workers_.size()) return false;
   Worker& w = *workers_[slot];
   bool unclaimed = false;
-  if (w.control.load(std::memory_order_acquire) != Worker::kServe ||
+  std::uint32_t c = w.control.load(std::memory_order_acquire);
+  if ((c != Worker::kServe && c != Worker::kRetire) ||
       !w.claimed.compare_exchange_strong(unclaimed, true, std::memory_order_acq_rel)) {
     return false;  // served (or being served) by a thread, or not waiting at all
   }
   // No thread will ever serve it: it is exited without having run. Other
-  // workers steal whatever was queued for it.
+  // workers steal whatever was queued for it. A CAS, not a store: the scaler
+  // may take a retire back (retire -> serve) meanwhile.
   w.claimed.store(false, std::memory_order_release);
-  w.control.store(Worker::kExited, std::memory_order_release);
+  c = w.control.load(std::memory_order_acquire);
+  while ((c == Worker::kServe || c == Worker::kRetire) &&
+         !w.control.compare_exchange_weak(c, Worker::kExited, std::memory_order_acq_rel)) {
+  }
   exited_.fetch_add(1, std::memory_order_release);
   detail::futex_wake(exited_, INT32_MAX);
   return true;
@@ -110,10 +120,65 @@ bool Scheduler::abandon_slot(unsigned slot) noexcept {
 
 void Scheduler::stop_worker_thread(unsigned slot) {
   Worker& w = *workers_[slot];
-  w.control.store(Worker::kRetire, std::memory_order_release);
+  // Only a served slot is retired: one whose thread died or never came
+  // (exited, idle) has nothing to stop, and must stay out of serving().
+  std::uint32_t expected = Worker::kServe;
+  if (!w.control.compare_exchange_strong(expected, Worker::kRetire, std::memory_order_acq_rel)) return;
   // The worker may be parked: wake it so it sees the retire.
   std::atomic_thread_fence(std::memory_order_seq_cst);
   sleep_.wake(w.parker);
+}
+
+// ---------------------------------------------------------------- resize
+
+void Scheduler::resize(const WorkersConfig& workers) {
+  const auto capacity = static_cast<unsigned>(workers_.size());
+  // Validated as a new pool's workers would be, with max auto = capacity.
+  PoolConfig wanted;
+  wanted.workers = workers;
+  if (!workers.max && !(workers.scaling == Scaling::fixed && workers.min)) {
+    wanted.workers.max = static_cast<int>(capacity);
+  }
+  const ResolvedConfig r = resolve_config(wanted, topology_);
+  if (r.max_workers > capacity) {
+    throw Error(Errc::invalid_argument,
+                "workers.max (" + std::to_string(r.max_workers) + ") exceeds this pool's worker slot capacity (" +
+                    std::to_string(capacity) +
+                    ", PoolConfig::worker_slots, or workers.max when created); create a new pool for more workers");
+  }
+  std::lock_guard lock(control_mutex_);
+  if (state() != kRunning) {
+    throw Error(Errc::shutdown, "the pool is shut down; its workers cannot be resized");
+  }
+  knobs_ = r.workers;
+  min_workers_.store(r.min_workers, std::memory_order_relaxed);
+  max_workers_.store(r.max_workers, std::memory_order_relaxed);
+  scaling_.store(r.scaling, std::memory_order_relaxed);
+  // Adaptive scaling starts afresh: no step for idle_timeout after this one.
+  scaler_state_ = ScalerState{};
+  scaler_state_.last_change_ns = detail::now_ns();
+  std::exception_ptr failure;
+  unsigned active = active_.load(std::memory_order_relaxed);
+  while (active < r.min_workers) {
+    try {
+      start_worker(active);
+    } catch (...) {
+      failure = std::current_exception();  // the housekeeper retries every tick
+      break;
+    }
+    // Counted before the new size is published, as in scale_tick.
+    scale_ups_.fetch_add(1, std::memory_order_relaxed);
+    active_.store(++active, std::memory_order_release);
+  }
+  while (active > r.max_workers) {
+    // The slot stops taking submissions first, then its worker is retired:
+    // it leaves once its own queue is empty (the others steal from it too).
+    scale_downs_.fetch_add(1, std::memory_order_relaxed);
+    active_.store(--active, std::memory_order_release);
+    stop_worker_thread(active);
+  }
+  housekeeper_cv_.notify_one();  // the scaling mode or the tick may have changed
+  if (failure) std::rethrow_exception(failure);
 }
 
 // ---------------------------------------------------------------- shutdown
@@ -163,7 +228,12 @@ ShutdownReport Scheduler::shutdown(ShutdownMode mode, std::chrono::milliseconds 
   std::uint64_t by_workers_before = 0;
   for (auto& w : workers_) by_workers_before += w->counters.cancelled.load(std::memory_order_relaxed);
 
-  state_.store(mode == ShutdownMode::drain ? kDraining : kCancelling, std::memory_order_seq_cst);
+  {
+    // Under the control mutex: a resize or a scaling tick that saw kRunning
+    // has finished starting its workers, and none starts after this.
+    std::lock_guard lock(control_mutex_);
+    state_.store(mode == ShutdownMode::drain ? kDraining : kCancelling, std::memory_order_seq_cst);
+  }
   for (auto& w : workers_) sleep_.wake(w->parker);
   std::int64_t deadline = -1;
   if (timeout != std::chrono::milliseconds::max()) {
@@ -201,9 +271,9 @@ PoolStats Scheduler::stats() const {
   PoolStats s;
   s.topology = topology_.summary();
   s.placement = config_.placement;
-  s.scaling = config_.scaling;
-  s.min_workers = config_.min_workers;
-  s.max_workers = config_.max_workers;
+  s.scaling = scaling_.load(std::memory_order_relaxed);
+  s.min_workers = min_workers_.load(std::memory_order_relaxed);
+  s.max_workers = max_workers_.load(std::memory_order_relaxed);
   s.active_workers = active_.load(std::memory_order_acquire);  // before the scale counters (scale_tick)
   s.sleeping_workers = static_cast<unsigned>(std::max(0, sleep_.sleepers()));
   s.scale_ups = scale_ups_.load(std::memory_order_relaxed);

@@ -32,6 +32,7 @@ ShutdownReport Pool::shutdown(ShutdownMode mode, std::chrono::milliseconds timeo
   return scheduler_->shutdown(mode, timeout);
 }
 PoolStats Pool::stats() const { return scheduler_->stats(); }
+void Pool::resize(const WorkersConfig& workers) { scheduler_->resize(workers); }
 bool Pool::abandon_slot(unsigned slot) noexcept { return scheduler_->abandon_slot(slot); }
 const ResolvedConfig& Pool::config() const noexcept { return scheduler_->config(); }
 bool Pool::accepting() const noexcept { return scheduler_->accepting(); }

@@ -63,11 +63,15 @@ Scheduler::Scheduler(const PoolConfig& config, std::shared_ptr<WorkerHost> host)
   const auto nodes = static_cast<unsigned>(topology_.numa_nodes().size());
   arenas_ = std::make_unique<ArenaSet>(nodes, &bind_memory, &topology_);
   for (unsigned n = 0; n < nodes; ++n) task_pools_.push_back(std::make_unique<detail::TaskPool>(*arenas_, n));
-  const auto plan = plan_placement(topology_, config_.placement, config_.max_workers);
-  for (unsigned i = 0; i < config_.max_workers; ++i) {
+  const auto plan = plan_placement(topology_, config_.placement, config_.worker_slots);
+  for (unsigned i = 0; i < config_.worker_slots; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, plan[i], steal_order(plan, i)));
   }
   std::lock_guard lock(control_mutex_);
+  min_workers_.store(config_.min_workers, std::memory_order_relaxed);
+  max_workers_.store(config_.max_workers, std::memory_order_relaxed);
+  scaling_.store(config_.scaling, std::memory_order_relaxed);
+  knobs_ = config_.workers;
   for (unsigned i = 0; i < config_.min_workers; ++i) start_worker(i);
   active_.store(config_.min_workers, std::memory_order_release);
   housekeeper_ = std::thread([this] { housekeeper_main(); });

@@ -79,6 +79,7 @@ class Scheduler {
   // --- lifecycle and figures ---
   ShutdownReport shutdown(ShutdownMode mode, std::chrono::milliseconds timeout);
   PoolStats stats() const;
+  void resize(const WorkersConfig& workers);  // Pool::resize (lifecycle.cpp)
   unsigned active_workers() const noexcept { return active_.load(std::memory_order_relaxed); }
   bool accepting() const noexcept {
     return state_.load(std::memory_order_acquire) == kRunning;
@@ -137,8 +138,16 @@ class Scheduler {
 
   detail::DeadlineTracker deadlines_;
   detail::DependencyRegistry dependents_;
+  // Current worker bounds (Pool::resize changes them; config_ keeps the
+  // constructed ones, and config_.max_workers is the slot capacity). Written
+  // under control_mutex_; the atomics are for stats().
+  std::atomic<unsigned> min_workers_{0}, max_workers_{0};
+  std::atomic<Scaling> scaling_{Scaling::fixed};
+  WorkersConfig knobs_;  // guarded by control_mutex_
   ScalerState scaler_state_;
-  std::mutex control_mutex_;  // thread starts/stops, housekeeper wake-ups
+  // Thread starts/stops, the bounds above, housekeeper wake-ups, and the
+  // move out of kRunning (so that no worker starts after shutdown began).
+  std::mutex control_mutex_;
   std::condition_variable housekeeper_cv_;
   bool housekeeper_stop_ = false;
   std::thread housekeeper_;

@@ -1,6 +1,6 @@
 // One worker slot: its inbox, its parker, its counters and its thread.
-// Slots exist for max_workers from the start and never move; threads come
-// and go with adaptive scaling. A slot without a thread keeps its queue, and
+// Slots exist for worker_slots (default: max_workers) from the start and
+// never move; threads come and go with scaling and Pool::resize. A slot without a thread keeps its queue, and
 // the other workers steal from it (docs/architecture.md, "Scaling").
 #pragma once
 

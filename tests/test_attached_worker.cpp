@@ -524,3 +524,100 @@ TEST(AttachedWorker, CancelTaskWorksOnARawRetainedPointer) {
   EXPECT_EQ(pool.stats().cancelled, 1u);
   EXPECT_EQ(pool.stats().executed, 0u);
 }
+
+TEST(AttachedWorker, ResizeStartsHostedWorkersAndRetiredOnesExitCleanly) {
+  auto host = std::make_shared<ThreadHost>(4);
+  const auto until = [](auto pred) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (!pred() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+    return pred();
+  };
+  const auto running = [](const PoolStats& s) {
+    unsigned n = 0;
+    for (const auto& w : s.workers) n += w.running ? 1 : 0;
+    return n;
+  };
+  auto fixed = [](int n) { return WorkersConfig{.min = n, .max = n, .scaling = Scaling::fixed, .tick = 1ms}; };
+  {
+    PoolConfig c = config(1, 1, Scaling::fixed);
+    c.worker_slots = 4;
+    Pool pool(c, host);
+    host->bind(&pool);
+    EXPECT_EQ(host->started_.load(), 1);
+    std::atomic<int> sum{0};
+    for (int i = 0; i < 3000; ++i) pool.post(Job{&sum, 1});
+    pool.resize(fixed(3));
+    EXPECT_EQ(host->started_.load(), 3) << "WorkerHost::start is called before resize returns";
+    EXPECT_EQ(pool.stats().active_workers, 3u);
+    for (int i = 0; i < 3000; ++i) pool.post(Job{&sum, 1});  // queued on all three slots
+    pool.resize(fixed(1));
+    ASSERT_TRUE(until([&] { return host->exited_.load() == 2; }));
+    ASSERT_TRUE(until([&] { return sum.load() == 6000; }));
+    auto s = pool.stats();
+    EXPECT_EQ(s.executed, 6000u);
+    EXPECT_EQ(s.active_workers, 1u);
+    EXPECT_EQ(s.scale_ups, 2u);
+    EXPECT_EQ(s.scale_downs, 2u);
+    EXPECT_EQ(running(s), 1u);
+    // A retire right behind the start: the hosted threads may attach to a
+    // slot that is already retiring; they leave at once.
+    int total = 6000;
+    for (int round = 0; round < 10; ++round) {
+      const int started = host->started_.load();
+      pool.resize(fixed(4));
+      EXPECT_EQ(host->started_.load(), started + 3);
+      for (int i = 0; i < 400; ++i) pool.post(Job{&sum, 1});
+      pool.resize(fixed(1));
+      total += 400;
+      ASSERT_TRUE(until([&] { return host->exited_.load() == host->started_.load() - 1; })) << "round " << round;
+      ASSERT_TRUE(until([&] { return sum.load() == total; })) << "round " << round;
+      EXPECT_EQ(running(pool.stats()), 1u);
+    }
+    s = pool.stats();
+    EXPECT_EQ(s.active_workers + s.scale_downs, 1u + s.scale_ups);
+    EXPECT_EQ(s.replaced_workers, 0u);
+    pool.shutdown();
+    EXPECT_EQ(sum.load(), total);
+  }
+  EXPECT_EQ(host->exited_.load(), host->started_.load());
+}
+
+TEST(AttachedWorker, ResizeWhoseHostCannotStartKeepsTheBoundsAndRetries) {
+  // start() throws for its first call after construction, then works.
+  struct FlakyHost : WorkerHost {
+    std::atomic<Pool*> pool{nullptr};
+    std::atomic<int> calls{0};
+    std::vector<std::thread> threads;
+    std::mutex m;
+    Loop loops[2];
+    void start(unsigned slot) override {
+      if (calls.fetch_add(1) == 1) throw Error(Errc::system, "no thread now");
+      std::lock_guard lock(m);
+      threads.emplace_back([this, slot] {
+        while (!pool.load()) std::this_thread::yield();
+        serve_slot(*pool.load(), slot, loops[slot]);
+      });
+    }
+    ~FlakyHost() override {
+      for (auto& t : threads) t.join();
+    }
+  };
+  auto host = std::make_shared<FlakyHost>();
+  {
+    PoolConfig c = config(1, 1, Scaling::fixed);
+    c.worker_slots = 2;
+    Pool pool(c, host);
+    host->pool = &pool;
+    EXPECT_THROW(pool.resize({.min = 2, .max = 2, .scaling = Scaling::fixed, .tick = 1ms}), Error);
+    EXPECT_EQ(pool.stats().min_workers, 2u) << "the bounds are in force";
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (pool.stats().active_workers < 2 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(1ms);
+    EXPECT_EQ(pool.stats().active_workers, 2u) << "the housekeeper started it later";
+    EXPECT_EQ(host->calls.load(), 3);
+    std::atomic<int> sum{0};
+    for (int i = 0; i < 1000; ++i) pool.post(Job{&sum, 1});
+    pool.shutdown();
+    EXPECT_EQ(sum.load(), 1000);
+  }
+}

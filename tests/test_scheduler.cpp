@@ -495,3 +495,243 @@ TEST(Scheduler, FarDeadlinesDoNotPinTaskObjectsAfterTheTasksRan) {
   EXPECT_LT(capacity, 30000u) << capacity;
   std::printf("task objects carved for 60k tasks with far deadlines: %llu\n", static_cast<unsigned long long>(capacity));
 }
+
+// ---------------------------------------------------------------- resize
+
+namespace {
+
+WorkersConfig fixed_workers(int n) { return {.min = n, .max = n, .scaling = Scaling::fixed}; }
+
+unsigned running_workers(const PoolStats& s) {
+  return static_cast<unsigned>(std::count_if(s.workers.begin(), s.workers.end(),
+                                             [](const WorkerStats& w) { return w.running; }));
+}
+
+// Every task of a run counts its own id, so a lost or repeated task shows.
+struct ExactlyOnce {
+  explicit ExactlyOnce(std::size_t n) : runs(n) {}
+  std::vector<std::atomic<int>> runs;
+  std::atomic<std::size_t> done{0};
+  void post(Pool& pool, std::size_t id, std::chrono::microseconds work = 0us) {
+    pool.post([this, id, work] {
+      if (work.count() > 0) {
+        const auto end = std::chrono::steady_clock::now() + work;
+        while (std::chrono::steady_clock::now() < end) {
+        }
+      }
+      runs[id].fetch_add(1);
+      done.fetch_add(1);
+    });
+  }
+  void expect_each_ran_once() const {
+    for (std::size_t i = 0; i < runs.size(); ++i) ASSERT_EQ(runs[i].load(), 1) << "task " << i;
+  }
+};
+
+}  // namespace
+
+TEST(Scheduler, ResizeGrowsAndShrinksAFixedPoolWithoutLosingTasks) {
+  PoolConfig c = fixed(1);
+  c.worker_slots = 3;
+  Pool pool(c);
+  EXPECT_EQ(pool.config().worker_slots, 3u);
+  constexpr std::size_t kTasks = 3000;
+  ExactlyOnce tasks(kTasks);
+  for (std::size_t i = 0; i < kTasks / 3; ++i) tasks.post(pool, i, 20us);
+  pool.resize(fixed_workers(3));  // with a backlog on slot 0
+  auto s = pool.stats();
+  EXPECT_EQ(s.active_workers, 3u);
+  EXPECT_EQ(s.min_workers, 3u);
+  EXPECT_EQ(s.max_workers, 3u);
+  EXPECT_EQ(s.scaling, Scaling::fixed);
+  EXPECT_EQ(s.scale_ups, 2u);
+  EXPECT_EQ(s.scale_downs, 0u);
+  // Queued on all three slots, then two of them retire with tasks queued.
+  for (std::size_t i = kTasks / 3; i < kTasks; ++i) tasks.post(pool, i, 20us);
+  pool.resize(fixed_workers(1));
+  s = pool.stats();
+  EXPECT_EQ(s.active_workers, 1u);
+  EXPECT_EQ(s.min_workers, 1u);
+  EXPECT_EQ(s.max_workers, 1u);
+  EXPECT_EQ(s.scale_ups, 2u);
+  EXPECT_EQ(s.scale_downs, 2u);
+  ASSERT_TRUE(eventually([&] { return tasks.done.load() == kTasks; }, 60s));
+  tasks.expect_each_ran_once();
+  EXPECT_TRUE(eventually([&] { return running_workers(pool.stats()) == 1; }));
+  EXPECT_EQ(pool.stats().executed, kTasks);
+  EXPECT_TRUE(pool.stats().workers[0].running);
+  // Grows again onto the slots that were left.
+  pool.resize(fixed_workers(3));
+  EXPECT_EQ(pool.stats().active_workers, 3u);
+  EXPECT_EQ(pool.submit([] { return 5; }).get(), 5);
+  pool.shutdown(ShutdownMode::drain);
+  EXPECT_EQ(pool.stats().executed, kTasks + 1);
+}
+
+TEST(Scheduler, ResizeWithinTheCreatedMaxNeedsNoWorkerSlots) {
+  PoolConfig c;
+  c.placement = Placement::none;
+  c.workers = {.min = 1, .max = 3, .scaling = Scaling::adaptive};
+  Pool pool(c);
+  EXPECT_EQ(pool.config().worker_slots, 3u);
+  pool.resize(fixed_workers(3));
+  EXPECT_EQ(pool.stats().active_workers, 3u);
+  pool.resize({.min = 2, .scaling = Scaling::fixed});  // fixed with only a min: exactly min
+  EXPECT_EQ(pool.stats().active_workers, 2u);
+  EXPECT_EQ(pool.stats().max_workers, 2u);
+  pool.resize({.scaling = Scaling::adaptive});  // auto: 1 .. capacity
+  EXPECT_EQ(pool.stats().min_workers, 1u);
+  EXPECT_EQ(pool.stats().max_workers, 3u);
+  EXPECT_EQ(pool.stats().active_workers, 2u);  // within the bounds: unchanged
+}
+
+TEST(Scheduler, ResizeSwitchesBetweenAdaptiveAndFixed) {
+  PoolConfig c;
+  c.placement = Placement::none;
+  c.workers = {.min = 1, .max = 4, .scaling = Scaling::adaptive, .idle_timeout = 20ms, .tick = 1ms};
+  Pool pool(c);
+  EXPECT_EQ(pool.stats().active_workers, 1u);
+  pool.resize({.min = 3, .max = 3, .scaling = Scaling::fixed, .idle_timeout = 20ms, .tick = 1ms});
+  auto s = pool.stats();
+  EXPECT_EQ(s.scaling, Scaling::fixed);
+  EXPECT_EQ(s.active_workers, 3u);
+  // Idle for many idle_timeouts: a fixed pool does not shrink.
+  std::this_thread::sleep_for(150ms);
+  EXPECT_EQ(pool.stats().active_workers, 3u);
+  EXPECT_EQ(pool.stats().scale_downs, 0u);
+  pool.resize({.min = 1, .max = 4, .scaling = Scaling::adaptive, .idle_timeout = 20ms, .tick = 1ms});
+  EXPECT_EQ(pool.stats().scaling, Scaling::adaptive);
+  EXPECT_EQ(pool.stats().active_workers, 3u);  // within the bounds; then idle shrinks it
+  EXPECT_TRUE(eventually([&] { return pool.stats().active_workers == 1; }));
+  // And a backlog grows it again.
+  std::atomic<int> done{0};
+  for (int i = 0; i < 400; ++i) {
+    pool.post([&] {
+      std::this_thread::sleep_for(1ms);
+      done.fetch_add(1);
+    });
+  }
+  EXPECT_TRUE(eventually([&] { return pool.stats().active_workers > 1; }));
+  ASSERT_TRUE(eventually([&] { return done.load() == 400; }, 30s));
+  s = pool.stats();
+  EXPECT_EQ(s.active_workers + s.scale_downs, 1u + s.scale_ups);
+}
+
+TEST(Scheduler, ResizeRejectsInvalidBoundsWithNothingChanged) {
+  PoolConfig c = fixed(2);
+  c.worker_slots = 4;
+  Pool pool(c);
+  auto code = [&](const WorkersConfig& w) {
+    try {
+      pool.resize(w);
+    } catch (const Error& e) {
+      return e.code();
+    }
+    return Errc::system;
+  };
+  EXPECT_EQ(code({.min = 0, .max = 2, .scaling = Scaling::adaptive}), Errc::invalid_argument);
+  EXPECT_EQ(code({.min = -1, .max = 2, .scaling = Scaling::adaptive}), Errc::invalid_argument);
+  EXPECT_EQ(code({.min = 3, .max = 2, .scaling = Scaling::adaptive}), Errc::invalid_argument);
+  EXPECT_EQ(code({.min = 1, .max = 2, .scaling = Scaling::fixed}), Errc::invalid_argument);
+  EXPECT_EQ(code({.min = 1, .max = 5, .scaling = Scaling::adaptive}), Errc::invalid_argument);
+  EXPECT_EQ(code({.min = 1, .max = 2, .scaling = Scaling::adaptive, .tick = 0us}), Errc::invalid_argument);
+  try {
+    pool.resize(fixed_workers(5));
+    ADD_FAILURE() << "resize above the slot capacity";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("capacity (4"), std::string::npos) << e.what();
+  }
+  const auto s = pool.stats();
+  EXPECT_EQ(s.min_workers, 2u);
+  EXPECT_EQ(s.max_workers, 2u);
+  EXPECT_EQ(s.scaling, Scaling::fixed);
+  EXPECT_EQ(s.active_workers, 2u);
+  EXPECT_EQ(s.scale_ups + s.scale_downs, 0u);
+  EXPECT_EQ(pool.submit([] { return 1; }).get(), 1);
+  // worker_slots below workers.max is refused at construction.
+  PoolConfig small = fixed(2);
+  small.worker_slots = 1;
+  EXPECT_THROW(Pool p(small), Error);
+}
+
+TEST(Scheduler, ResizeAfterShutdownThrows) {
+  PoolConfig c = fixed(1);
+  c.worker_slots = 2;
+  Pool pool(c);
+  pool.shutdown(ShutdownMode::drain);
+  try {
+    pool.resize(fixed_workers(2));
+    ADD_FAILURE() << "resize after shutdown";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::shutdown);
+  }
+  EXPECT_EQ(pool.stats().active_workers, 1u);
+  EXPECT_EQ(pool.stats().max_workers, 1u);
+}
+
+TEST(Scheduler, ResizeRandomlyWhileFourThreadsSubmitRunsEveryTaskOnce) {
+  PoolConfig c;
+  c.placement = Placement::none;
+  c.workers = {.min = 1, .max = 4, .scaling = Scaling::adaptive, .idle_timeout = 5ms, .tick = 1ms};
+  Pool pool(c);
+  constexpr std::size_t kThreads = 4, kPerThread = 4000;
+  ExactlyOnce tasks(kThreads * kPerThread);
+  std::atomic<std::size_t> submitters{kThreads};
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (std::size_t i = 0; i < kPerThread; ++i) {
+        tasks.post(pool, t * kPerThread + i, (i % 64 == 0) ? 200us : 0us);
+        if (i % 500 == 0) std::this_thread::yield();
+      }
+      submitters.fetch_sub(1);
+    });
+  }
+  unsigned resizes = 0;
+  std::uint32_t seed = 12345;
+  auto next = [&] {
+    seed = seed * 1664525u + 1013904223u;
+    return seed >> 8;
+  };
+  while (submitters.load() > 0 || resizes < 50) {
+    const int a = 1 + static_cast<int>(next() % 4), b = 1 + static_cast<int>(next() % 4);
+    if (next() % 2) {
+      pool.resize({.min = a, .max = a, .scaling = Scaling::fixed, .tick = 1ms});
+      EXPECT_EQ(pool.stats().active_workers, static_cast<unsigned>(a));
+    } else {
+      pool.resize({.min = std::min(a, b), .max = std::max(a, b), .scaling = Scaling::adaptive,
+                   .idle_timeout = 5ms, .tick = 1ms});
+    }
+    ++resizes;
+    std::this_thread::sleep_for(std::chrono::microseconds(next() % 2000));
+  }
+  for (auto& t : threads) t.join();
+  pool.resize(fixed_workers(2));
+  ASSERT_TRUE(eventually([&] { return tasks.done.load() == tasks.runs.size(); }, 120s));
+  tasks.expect_each_ran_once();
+  const auto s = pool.stats();
+  EXPECT_EQ(s.executed, kThreads * kPerThread);
+  EXPECT_EQ(s.active_workers, 2u);
+  EXPECT_EQ(s.active_workers + s.scale_downs, 1u + s.scale_ups);
+  EXPECT_TRUE(eventually([&] { return running_workers(pool.stats()) == 2; }));
+  pool.shutdown(ShutdownMode::drain);
+  EXPECT_EQ(pool.stats().executed, kThreads * kPerThread);
+}
+
+TEST(Scheduler, ResizeFromInsideATask) {
+  PoolConfig c = fixed(1);
+  c.worker_slots = 2;
+  Pool pool(c);
+  pool.submit([&] { pool.resize(fixed_workers(2)); }).get();
+  EXPECT_EQ(pool.stats().active_workers, 2u);
+  // Each task may run on the slot it retires.
+  for (int i = 0; i < 20; ++i) {
+    pool.submit([&] { pool.resize(fixed_workers(1)); }).get();
+    pool.submit([&] { pool.resize(fixed_workers(2)); }).get();
+  }
+  const auto s = pool.stats();
+  EXPECT_EQ(s.active_workers, 2u);
+  EXPECT_EQ(s.scale_ups, 21u);
+  EXPECT_EQ(s.scale_downs, 20u);
+  EXPECT_EQ(s.executed, 41u);
+}

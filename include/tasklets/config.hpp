@@ -41,6 +41,11 @@ struct PoolConfig {
   unsigned spin_rounds = 256;   // idle polls before yielding
   unsigned yield_rounds = 16;   // sched_yield polls before parking
   bool latency_metrics = true;  // record queue-wait and run-time histograms
+  // Worker slots to allocate: the most workers Pool::resize may ever ask
+  // for. 0: workers.max. Slots never move, so this is fixed for the pool's
+  // life; every slot's queue is scanned when stealing, so keep it near what
+  // the pool will use. Must be 0 or at least workers.max, and at most 1024.
+  unsigned worker_slots = 0;
 };
 
 // A validated configuration with every "auto" resolved against a topology.
@@ -53,6 +58,7 @@ struct ResolvedConfig {
   unsigned spin_rounds;
   unsigned yield_rounds;
   bool latency_metrics;
+  unsigned worker_slots;  // >= max_workers
 };
 
 // Throws Error(Errc::invalid_argument) naming the offending field:

@@ -143,6 +143,28 @@ class Pool {
   ShutdownReport shutdown(ShutdownMode mode = ShutdownMode::drain,
                           std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
   PoolStats stats() const;
+  // New worker bounds for the running pool, as `workers` would give a new
+  // pool (min, max, scaling and the adaptive knobs; min auto = max for fixed
+  // scaling, 1 for adaptive; max auto = the slot capacity), without losing or
+  // repeating a task. Slot capacity: config().worker_slots, i.e.
+  // PoolConfig::worker_slots, or workers.max if that was 0; worker slots are
+  // allocated once and never move, so a pool cannot grow past it (create it
+  // with the most workers it may need). Throws Error(invalid_argument) for min < 1, min > max, a
+  // fixed pool with min != max, max above the capacity or a bad knob, with
+  // nothing changed; Error(shutdown) once shutdown started.
+  // The active worker count moves to the new bounds before it returns: below
+  // min, workers are started (WorkerHost::start for hosted pools) and counted
+  // in scale_ups; above max, the highest slots are retired and counted in
+  // scale_downs, as adaptive scale-down does (they take no new submissions;
+  // an idle one leaves, a busy one first finishes its task and empties its
+  // own queue, which the others also steal from). Within the bounds an
+  // adaptive pool keeps its size and scales from there. Returns once the
+  // bounds are in force, not once every thread started or left. If a worker
+  // cannot be started (the host's start() threw), the new bounds stay in
+  // force, the error propagates, and the housekeeper retries every tick.
+  // stats() reports the current bounds and scaling; config() keeps the
+  // configuration the pool was created with. Thread-safe, also from tasks.
+  void resize(const WorkersConfig& workers);
   // For pools with a WorkerHost: the thread the host was asked to start for
   // `slot` will never attach (it failed to start). The slot counts as
   // exited; its queue is served by stealing. False if a thread serves it or
