@@ -5,9 +5,10 @@
 //   arenas of the runtime and the payload arenas alike);
 // - glibc's malloc returns free memory at the top of its heaps (V8 and Node
 //   allocate through it);
-// - on an executor, V8 collects garbage and releases free heap pages
-//   (LowMemoryNotification). Not on the main thread: a full collection
-//   there would stall the application.
+// - V8 collects garbage and releases free heap pages, its young generation
+//   shrunk back (LowMemoryNotification): always on an executor; on the main
+//   thread only when asked (`trimMemory(true)`), since a full collection
+//   there pauses the application for as long as its heap takes to mark.
 #include <malloc.h>
 
 #include <jemalloc/jemalloc.h>
@@ -23,7 +24,8 @@ Napi::Value trim_memory(const Napi::CallbackInfo& info) {
   static const std::string all = "arena." + std::to_string(MALLCTL_ARENAS_ALL) + ".purge";
   tlje_mallctl(all.c_str(), nullptr, nullptr, nullptr, 0);
   malloc_trim(0);
-  if (env_data(info.Env()).executor) release_heap_memory();
+  const bool main_too = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
+  if (env_data(info.Env()).executor || main_too) release_heap_memory();
   return info.Env().Undefined();
 }
 

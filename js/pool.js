@@ -451,7 +451,7 @@ class Tasklets extends EventEmitter {
   #trimIfIdle() {
     this.#trimTimer = null;
     if (this.#pending.size !== 0 || this.#shutdown !== null) return;
-    this.#addon.trimMemory();
+    this.#addon.trimMemory(true);
     this.#executors.trim();
     this.#log.debug('idle memory released', { pool: this.#poolId });
   }
