@@ -59,15 +59,18 @@ const tasklets = {
     if (typeof mod.Tasklets !== 'function') return { ok: false, reason: 'require(tasklets).Tasklets is not a class' };
     return { ok: true, version: require(path.join(ROOT, 'package.json')).version };
   },
+  // A variant ending in '+cleanup' runs with memory: { cleanup: 'aggressive' }
+  // (idle memory given back; the memory workload shows both).
   async open({ workers, variant = 'run' }) {
     const { Tasklets } = loadTasklets();
-    const pool = new Tasklets({ workers, placement: 'compact' });
+    const cleanup = variant.endsWith('+cleanup') ? 'aggressive' : 'none';
+    const pool = new Tasklets({ workers, placement: 'compact', memory: { cleanup } });
     const call = (task, arg) => pool.run(tasks[task], { args: [arg] });
     const callMany = {
       run: (task, args) => Promise.all(args.map((arg) => call(task, arg))),
       runAll: (task, args) => pool.runAll(args.map((arg) => ({ task: tasks[task], args: [arg] }))),
       map: (task, args) => pool.map(tasks[task], args),
-    }[variant];
+    }[variant.replace(/\+cleanup$/, '')];
     if (callMany === undefined) throw new Error(`unknown tasklets variant ${variant}`);
     return {
       transferIn: false,

@@ -25,8 +25,12 @@ module.exports = {
   title: 'Memory: RSS and heap around a million tasks',
   execArgv: ['--expose-gc'],
 
+  // tasklets twice: as configured by default, and with memory.cleanup
+  // 'aggressive' (what a service that cares about idle RSS would set).
   participants({ pools }) {
-    return pools.map((library) => ({ library }));
+    return pools.flatMap((library) => (library === 'tasklets'
+      ? [{ library, variant: 'run' }, { library, variant: 'run+cleanup' }]
+      : [{ library }]));
   },
 
   async sample(participant, { tasks, batch, curvePoints }) {
