@@ -56,6 +56,7 @@ tasklets::PoolConfig config_of(const Napi::Object& o) {
   if (auto v = option(o, "growAfterTicks")) w.grow_after_ticks = static_cast<unsigned>(*v);
   if (auto v = option(o, "spinRounds")) c.spin_rounds = static_cast<unsigned>(*v);
   if (auto v = option(o, "yieldRounds")) c.yield_rounds = static_cast<unsigned>(*v);
+  if (auto v = option(o, "workerSlots")) c.worker_slots = static_cast<unsigned>(*v);
   Napi::Value latency = o.Get("latencyMetrics");
   if (latency.IsBoolean()) c.latency_metrics = latency.As<Napi::Boolean>().Value();
   return c;
@@ -365,6 +366,16 @@ Napi::Value cancel_range(const Napi::CallbackInfo& info) {
     }
   }
   return Napi::Number::New(info.Env(), cancelled);
+}
+
+// resize(poolId, options): new worker bounds for a running pool; `options`
+// as for createPool (only the workers part is used). Throws the runtime's
+// Error (invalid_argument: beyond the pool's worker slots; shutdown).
+Napi::Value resize(const Napi::CallbackInfo& info) {
+  std::shared_ptr<PoolState> state = pool_arg(info, 0);
+  if (!info[1].IsObject()) throw type_error(info.Env(), "ERR_INVALID_ARG_TYPE", "tasklets: options must be an object");
+  state->pool->resize(config_of(info[1].As<Napi::Object>()).workers);
+  return info.Env().Undefined();
 }
 
 Napi::Value register_function(const Napi::CallbackInfo& info) {

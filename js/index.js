@@ -4,7 +4,7 @@
 // configuration set by config() (or the defaults).
 
 const { Tasklets, cpuCount, kApplyOptions } = require('./pool');
-const { resolveOptions, resolveShutdownOptions, sameNativePool } = require('./options');
+const { resolveOptions, resolveShutdownOptions } = require('./options');
 const errors = require('./errors');
 const { readCancel } = require('./task-options');
 const { wrapModule } = require('./modules');
@@ -32,20 +32,17 @@ function onDefault(method, args) {
 }
 
 // Changes the default pool's configuration; only the given options change.
-// Throws (and changes nothing) on an invalid option. When the default pool
-// already runs and the new options need another native pool (workers or
-// placement changed), the running pool drains its tasks in the background
-// and the next task starts a new one.
+// Throws (and changes nothing) on an invalid option. A running default pool
+// takes the new options in place (workers: resized, its tasks kept) unless
+// they need another native pool (placement, memory.limit, or more workers
+// than it can grow to): then it drains its tasks in the background and the
+// next task starts a new one.
 function config(options) {
   const next = resolveOptions(options, cpuCount(), configured.options);
-  if (defaultPool !== null) {
-    if (sameNativePool(defaultPool.options, next.resolved)) {
-      defaultPool[kApplyOptions](next.resolved);
-    } else {
-      const old = defaultPool;
-      defaultPool = null;
-      old.shutdown().catch((err) => process.emitWarning(`tasklets: replacing the default pool: ${err.message}`, 'TaskletsWarning'));
-    }
+  if (defaultPool !== null && !defaultPool[kApplyOptions](next.resolved)) {
+    const old = defaultPool;
+    defaultPool = null;
+    old.shutdown().catch((err) => process.emitWarning(`tasklets: replacing the default pool: ${err.message}`, 'TaskletsWarning'));
   }
   configured = next;
   return getConfig();

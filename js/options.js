@@ -228,10 +228,12 @@ function resolveOptions(user, cpuCount, base = {}) {
   return { options, resolved };
 }
 
-// The object createPool takes (addon/protocol.md).
-function toNativeOptions(resolved) {
+// The object createPool (and resize) takes (addon/protocol.md). With
+// `cpuCount`, also the pool's worker slots: how far resize() may later grow
+// it (its max, or one executor per CPU if that is more).
+function toNativeOptions(resolved, cpuCount) {
   const { min, max, scaling, idleTimeout } = resolved.workers;
-  return {
+  const native = {
     min,
     max,
     scaling,
@@ -240,15 +242,24 @@ function toNativeOptions(resolved) {
     idleTimeoutMs: idleTimeout,
     ...NATIVE_TUNING,
   };
+  if (cpuCount !== undefined) native.workerSlots = Math.min(MAX_WORKERS, Math.max(max, cpuCount));
+  return native;
 }
 
-// Whether two resolutions need different native pools (timeout, logging,
-// maxQueue and memory.cleanup live only in JS; memory.limit is each
-// executor's heap limit, fixed when the executor starts).
-function sameNativePool(a, b) {
+// What moving a running pool from resolution `a` to `b` takes: 'none'
+// (timeout, logging, maxQueue and memory.cleanup live only in JS), 'resize'
+// (only the workers changed: the native pool is resized in place) or
+// 'replace' (placement, or memory.limit, which is each executor's heap
+// limit fixed when it starts: a new native pool).
+function nativeChange(a, b) {
+  if (a.placement !== b.placement || a.memory.limit !== b.memory.limit) return 'replace';
   const x = toNativeOptions(a);
   const y = toNativeOptions(b);
-  return Object.keys(x).every((k) => x[k] === y[k]) && a.memory.limit === b.memory.limit;
+  return Object.keys(x).every((k) => x[k] === y[k]) ? 'none' : 'resize';
+}
+
+function sameNativePool(a, b) {
+  return nativeChange(a, b) === 'none';
 }
 
 function resolveShutdownOptions(user) {
@@ -264,6 +275,7 @@ module.exports = {
   resolveOptions,
   toNativeOptions,
   sameNativePool,
+  nativeChange,
   resolveShutdownOptions,
   resolveMs,
   isPlainObject,

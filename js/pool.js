@@ -23,7 +23,7 @@ const { retry } = require('./retry');
 const { createLogger } = require('./logging');
 const { health } = require('./health');
 const {
-  resolveOptions, toNativeOptions, resolveShutdownOptions, isPlainObject, rejectUnknownKeys,
+  resolveOptions, toNativeOptions, resolveShutdownOptions, isPlainObject, rejectUnknownKeys, nativeChange,
 } = require('./options');
 const { readRunOptions, readSpec, readPriority, readSignal, readCancel, PRIORITIES, EMPTY } = require('./task-options');
 
@@ -64,10 +64,14 @@ class Tasklets extends EventEmitter {
   #trimTimer = null;
   #terminated = false;          // shutdown's timeout expired and executors were terminated
   #progress = new Map();        // task id -> onProgress
+  #given;                       // the options as given (merged by configure())
+  #slots;                       // most executors resize() can reach
 
   constructor(options) {
     super();
-    const { resolved } = resolveOptions(options, cpuCount());
+    const given = resolveOptions(options, cpuCount());
+    const { resolved } = given;
+    this.#given = given.options;
     this.#resolved = resolved;
     this.#addon = addonLoader.load();
     this.#log = createLogger(resolved.logging);
@@ -79,8 +83,10 @@ class Tasklets extends EventEmitter {
       warn: (text, fields) => this.#log.warn(text, fields),
       debug: (text, fields) => this.#log.debug(text, fields),
     });
+    const native = toNativeOptions(resolved, cpuCount());
+    this.#slots = native.workerSlots;
     this.#poolId = this.#addon.createPool(
-      toNativeOptions(resolved), (slot) => this.#executors.start(slot), (...completions) => this.#onCompletions(completions));
+      native, (slot) => this.#executors.start(slot), (...completions) => this.#onCompletions(completions));
     this.#executors.poolId = this.#poolId;
     this.#log.info('pool started', {
       pool: this.#poolId, workers: resolved.workers, placement: resolved.placement, maxQueue: resolved.maxQueue,
@@ -92,20 +98,54 @@ class Tasklets extends EventEmitter {
       (ids, count, err) => this.#pending.abandon(ids, count, () => err));
   }
 
-  // Options that live on this thread (timeout, maxQueue, logging,
-  // memory.cleanup) take effect on the running pool (config() of the
-  // default pool); `resolved` needs the same native pool (sameNativePool).
+  // Changes the running pool's configuration; only the options given change.
+  // `workers` resizes it in place (up to its worker slots: its max when
+  // created, or one executor per CPU if that is more); queued and running
+  // tasks are kept. `placement` and `memory.limit` cannot change on a running
+  // pool (a RangeError: create a new pool). Throws, changing nothing, on an
+  // invalid option. Returns the resolved configuration.
+  configure(options) {
+    if (this.#closed) throw errors.poolShutdown('The pool is shut down; its configuration cannot change');
+    const next = resolveOptions(options, cpuCount(), this.#given);
+    if (!this[kApplyOptions](next.resolved)) {
+      throw errors.optionConflict(nativeChange(this.#resolved, next.resolved) === 'replace'
+        ? 'The "placement" and "memory.limit" options cannot change on a running pool; create a new pool for them.'
+        : `The "workers.max" option (${next.resolved.workers.max}) exceeds what this pool can grow to (${this.#slots} executors); create a new pool for more.`);
+    }
+    this.#given = next.options;
+    return this.options;
+  }
+
+  // Applies `resolved` to the running pool if it can (false: it needs a new
+  // native pool, nothing changed). JS-only options take effect at once;
+  // workers through the runtime's resize (config() of the default pool and
+  // configure()).
   [kApplyOptions](resolved) {
+    const change = nativeChange(this.#resolved, resolved);
+    if (change === 'replace' || resolved.workers.max > this.#slots) return false;
     const logging = resolved.logging;
     const old = this.#resolved.logging;
+    let log = null;
     if (logging.level !== old.level || logging.format !== old.format || logging.destination !== old.destination) {
-      const log = createLogger(logging);  // throws (nothing changed) if its file cannot be opened
+      log = createLogger(logging);  // throws (nothing changed) if its file cannot be opened
+    }
+    if (change === 'resize') {
+      try {
+        this.#addon.resize(this.#poolId, toNativeOptions(resolved));
+      } catch (err) {
+        if (log !== null) log.close();
+        throw err;
+      }
+      this.#log.info('pool resized', { pool: this.#poolId, workers: resolved.workers });
+    }
+    if (log !== null) {
       this.#log.close();
       this.#log = log;
     }
     this.#resolved = resolved;
     this.#pending.defaultTimeout = resolved.timeout.default;
     this.#afterSettling();  // a larger maxQueue may end a full backlog
+    return true;
   }
 
   // A copy of the resolved configuration (every 'auto' decided).
