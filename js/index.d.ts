@@ -457,6 +457,12 @@ export class Tasklets {
   module<M = Record<string, AnyFunction>>(modulePath: string | URL, options?: ModuleOptions): TaskModule<M>;
   getStats(): Stats;
   getHealth(): Health;
+  /**
+   * Changes the running pool's configuration (only the options given):
+   * `workers` resizes it in place; placement, memory.limit or more workers
+   * than its slots throw a RangeError (ERR_INVALID_ARG_VALUE).
+   */
+  configure(options: TaskletsOptions): ResolvedOptions;
   shutdown(options?: ShutdownOptions): Promise<ShutdownReport>;
 
   on<E extends keyof TaskletsEvents>(event: E, listener: Listener<E>): this;

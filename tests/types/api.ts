@@ -103,6 +103,10 @@ async function main(): Promise<void> {
   const poolSum: number = await pool.run((a: number) => a + 1, { args: [1] });
   pool.cancel(pool.run(() => 1), { force: false });
   const health: Health = pool.getHealth();
+  const reconfigured: ResolvedOptions = pool.configure({ workers: { min: 1, max: 2 }, timeout: 1000 });
+  void reconfigured;
+  // @ts-expect-error placement must be one of the placements
+  pool.configure({ placement: "everywhere" });
   const status: HealthStatus = health.status;
   const rate: number = health.errors.rate;
   const recentCode: string | undefined = health.errors.recent[0]?.code;
