@@ -142,7 +142,12 @@ void settle_interrupted(Executor& ex, TaskBase* t, std::int64_t start_ns, TaskSt
 
 void wake_call_js(napi_env env, napi_value wake, void*, void*) noexcept {
   if (!env || !wake) return;
-  Executor* ex = env_data(env).executor;
+  Executor* ex = nullptr;
+  try {
+    ex = env_data(env).executor;
+  } catch (...) {
+    return;  // the module's env data is gone: the env is being torn down
+  }
   if (ex) {
     std::vector<std::pair<double, TaskStatus>> requests;
     {
