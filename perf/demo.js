@@ -51,6 +51,29 @@ async function values(pool) {
   }
 }
 
+// Task control: a runaway synchronous loop stopped by its timeout (its
+// executor is interrupted, not replaced), a cancelled queued task, and a
+// dependent that runs only after its dependency succeeded.
+async function control(pool) {
+  let t0 = performance.now();
+  const runaway = pool.run(() => { for (;;); }, { timeout: 200 });
+  const err = await runaway.then(() => null, (e) => e);
+  const stopMs = performance.now() - t0;
+  if (!err || err.code !== 'ERR_TASK_TIMEOUT') throw new Error(`the runaway task was not stopped: ${err}`);
+  const blocker = pool.runAll(Array.from({ length: os.availableParallelism() }, () =>
+    ({ task: (ms) => { const end = Date.now() + ms; while (Date.now() < end); }, args: [100] })));
+  const queued = pool.run(() => 'never runs');
+  const cancelled = pool.cancel(queued);
+  const outcome = await queued.then(() => 'ran', (e) => e.name);
+  await blocker;
+  const slow = pool.run(async () => { await new Promise((r) => setTimeout(r, 50)); return 20; });
+  const sum = await pool.run((x) => x + 22, { args: [0], dependsOn: [slow] });
+  const s = pool.getStats();
+  console.log(`task control: a runaway loop stopped by its 200 ms timeout in ${stopMs.toFixed(0)} ms ` +
+              `(${err.code}; executors replaced: ${s.replacedWorkers}); a queued task cancelled: ${cancelled} -> ${outcome}; ` +
+              `a dependent ran after its dependency: ${sum}`);
+}
+
 async function overhead(pool) {
   const n = 200_000;
   const tasks = Array.from({ length: n }, (_, i) => ({ task: (x) => x + 1, args: [i] }));
@@ -78,6 +101,7 @@ async function main() {
   console.log('\ntasklets demo (Node)\n====================');
   await primes(pool);
   await values(pool);
+  await control(pool);
   await overhead(pool);
   const s = pool.getStats();
   console.log(`\npool: ${s.topology}, placement ${s.placement}, ${s.activeWorkers} executors`);
