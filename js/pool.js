@@ -205,8 +205,11 @@ class Tasklets extends EventEmitter {
     } catch (err) {
       return Promise.reject(err);
     }
+    // The plain path (no per-task record): nothing to watch, and a timeout,
+    // if any, is the pool's default (ERR_TASK_TIMEOUT's message reads it
+    // from there).
     if (o === null || (o.signal === undefined && o.onProgress === undefined && o.dependsOn === undefined &&
-                       o.transfer === undefined && timeout === Infinity)) {
+                       o.transfer === undefined && timeout === this.#resolved.timeout.default)) {
       const promise = this.#track(null);
       this.#queue.push(promise.taskId, fnId, kind, args, priority, timeout);
       return promise;
