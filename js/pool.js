@@ -297,12 +297,12 @@ class Tasklets extends EventEmitter {
     this.#queue.flush();
     const outcome = this.#addon.cancel(this.#poolId, id, force);
     if (outcome === CANCEL_QUEUED) {
-      const entry = this.#pending.take(id);
-      if (entry !== undefined) {
+      // Settled here and now (its kind-4 completion will find nothing).
+      this.#pending.abandon(Float64Array.of(id), 1, () => {
         const err = errors.aborted(reason);
         err.taskId = id;
-        this.#pending.fail(entry, id, err);
-      }
+        return err;
+      });
       this.#afterSettling();
       return true;
     }
