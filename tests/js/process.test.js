@@ -71,6 +71,25 @@ describe('processes', { skip }, () => {
     assert.ok(pending.ms >= 700);
   });
 
+  test('cancelling the last pending task lets the process exit', () => {
+    // One executor stuck in a synchronous loop, one task queued behind it:
+    // the queued one is cancelled (settled at once), the loop is stopped
+    // with force; nothing pending is left, so the process ends.
+    const r = node(`
+      const { Tasklets } = require(${JSON.stringify(ENTRY)});
+      const pool = new Tasklets({ workers: 1 });
+      const never = pool.run(() => { for (;;); });
+      const queued = pool.run(() => 'queued');
+      setTimeout(() => {
+        console.log(pool.cancel(queued), pool.cancel(never, { force: true }));
+      }, 300);
+      never.catch((e) => console.log(e.name));
+      queued.catch((e) => console.log(e.name));`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.split('\n').sort(), ['AbortError', 'AbortError', 'true true'].sort());
+    assert.ok(r.ms < 5000, `exited after ${r.ms} ms`);
+  });
+
   test('the process exits after shutdown, and a never-used pool does not hold it', () => {
     const r = node(`
       const { Tasklets } = require(${JSON.stringify(ENTRY)});
