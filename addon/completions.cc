@@ -19,10 +19,11 @@ using WeakPool = std::weak_ptr<PoolState>;
 
 // Releases every drained task, whatever happens while converting them.
 struct ReleaseAll {
+  PoolState& state;
   std::vector<TaskBase*>& tasks;
   ~ReleaseAll() {
     for (TaskBase* t : tasks) {
-      free_payload_bytes(js_call(*t));
+      state.release_unrun_arguments(js_call(*t));
       tasklets::detail::release(*t);
     }
   }
@@ -85,13 +86,13 @@ void free_completions_context(void* context) noexcept { delete static_cast<WeakP
 void deliver_completions(napi_env env, napi_value on_completions, PoolState& state) {
   std::vector<TaskBase*> tasks = state.take_completed();
   if (tasks.empty() || !on_completions) {
-    ReleaseAll release{tasks};
+    ReleaseAll release{state, tasks};
     return;
   }
   const std::size_t n = tasks.size();
   napi_value argv[6];
   {
-    ReleaseAll release{tasks};
+    ReleaseAll release{state, tasks};
     check(env, napi_create_uint32(env, static_cast<std::uint32_t>(n), &argv[0]));
     double* ids = typed_array<double>(env, napi_float64_array, n, argv[1]);
     auto* kinds = typed_array<std::uint8_t>(env, napi_uint8_array, n, argv[2]);

@@ -253,7 +253,9 @@ std::string take_exception_message(napi_env env) noexcept {
   return "tasklets: invoke threw: " + s;
 }
 
-napi_value args_of(napi_env env, JsCall& c) {
+// The task's arguments as JS values; their native bytes are released (and
+// no longer count toward the pool's memory.limit).
+napi_value args_of(napi_env env, PoolState& state, JsCall& c) {
   napi_value args;
   if (c.arg_kind == kPrimitives) {
     args = codec::decode_array(env, c.data.bytes, c.length);
@@ -261,7 +263,7 @@ napi_value args_of(napi_env env, JsCall& c) {
     void* ignored;
     check(env, napi_create_buffer_copy(env, c.length, c.data.bytes, &ignored, &args));
   }
-  free_payload_bytes(c);
+  state.release_unrun_arguments(c);
   return args;
 }
 
@@ -273,7 +275,7 @@ bool run_task(napi_env env, Executor& ex, napi_value invoke, TaskBase* t) noexce
   bool invoked = true;
   try {
     napi_value argv[5], recv, result;
-    argv[2] = args_of(env, c);
+    argv[2] = args_of(env, *ex.state, c);
     check(env, napi_create_uint32(env, c.fn, &argv[0]));
     check(env, napi_create_uint32(env, c.arg_kind, &argv[1]));
     check(env, napi_create_double(env, c.id, &argv[3]));

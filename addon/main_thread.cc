@@ -206,7 +206,17 @@ void submit_run(PoolState& state, std::vector<JsCall>& calls, std::size_t& next,
     // segments, which an executor cannot take one by one). Throws
     // Errc::shutdown with nothing of this chunk enqueued; the chunks before
     // it were and settle normally.
-    auto handles = state.pool->submit_batch(std::span<JsCall>(calls.data() + begin, n), options);
+    // Charged before the runtime gets them: an executor may release them at once.
+    std::int64_t bytes = 0;
+    for (std::size_t k = 0; k < n; ++k) bytes += calls[begin + k].length;
+    state.argument_bytes.fetch_add(bytes, std::memory_order_relaxed);
+    std::vector<tasklets::Handle<void>> handles;
+    try {
+      handles = state.pool->submit_batch(std::span<JsCall>(calls.data() + begin, n), options);
+    } catch (...) {
+      state.argument_bytes.fetch_sub(bytes, std::memory_order_relaxed);
+      throw;
+    }
     next = begin + n;
     for (std::size_t k = 0; k < n; ++k) state.tasks.insert(calls[begin + k].id, handles[k].task_base());
   }
@@ -224,7 +234,14 @@ void submit_dependent(PoolState& state, JsCall& call, tasklets::SubmitOptions op
     if (tasklets::detail::TaskBase* t = state.tasks.find(id)) deps.push_back(t);
   }
   options.depends_on = std::span<tasklets::detail::TaskBase* const>(deps.data(), deps.size());
-  auto handle = state.pool->submit(call, options);
+  state.argument_bytes.fetch_add(call.length, std::memory_order_relaxed);
+  tasklets::Handle<void> handle;
+  try {
+    handle = state.pool->submit(call, options);
+  } catch (...) {
+    state.argument_bytes.fetch_sub(call.length, std::memory_order_relaxed);
+    throw;
+  }
   state.tasks.insert(call.id, handle.task_base());
 }
 // (submit_dependent's caller advances `submitted` only after it returned:
@@ -241,6 +258,9 @@ Napi::Value create_pool(const Napi::CallbackInfo& info) {
   EnvData& data = env_data(env);
 
   auto state = std::make_shared<PoolState>(registry::next_id(), env);
+  if (auto limit = option(info[0].As<Napi::Object>(), "argumentMemoryLimit")) {
+    state->argument_limit = static_cast<std::int64_t>(*limit);
+  }
   // Both channels exist before the Pool: its constructor asks for the
   // first executors. Neither keeps the loop alive until setKeepAlive(true).
   state->start_executor = SafeTsfn::create(env, start_executor, "tasklets.startExecutor", &start_executor_call_js,
@@ -305,6 +325,20 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
       napi_valuetype type;
       check(env, napi_typeof(env, list, &type));
       if (type != napi_undefined) encoded.by_priority[p].back().link.transfers = take_transfers(env, list);
+    }
+  }
+  // memory.limit: the arguments of tasks not run yet stay within it; a
+  // batch that would pass it is refused whole (backpressure, as maxQueue).
+  if (state->argument_limit != INT64_MAX) {
+    std::int64_t batch = 0;
+    for (const auto& calls : encoded.by_priority) {
+      for (const JsCall& c : calls) batch += c.length;
+    }
+    const std::int64_t held = state->argument_bytes.load(std::memory_order_relaxed);
+    if (held + batch > state->argument_limit) {
+      throw coded_error(env, "ERR_QUEUE_FULL",
+                        "tasklets: the arguments of the tasks not run yet would take " + std::to_string(held + batch) +
+                            " bytes, more than memory.limit (" + std::to_string(state->argument_limit) + ")");
     }
   }
   tasklets::SubmitOptions options;
@@ -393,7 +427,11 @@ Napi::Value function_source(const Napi::CallbackInfo& info) {
 
 Napi::Value stats(const Napi::CallbackInfo& info) {
   const std::uint32_t id = uint32_arg(info, 0);
-  if (auto state = registry::find(id)) return stats_to_js(info.Env(), state->pool->stats());
+  if (auto state = registry::find(id)) {
+    Napi::Object o = stats_to_js(info.Env(), state->pool->stats());
+    o.Set("argumentBytes", Napi::Number::New(info.Env(), static_cast<double>(state->argument_bytes.load())));
+    return o;
+  }
   if (auto last = registry::final_stats(id)) return stats_to_js(info.Env(), *last);
   throw coded_error(info.Env(), "ERR_INVALID_ARG_VALUE", "tasklets: no pool with id " + std::to_string(id));
 }

@@ -78,12 +78,19 @@ std::vector<TaskBase*> PoolState::take_completed() {
   return out;
 }
 
+void PoolState::release_unrun_arguments(JsCall& c) noexcept {
+  if (c.result_kind == kNone && c.inline_tag == kNotInline && c.data.bytes) {
+    argument_bytes.fetch_sub(c.length, std::memory_order_relaxed);
+  }
+  free_payload_bytes(c);
+}
+
 void discard_completions(PoolState& state) noexcept {
   state.tasks.clear();
   TaskBase* t = state.done_head.exchange(nullptr, std::memory_order_seq_cst);
   while (t) {
     TaskBase* next = js_call(*t).link.next;
-    free_payload_bytes(js_call(*t));
+    state.release_unrun_arguments(js_call(*t));
     tasklets::detail::release(*t);
     t = next;
   }

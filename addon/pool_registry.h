@@ -72,6 +72,14 @@ struct PoolState {
   // --- submitted tasks by JS id, until their completion is drained (owner thread)
   TaskTable tasks;
 
+  // --- native memory held by the arguments of tasks not run yet (memory.limit):
+  // charged by submit (owner thread, the only one that adds), released when
+  // an executor takes the arguments or a task that never ran is drained.
+  std::atomic<std::int64_t> argument_bytes{0};
+  std::int64_t argument_limit = INT64_MAX;
+  // Releases the arguments a task still holds (it never ran), and their charge.
+  void release_unrun_arguments(JsCall& c) noexcept;
+
   // --- channels into the owner's loop
   std::shared_ptr<SafeTsfn> on_completions;  // data: nullptr, or a ShutdownDone*
   std::shared_ptr<SafeTsfn> start_executor;  // data: the slot

@@ -328,6 +328,8 @@ export interface Stats {
   /** Infinity when there is no limit. */
   maxQueue: number;
   needsDrain: boolean;
+  /** Native bytes held for the arguments of tasks not run yet (bounded by memory.limit). */
+  argumentBytes: number;
 }
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy' | 'shutdown';

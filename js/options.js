@@ -243,6 +243,9 @@ function toNativeOptions(resolved, cpuCount) {
     ...NATIVE_TUNING,
   };
   if (cpuCount !== undefined) native.workerSlots = Math.min(MAX_WORKERS, Math.max(max, cpuCount));
+  // memory.limit also bounds the native memory held by the arguments of
+  // tasks not run yet (createPool only).
+  if (cpuCount !== undefined && Number.isFinite(resolved.memory.limit)) native.argumentMemoryLimit = resolved.memory.limit;
   return native;
 }
 

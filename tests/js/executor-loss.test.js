@@ -76,3 +76,50 @@ describe('executor loss', { skip }, () => {
     assert.ok(released < kept, `RSS with cleanup ${released} should be below RSS without it ${kept}`);
   });
 });
+
+// The gate task reaches shared memory through process.getBuiltinModule (Node >= 20.16).
+const noBuiltinModule = typeof process.getBuiltinModule === 'function' ? false : `needs process.getBuiltinModule (Node >= 20.16; this is ${process.version})`;
+
+describe('memory.limit and native memory', { skip: skip || noBuiltinModule }, () => {
+  test('the arguments of tasks not run yet stay within memory.limit: a submission past it is refused, then room comes back', async () => {
+    const pool = new Tasklets({ workers: 1, memory: { limit: '16MB' }, logging: 'off' });
+    try {
+      const cell = new Int32Array(new SharedArrayBuffer(4));
+      const { setEnvironmentData } = require('node:worker_threads');
+      setEnvironmentData('memory-limit-test-gate', cell.buffer);
+      // Blocks the only executor until the test opens the gate.
+      const gate = pool.run(() => {
+        const { getEnvironmentData } = process.getBuiltinModule('node:worker_threads');
+        const c = new Int32Array(getEnvironmentData('memory-limit-test-gate'));
+        Atomics.wait(c, 0, 0, 30000);
+        return 'opened';
+      });
+      const mb = new Uint8Array(1024 * 1024).fill(7);
+      const accepted = [];
+      let refused = null;
+      // One task per turn (each turn's run() calls reach the addon together).
+      for (let i = 0; i < 40 && refused === null; i++) {
+        const p = pool.run((bytes) => bytes.length, { args: [mb] });
+        accepted.push(p);
+        p.catch((err) => { refused = err; });
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      assert.ok(refused !== null, 'a submission past 16 MB of queued arguments is refused');
+      assert.equal(refused.code, 'ERR_QUEUE_FULL');
+      assert.match(refused.message, /memory\.limit \(16777216\)/);
+      const held = pool.getStats().argumentBytes;
+      assert.ok(held > 12 * 1024 * 1024 && held <= 16 * 1024 * 1024, `arguments held: ${held}`);
+      Atomics.store(cell, 0, 1);
+      Atomics.notify(cell, 0);
+      assert.equal(await gate, 'opened');
+      const lengths = await Promise.allSettled(accepted);
+      const ran = lengths.filter((o) => o.status === 'fulfilled');
+      assert.equal(ran.length, accepted.length - 1);
+      for (const o of ran) assert.equal(o.value, 1024 * 1024);
+      assert.equal(pool.getStats().argumentBytes, 0, 'every charge released once the tasks ran');
+      assert.equal(await pool.run((bytes) => bytes.length, { args: [mb] }), 1024 * 1024);
+    } finally {
+      await pool.shutdown();
+    }
+  });
+});
