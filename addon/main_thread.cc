@@ -319,13 +319,6 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
     napi_value a;
     check(env, napi_get_element(env, args, i, &a));
     encoded.by_priority[p].push_back(encode_call(env, ids[i], fns[i], kinds[i], a));
-    if (transfers) {
-      napi_value list;
-      check(env, napi_get_element(env, transfers, i, &list));
-      napi_valuetype type;
-      check(env, napi_typeof(env, list, &type));
-      if (type != napi_undefined) encoded.by_priority[p].back().link.transfers = take_transfers(env, list);
-    }
   }
   // memory.limit: the arguments of tasks not run yet stay within it; a
   // batch that would pass it is refused whole (backpressure, as maxQueue).
@@ -339,6 +332,22 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
       throw coded_error(env, "ERR_QUEUE_FULL",
                         "tasklets: the arguments of the tasks not run yet would take " + std::to_string(held + batch) +
                             " bytes, more than memory.limit (" + std::to_string(state->argument_limit) + ")");
+    }
+  }
+  // Transferred buffers are detached last, once nothing can refuse the
+  // batch any more but the runtime itself: a refused call leaves them
+  // untouched.
+  if (transfers) {
+    std::array<std::size_t, tasklets::kPriorityCount> at{};
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const std::uint8_t p = priorities[i];
+      JsCall& c = encoded.by_priority[p][at[p]++];
+      Napi::HandleScope scope(env);
+      napi_value list;
+      check(env, napi_get_element(env, transfers, i, &list));
+      napi_valuetype type;
+      check(env, napi_typeof(env, list, &type));
+      if (type != napi_undefined) c.link.transfers = take_transfers(env, list);
     }
   }
   tasklets::SubmitOptions options;

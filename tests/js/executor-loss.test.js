@@ -107,6 +107,12 @@ describe('memory.limit and native memory', { skip: skip || noBuiltinModule }, ()
       assert.ok(refused !== null, 'a submission past 16 MB of queued arguments is refused');
       assert.equal(refused.code, 'ERR_QUEUE_FULL');
       assert.match(refused.message, /memory\.limit \(16777216\)/);
+      // A refused task with transferred buffers leaves them untouched
+      // (moved buffers are not charged; the 2 MB copied argument is).
+      const moved = new Uint8Array(4 * 1024 * 1024);
+      const copied = new Uint8Array(2 * 1024 * 1024);
+      await assert.rejects(pool.run((b) => b.length, { args: [moved, copied], transfer: [moved.buffer] }), { code: 'ERR_QUEUE_FULL' });
+      assert.equal(moved.buffer.byteLength, 4 * 1024 * 1024, 'not detached');
       const held = pool.getStats().argumentBytes;
       assert.ok(held > 12 * 1024 * 1024 && held <= 16 * 1024 * 1024, `arguments held: ${held}`);
       Atomics.store(cell, 0, 1);
