@@ -255,6 +255,7 @@ function invoke(fnId, argKind, args, id, transferred) {
     return codec.encodeResult(result, outcome, taskErrors.encode);
   } catch (err) {
     current = null;
+    invoking[0] = 0;
     if (ctx !== null) {
       ctx.close();
       if (ctx.aborted) {
