@@ -31,17 +31,12 @@
 // - A run() that throws synchronously counts as that task failing.
 
 const errors = require('./errors');
+const { isPlainObject, checkOneOf, resolvePositiveMs } = require('./validate');
 
 const CONFIG_KEYS = ['name', 'task', 'args', 'priority', 'timeout'];
 const OPTION_KEYS = ['onProgress', 'concurrency'];
 // The pool's priority names (js/pool.js).
 const PRIORITY_NAMES = ['high', 'normal', 'low'];
-
-function isPlainObject(value) {
-  if (value === null || typeof value !== 'object') return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
 
 // One config -> { name, task, options } (options: what run() receives).
 function readConfig(config, i) {
@@ -58,21 +53,9 @@ function readConfig(config, i) {
     if (!Array.isArray(args)) throw errors.optionType(`${label}.args`, 'an array', args);
     options.args = args;
   }
-  if (priority !== undefined) {
-    const expected = `one of ${PRIORITY_NAMES.map((p) => `'${p}'`).join(', ')}`;
-    if (typeof priority !== 'string') throw errors.optionType(`${label}.priority`, expected, priority);
-    if (!PRIORITY_NAMES.includes(priority)) throw errors.optionRange(`${label}.priority`, expected, priority);
-    options.priority = priority;
-  }
-  if (timeout !== undefined) {
-    // The form only; whether the pool allows per-task timeouts is run()'s to say.
-    const expected = 'a positive integer (milliseconds) or Infinity';
-    if (typeof timeout !== 'number') throw errors.optionType(`${label}.timeout`, expected, timeout);
-    if (timeout !== Infinity && (!Number.isInteger(timeout) || timeout < 1)) {
-      throw errors.optionRange(`${label}.timeout`, expected, timeout);
-    }
-    options.timeout = timeout;
-  }
+  if (priority !== undefined) options.priority = checkOneOf(`${label}.priority`, priority, PRIORITY_NAMES);
+  // The form only; whether the pool allows per-task timeouts is run()'s to say.
+  if (timeout !== undefined) options.timeout = resolvePositiveMs(`${label}.timeout`, timeout);
   return { name: name === undefined ? `task-${i}` : name, task, options };
 }
 

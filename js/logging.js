@@ -32,28 +32,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const errors = require('./errors');
-
-// Validation helpers as in options.js, kept here rather than imported:
-// options.js resolves the `logging` option with this file, and requiring it
-// back would make a require cycle (one side would see a half-built exports).
-function isPlainObject(value) {
-  if (value === null || typeof value !== 'object') return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-function rejectUnknownKeys(object, known, prefix) {
-  for (const key of Object.keys(object)) {
-    if (!known.includes(key)) throw errors.unknownOption(prefix + key, known);
-  }
-}
-
-function checkOneOf(name, value, allowed) {
-  const expected = `one of ${allowed.map((a) => `'${a}'`).join(', ')}`;
-  if (typeof value !== 'string') throw errors.optionType(name, expected, value);
-  if (!allowed.includes(value)) throw errors.optionRange(name, expected, value);
-  return value;
-}
+const { isPlainObject, rejectUnknownKeys, checkOneOf } = require('./validate');
 
 const LEVELS = ['off', 'error', 'warn', 'info', 'debug', 'trace'];
 const FORMATS = ['text', 'json'];

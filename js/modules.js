@@ -59,6 +59,7 @@ const { createRequire, isBuiltin } = require('node:module');
 const { pathToFileURL, fileURLToPath } = require('node:url');
 const { inspect } = require('node:util');
 const errors = require('./errors');
+const { isPlainObject } = require('./validate');
 
 const SPEC_KEYS = ['module', 'export'];
 const WRAP_KEYS = ['priority', 'timeout'];
@@ -68,12 +69,6 @@ const MAX_LISTED_EXPORTS = 20;
 // Names a Proxy from wrapModule does not turn into tasks: what `await`,
 // JSON.stringify, inspection and string conversion look up on any object.
 const RESERVED = new Set(['then', 'toJSON', 'constructor', 'toString', 'valueOf']);
-
-function isPlainObject(value) {
-  if (value === null || typeof value !== 'object') return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
 
 function badValue(message, cause) {
   const err = new RangeError(message);

@@ -8,10 +8,12 @@
 
 const errors = require('./errors');
 const { resolveLogging } = require('./logging');
+const {
+  isPlainObject, rejectUnknownKeys, checkOneOf, resolveMs, resolvePositiveMs,
+} = require('./validate');
 
 const PLACEMENTS = ['compact', 'scatter', 'numa', 'none'];
 const SCALINGS = ['fixed', 'adaptive'];
-const LOG_LEVELS = ['off', 'error', 'warn', 'info', 'debug', 'trace'];
 const TOP_LEVEL_KEYS = ['workers', 'placement', 'timeout', 'logging', 'maxQueue', 'memory'];
 const TIMEOUT_KEYS = ['default', 'perTask'];
 const MEMORY_KEYS = ['limit', 'cleanup'];
@@ -57,28 +59,6 @@ const NATIVE_TUNING = Object.freeze({
 });
 
 const CPU_COUNT_FORM = /^\s*cpu_count\s*\*\s*(\d+(?:\.\d+)?|\.\d+)\s*$/;
-
-function isPlainObject(value) {
-  if (value === null || typeof value !== 'object') return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-function rejectUnknownKeys(object, known, prefix) {
-  for (const key of Object.keys(object)) {
-    if (!known.includes(key)) throw errors.unknownOption(prefix + key, known);
-  }
-}
-
-function checkOneOf(name, value, allowed) {
-  if (typeof value !== 'string') {
-    throw errors.optionType(name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
-  }
-  if (!allowed.includes(value)) {
-    throw errors.optionRange(name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
-  }
-  return value;
-}
 
 // A worker count: an integer 1..MAX_WORKERS, 'auto', or 'cpu_count * N'.
 function resolveCount(name, value, cpuCount) {
@@ -141,26 +121,12 @@ function resolveWorkers(spec, cpuCount) {
   return resolveWorkersObject(spec, cpuCount);
 }
 
-function resolveMs(name, value) {
-  if (typeof value !== 'number') throw errors.optionType(name, 'a number of milliseconds', value);
-  if (value !== Infinity && (!Number.isInteger(value) || value < 0)) {
-    throw errors.optionRange(name, 'a non-negative integer (milliseconds) or Infinity', value);
-  }
-  return value;
-}
-
 function resolveTimeout(value) {
   return resolveMs('timeout', value);
 }
 
 // timeout: a number (the default for every task, which a task may override)
 // or { default, perTask } (perTask false: tasks may not set their own).
-function resolvePositiveMs(name, value) {
-  const ms = resolveMs(name, value);
-  if (ms === 0) throw errors.optionRange(name, 'a positive integer (milliseconds) or Infinity', value);
-  return ms;
-}
-
 function resolveTaskTimeout(value) {
   if (typeof value === 'number') return { default: resolvePositiveMs('timeout', value), perTask: true };
   if (!isPlainObject(value)) {
@@ -261,9 +227,6 @@ function nativeChange(a, b) {
   return Object.keys(x).every((k) => x[k] === y[k]) ? 'none' : 'resize';
 }
 
-function sameNativePool(a, b) {
-  return nativeChange(a, b) === 'none';
-}
 
 function resolveShutdownOptions(user) {
   if (user === undefined || user === null) return { mode: 'drain', timeoutMs: Infinity };
@@ -277,16 +240,10 @@ function resolveShutdownOptions(user) {
 module.exports = {
   resolveOptions,
   toNativeOptions,
-  sameNativePool,
   nativeChange,
   resolveShutdownOptions,
-  resolveMs,
-  isPlainObject,
-  rejectUnknownKeys,
-  checkOneOf,
   PLACEMENTS,
   SCALINGS,
-  LOG_LEVELS,
   MAX_WORKERS,
   DEFAULT_IDLE_TIMEOUT_MS,
 };

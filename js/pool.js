@@ -22,9 +22,8 @@ const { batch } = require('./batch');
 const { retry } = require('./retry');
 const { createLogger } = require('./logging');
 const { health } = require('./health');
-const {
-  resolveOptions, toNativeOptions, resolveShutdownOptions, isPlainObject, rejectUnknownKeys, nativeChange,
-} = require('./options');
+const { resolveOptions, toNativeOptions, resolveShutdownOptions, nativeChange } = require('./options');
+const { isPlainObject, rejectUnknownKeys } = require('./validate');
 const { readRunOptions, readSpec, readPriority, readSignal, readCancel, PRIORITIES, EMPTY } = require('./task-options');
 
 const MAP_OPTION_KEYS = ['chunkSize', 'priority', 'concurrency', 'onProgress'];

@@ -36,18 +36,13 @@
 //   caller awaits the result, so the process stays alive for it.
 
 const errors = require('./errors');
+const { isPlainObject } = require('./validate');
 
 const KEYS = ['args', 'attempts', 'delay', 'backoff', 'maxDelay', 'retryIf', 'priority', 'timeout', 'signal'];
 const DEFAULTS = Object.freeze({ attempts: 3, delay: 100, backoff: 2, maxDelay: 30000 });
 // setTimeout takes at most this (about 24.8 days); a longer wait would fire at once.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const CALLER_ERRORS = new Set(['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_TASK_ARG_NOT_CLONEABLE']);
-
-function isPlainObject(value) {
-  if (value === null || typeof value !== 'object') return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
 
 // The default retryIf: false for errors that retrying cannot fix.
 function defaultRetryIf(err) {

@@ -4,7 +4,7 @@
 // checks need (its timeout policy, the next task id).
 
 const errors = require('./errors');
-const { isPlainObject, checkOneOf, resolveMs } = require('./options');
+const { isPlainObject, checkOneOf, resolvePositiveMs } = require('./validate');
 
 const PRIORITIES = { high: 0, normal: 1, low: 2 };
 const PRIORITY_NAMES = Object.keys(PRIORITIES);
@@ -26,9 +26,7 @@ function readTimeout(name, value, policy) {
     throw errors.optionConflict(
       `The "${name}" option cannot be set per task: the pool was configured with timeout: { perTask: false }.`);
   }
-  const ms = resolveMs(name, value);
-  if (ms === 0) throw errors.optionRange(name, 'a positive integer (milliseconds) or Infinity', value);
-  return ms;
+  return resolvePositiveMs(name, value);
 }
 
 function readSignal(name, value) {

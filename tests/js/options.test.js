@@ -3,7 +3,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { resolveOptions, toNativeOptions, sameNativePool, resolveShutdownOptions } = require('../../js/options');
+const { resolveOptions, toNativeOptions, nativeChange, resolveShutdownOptions } = require('../../js/options');
 
 const CPUS = 4;
 const resolve = (options, base) => resolveOptions(options, CPUS, base).resolved;
@@ -133,8 +133,9 @@ test('native options carry every knob of the protocol', () => {
   assert.equal(native.idleTimeoutMs, 40);
   assert.equal(native.placement, 'compact');
   assert.equal(native.scaling, 'adaptive');
-  assert.ok(sameNativePool(resolve({ workers: 2 }), resolve({ workers: 2, timeout: 5 })));
-  assert.ok(!sameNativePool(resolve({ workers: 2 }), resolve({ workers: 3 })));
+  assert.equal(nativeChange(resolve({ workers: 2 }), resolve({ workers: 2, timeout: 5 })), 'none');
+  assert.equal(nativeChange(resolve({ workers: 2 }), resolve({ workers: 3 })), 'resize');
+  assert.equal(nativeChange(resolve({ workers: 2 }), resolve({ workers: 2, placement: 'none' })), 'replace');
 });
 
 test('shutdown options', () => {
