@@ -78,8 +78,9 @@ void start_executor_call_js(napi_env env, napi_value start_executor, void*, void
 constexpr std::size_t kSubmitChunk = 256;  // Pool::submit_batch's own chunk: one bulk enqueue each
 
 // Arguments encoded so far, freed unless handed to the runtime. Per
-// priority, in submission order: the calls, each one's timeout (ms, 0 none)
-// and its dependencies (JS ids; most calls have none).
+// priority, in submission order: the calls, each one's timeout (ms, 0 none;
+// empty when the batch has no timeouts) and its dependencies (JS ids; empty
+// when the batch has none).
 struct Encoded {
   std::array<std::vector<JsCall>, tasklets::kPriorityCount> by_priority;
   std::array<std::vector<double>, tasklets::kPriorityCount> timeouts;
@@ -303,7 +304,7 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
   for (std::uint32_t i = 0; i < count; ++i) {
     const std::uint8_t p = priorities[i];
     if (p >= tasklets::kPriorityCount) throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: a priority must be 0, 1 or 2");
-    encoded.timeouts[p].push_back(timeouts ? timeouts[i] : 0);
+    if (timeouts) encoded.timeouts[p].push_back(timeouts[i]);
     if (deps) {
       Napi::HandleScope scope(env);
       napi_value list;
@@ -358,17 +359,19 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
     auto& calls = encoded.by_priority[p];
     const auto& times = encoded.timeouts[p];
     const auto& dep_lists = encoded.deps[p];
+    const auto timeout = [&](std::size_t k) { return times.empty() ? 0.0 : times[k]; };
+    const auto dependent = [&](std::size_t k) { return !dep_lists.empty() && !dep_lists[k].empty(); };
     // Runs of calls with the same timeout and no dependencies go in bulk.
     std::size_t& i = encoded.submitted[p];
     while (i < calls.size()) {
-      if (!dep_lists.empty() && !dep_lists[i].empty()) {
-        submit_dependent(*state, calls[i], options, times[i], dep_lists[i]);
+      if (dependent(i)) {
+        submit_dependent(*state, calls[i], options, timeout(i), dep_lists[i]);
         ++i;
         continue;
       }
       std::size_t end = i + 1;
-      while (end < calls.size() && times[end] == times[i] && (dep_lists.empty() || dep_lists[end].empty())) ++end;
-      submit_run(*state, calls, i, end, options, times[i]);
+      while (end < calls.size() && timeout(end) == timeout(i) && !dependent(end)) ++end;
+      submit_run(*state, calls, i, end, options, timeout(i));
     }
   }
   return env.Undefined();

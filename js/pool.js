@@ -85,7 +85,8 @@ class Tasklets extends EventEmitter {
     const native = toNativeOptions(resolved, cpuCount());
     this.#slots = native.workerSlots;
     this.#poolId = this.#addon.createPool(
-      native, (slot) => this.#executors.start(slot), (...completions) => this.#onCompletions(completions));
+      native, (slot) => this.#executors.start(slot),
+      (count, ids, kinds, values, workers, durations) => this.#onCompletions(count, ids, kinds, values, workers, durations));
     this.#executors.poolId = this.#poolId;
     this.#log.info('pool started', {
       pool: this.#poolId, workers: resolved.workers, placement: resolved.placement, maxQueue: resolved.maxQueue,
@@ -498,22 +499,22 @@ class Tasklets extends EventEmitter {
     this.#log.debug('idle memory released', { pool: this.#poolId });
   }
 
-  #onCompletions(completions) {
-    if (this.#progress.size !== 0) this.#deliverProgress(completions);
-    if (this.#log.enabled('debug')) this.#logCompletions(completions);
-    this.#pending.onCompletions(...completions);
+  #onCompletions(count, ids, kinds, values, workers, durations) {
+    if (this.#progress.size !== 0) this.#deliverProgress(count, ids, workers);
+    if (this.#log.enabled('debug')) this.#logCompletions(count, ids, kinds, workers, durations);
+    this.#pending.onCompletions(count, ids, kinds, values, workers, durations);
     this.#afterSettling();
   }
 
   // A task's last progress reports reach onProgress before it settles.
-  #deliverProgress([count, ids, , , workers]) {
+  #deliverProgress(count, ids, workers) {
     for (let i = 0; i < count; i++) {
       if (workers[i] >= 0 && this.#progress.has(ids[i])) this.#executors.drainProgress(workers[i]);
     }
   }
 
   // One line per settled task: trace for successes, debug for the others.
-  #logCompletions([count, ids, kinds, , workers, durations]) {
+  #logCompletions(count, ids, kinds, workers, durations) {
     const trace = this.#log.enabled('trace');
     for (let i = 0; i < count; i++) {
       const kind = kinds[i];
