@@ -20,6 +20,7 @@
 
 #include "tasklets/attached_worker.hpp"
 #include "tasklets/pool.hpp"
+#include "support.hpp"
 
 using namespace tasklets;
 using namespace std::chrono_literals;
@@ -27,29 +28,9 @@ using detail::TaskBase;
 
 namespace {
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr int kScale = 10;
-#else
-constexpr int kScale = 1;
-#endif
-
-PoolConfig fixed(int n) {
-  PoolConfig c;
-  c.workers.min = n;
-  c.workers.max = n;
-  c.placement = Placement::none;
-  return c;
-}
-
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 30s) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return pred();
-}
+using test_support::eventually;
+using test_support::kScale;
+PoolConfig fixed(int n) { return test_support::fixed_pool(n); }
 
 // A task that runs until opened: a dependency still in flight. Its tasks
 // share the state, and a Gate opens itself when it goes out of scope, so

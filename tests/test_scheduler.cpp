@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tasklets/pool.hpp"
+#include "support.hpp"
 #include "tasklets/topology.hpp"
 
 using namespace tasklets;
@@ -21,13 +22,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-PoolConfig fixed(int n, Placement placement = Placement::none) {
-  PoolConfig c;
-  c.workers.min = n;
-  c.workers.max = n;
-  c.placement = placement;
-  return c;
-}
+using test_support::eventually;
+PoolConfig fixed(int n, Placement placement = Placement::none) { return test_support::fixed_pool(n, placement); }
 
 // Holds every worker of a pool busy until open() is called.
 struct Gate {
@@ -44,16 +40,6 @@ struct Gate {
   }
   void open() { is_open = true; }
 };
-
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 10s) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return pred();
-}
 
 }  // namespace
 

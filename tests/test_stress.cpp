@@ -11,25 +11,15 @@
 #include <vector>
 
 #include "tasklets/pool.hpp"
+#include "support.hpp"
 
 using namespace tasklets;
 using namespace std::chrono_literals;
 
 namespace {
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr int kScale = 10;
-#else
-constexpr int kScale = 1;
-#endif
-
-PoolConfig pool_config(int workers) {
-  PoolConfig c;
-  c.workers.min = workers;
-  c.workers.max = workers;
-  c.placement = Placement::none;
-  return c;
-}
+using test_support::kScale;
+PoolConfig pool_config(int workers) { return test_support::fixed_pool(workers); }
 
 // Per-task settlement record: runs counts executions of the body, settles
 // counts completion callbacks.
