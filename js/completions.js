@@ -303,7 +303,11 @@ class PendingTable {
     entry.fail(id, err);
   }
 
+  // Records that `id` failed, with its error (null: not known here). The
+  // first record stays: a task settled here at once (cancel) also sends a
+  // completion later, which must not erase the error kept for its dependents.
   remember(id, err) {
+    if (this.failures.has(id) || this.forgotten.has(id)) return;
     this.failures.set(id, err);
     if (this.failures.size > FAILURES_KEPT) {
       const oldest = this.failures.keys().next().value;

@@ -100,6 +100,26 @@ describe('dependsOn', { skip }, () => {
     assert.equal(await long, 'long');
   });
 
+  test('a dependency cancelled while queued keeps its AbortError as the cause of later dependents', async () => {
+    const single = new Tasklets({ workers: 1 });
+    try {
+      const busy = single.run(() => { const end = Date.now() + 200; while (Date.now() < end); });
+      const queued = single.run(() => 1);
+      assert.equal(single.cancel(queued), true);
+      await assert.rejects(queued, { name: 'AbortError' });
+      await busy;
+      // By now the cancelled task's own completion has arrived as well.
+      await single.run(() => 0);
+      await assert.rejects(single.run(() => 2, { dependsOn: [queued] }), (err) => {
+        assert.equal(err.code, 'ERR_DEPENDENCY_FAILED');
+        assert.equal(err.cause.name, 'AbortError');
+        return true;
+      });
+    } finally {
+      await single.shutdown();
+    }
+  });
+
   test('invalid dependencies are rejected before anything is submitted', async () => {
     const next = pool.run(() => 0);
     await next;
