@@ -1,7 +1,12 @@
 // Shared pieces of bench_core.cpp: the completion counter every throughput
-// task bumps, the probe the latency task stamps, and the plain
-// mutex + condition_variable pool used as the "no cleverness" baseline.
+// task bumps, the probe the latency task stamps, the plain
+// mutex + condition_variable pool used as the "no cleverness" baseline, and
+// the bare futex hand-off that measures the machine's wake-up floor.
 #pragma once
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -134,6 +139,48 @@ class MutexPool {
   std::deque<std::function<void()>> queue_;
   bool stop_ = false;
   std::vector<std::thread> threads_;
+};
+
+// The least a parked thread can cost to wake: one thread asleep in
+// FUTEX_WAIT on one word, a submitter that stores the task, flips the word
+// and calls FUTEX_WAKE. No queue, no pool, one task at a time. A pool's
+// wake-to-run latency minus this is what the pool itself adds; this alone
+// is what the machine (its kernel, its hypervisor) charges.
+class FutexHandoff {
+ public:
+  FutexHandoff() : thread_([this] { run(); }) {}
+  ~FutexHandoff() {
+    post(nullptr);
+    thread_.join();
+  }
+  FutexHandoff(const FutexHandoff&) = delete;
+  FutexHandoff& operator=(const FutexHandoff&) = delete;
+
+  // One task at a time: the previous one must have run (the latency probe
+  // guarantees it). A null task stops the thread.
+  void post(void (*fn)(void*), void* arg = nullptr) noexcept {
+    fn_ = fn;
+    arg_ = arg;
+    word_.store(1, std::memory_order_release);
+    syscall(SYS_futex, &word_, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  }
+
+ private:
+  void run() noexcept {
+    for (;;) {
+      while (word_.load(std::memory_order_acquire) == 0) {
+        syscall(SYS_futex, &word_, FUTEX_WAIT_PRIVATE, 0, nullptr, nullptr, 0);
+      }
+      word_.store(0, std::memory_order_relaxed);
+      if (fn_ == nullptr) return;
+      fn_(arg_);
+    }
+  }
+
+  void (*fn_)(void*) = nullptr;
+  void* arg_ = nullptr;
+  alignas(64) std::atomic<std::uint32_t> word_{0};
+  std::thread thread_;
 };
 
 }  // namespace bench

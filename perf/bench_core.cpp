@@ -16,7 +16,9 @@
 //      the simple partitioner about 2N).
 //   3. latency: one task into a parked pool (2 ms of idleness first), time
 //      from just before submit to the task's first instruction (steady_clock
-//      stamped inside the task). Manual time; p50_us / p99_us counters.
+//      stamped inside the task). The libraries alternate sample by sample;
+//      a bare futex hand-off to one parked thread is measured alongside as
+//      the machine's floor. Manual time; <library>_p50_us / _p99_us counters.
 //   4. fib: fib(30), sequential below a cutoff, fork-join with a blocking
 //      join inside tasks (tasklets submit + get, TBB task_group). The mutex
 //      pool is left out: a blocking join inside one of its tasks parks a
@@ -148,7 +150,7 @@ struct Settings {
   unsigned workers;
   bool quick;
   int tasks;            // per throughput iteration
-  int latency_samples;  // per latency benchmark
+  int latency_samples;  // per library in the latency benchmark
   int alloc_tasks;      // warm-up, and again counted
 };
 
@@ -292,38 +294,67 @@ double percentile(std::vector<double> v, double q) {
   return v[k];
 }
 
-// `submit(stamp)` hands one task to a library. One sample per iteration.
+// The libraries of the latency table, in its order; the last is the floor.
+struct LatencyLine {
+  const char* key;      // counter prefix
+  const char* library;  // table label
+};
+constexpr LatencyLine kLatencyLines[] = {
+    {"tasklets", "tasklets post"},
+    {"tbb", "TBB task_arena::enqueue"},
+    {"mutex", "mutex pool push + notify_one"},
+    {"floor", "bare futex hand-off, one thread (the machine's floor, not a pool)"},
+};
+constexpr std::size_t kLatencyLibraries = std::size(kLatencyLines);
+
+// One time-stamped task into one library; returns microseconds from just
+// before the submission to the task's first instruction.
 template <class Submit>
-void run_latency(benchmark::State& state, Submit&& submit) {
-  std::vector<double> samples;
-  samples.reserve(static_cast<std::size_t>(state.max_iterations));
-  for (auto _ : state) {
-    std::this_thread::sleep_for(kParkGap);
-    g_probe.arm();
-    const auto submitted = Clock::now();
-    submit(bench::Stamp{&g_probe});
-    const double us = g_probe.wait_us_since(submitted);
-    state.SetIterationTime(us * 1e-6);
-    samples.push_back(us);
-  }
-  state.counters["p50_us"] = percentile(samples, 0.50);
-  state.counters["p99_us"] = percentile(samples, 0.99);
+double latency_sample(Submit&& submit) {
+  std::this_thread::sleep_for(kParkGap);
+  g_probe.arm();
+  const auto submitted = Clock::now();
+  submit(bench::Stamp{&g_probe});
+  return g_probe.wait_us_since(submitted);
 }
 
-void tasklets_latency(benchmark::State& state) {
+void stamp_probe(void* probe) { bench::Stamp{static_cast<bench::LatencyProbe*>(probe)}(); }
+
+// Every library lives for the whole benchmark, and the samples alternate
+// between them (the first library of each round rotates), so that a drift
+// of the machine's load hits all of them alike instead of whichever ran
+// during it. One iteration = one sample of each library.
+void latency_interleaved(benchmark::State& state) {
   tasklets::Pool pool(tasklets_config());
-  run_latency(state, [&](bench::Stamp s) { pool.post(s); });
-}
-
-void tbb_enqueue_latency(benchmark::State& state) {
   tbb::task_arena arena = enqueue_arena();
   arena.initialize();
-  run_latency(state, [&](bench::Stamp s) { arena.enqueue(s); });
-}
-
-void mutex_latency(benchmark::State& state) {
-  bench::MutexPool pool(settings().workers);
-  run_latency(state, [&](bench::Stamp s) { pool.push(s); });
+  bench::MutexPool mutex_pool(settings().workers);
+  bench::FutexHandoff handoff;
+  std::vector<double> samples[kLatencyLibraries];
+  for (auto& v : samples) v.reserve(static_cast<std::size_t>(state.max_iterations));
+  std::size_t round = 0;
+  for (auto _ : state) {
+    double total = 0;
+    for (std::size_t k = 0; k < kLatencyLibraries; ++k) {
+      const std::size_t lib = (round + k) % kLatencyLibraries;
+      double us = 0;
+      switch (lib) {
+        case 0: us = latency_sample([&](bench::Stamp s) { pool.post(s); }); break;
+        case 1: us = latency_sample([&](bench::Stamp s) { arena.enqueue(s); }); break;
+        case 2: us = latency_sample([&](bench::Stamp s) { mutex_pool.push(s); }); break;
+        default: us = latency_sample([&](bench::Stamp s) { handoff.post(stamp_probe, s.probe); }); break;
+      }
+      samples[lib].push_back(us);
+      total += us;
+    }
+    ++round;
+    state.SetIterationTime(total * 1e-6);
+  }
+  for (std::size_t lib = 0; lib < kLatencyLibraries; ++lib) {
+    const std::string key = kLatencyLines[lib].key;
+    state.counters[key + "_p50_us"] = percentile(samples[lib], 0.50);
+    state.counters[key + "_p99_us"] = percentile(samples[lib], 0.99);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -535,9 +566,7 @@ void add_alloc(const char* name, BenchFn fn) {
 
 void register_all() {
   register_throughput();
-  add_latency("latency/tasklets_post", tasklets_latency);
-  add_latency("latency/tbb_arena_enqueue", tbb_enqueue_latency);
-  add_latency("latency/mutex_pool_push", mutex_latency);
+  add_latency("latency/interleaved", latency_interleaved);
   add_fib("fib30/tasklets_submit_get", fib_tasklets_bench, true);
   add_fib("fib30/tbb_task_group", fib_tbb_bench, true);
   add_fib("fib30/sequential", fib_sequential, false);
@@ -590,7 +619,7 @@ class Collector : public benchmark::ConsoleReporter {
 
 using Figure = std::optional<double>;
 
-Figure counter(const Collector& c, const std::string& bench, const char* key) {
+Figure counter(const Collector& c, const std::string& bench, const std::string& key) {
   const Result* r = c.find(bench);
   if (r == nullptr) return std::nullopt;
   auto it = r->counters.find(key);
@@ -649,20 +678,26 @@ void print_throughput(const Collector& c) {
 }
 
 void print_latency(const Collector& c) {
-  std::printf("\n### Wake-to-run latency into a parked pool (%d samples, %lld ms idle before each)\n\n",
+  std::printf("\n### Wake-to-run latency into a parked pool (%d samples each, %lld ms idle before each, "
+              "libraries alternating)\n\n",
               settings().latency_samples, static_cast<long long>(kParkGap.count()));
   std::printf("| library | p50 us (lower is better) | p99 us (lower is better) | "
               "tasklets / peer p50 (<1: tasklets better) | tasklets / peer p99 (<1: tasklets better) |\n");
   std::printf("| --- | --- | --- | --- | --- |\n");
-  const std::string ref = "latency/tasklets_post";
-  const Line lines[] = {{"tasklets post", "latency/tasklets_post"},
-                        {"TBB task_arena::enqueue", "latency/tbb_arena_enqueue"},
-                        {"mutex pool push + notify_one", "latency/mutex_pool_push"}};
-  for (const Line& l : lines) {
-    const Figure p50 = counter(c, l.bench, "p50_us"), p99 = counter(c, l.bench, "p99_us");
+  const std::string bench = "latency/interleaved";
+  const Figure ref50 = counter(c, bench, "tasklets_p50_us"), ref99 = counter(c, bench, "tasklets_p99_us");
+  for (const LatencyLine& l : kLatencyLines) {
+    const std::string key = l.key;
+    const Figure p50 = counter(c, bench, key + "_p50_us"), p99 = counter(c, bench, key + "_p99_us");
+    const bool self = key == "tasklets";
     std::printf("| %s | %s | %s | %s | %s |\n", l.library, fmt(p50).c_str(), fmt(p99).c_str(),
-                fmt(ratio(counter(c, ref, "p50_us"), p50)).c_str(),
-                fmt(ratio(counter(c, ref, "p99_us"), p99)).c_str());
+                self ? "1.00 (reference)" : fmt(ratio(ref50, p50)).c_str(),
+                self ? "1.00 (reference)" : fmt(ratio(ref99, p99)).c_str());
+  }
+  const Figure floor50 = counter(c, bench, "floor_p50_us");
+  if (ref50 && floor50) {
+    std::printf("\ntasklets adds %.2f us p50 to the bare hand-off: its own code on both sides "
+                "(submit, queue, pick-up); the rest is the machine's wake-up.\n", *ref50 - *floor50);
   }
 }
 
@@ -714,7 +749,8 @@ const char* verdict(Figure f, bool (*ok)(double)) { return !f ? "n/a " : ok(*f) 
 void print_targets(const Collector& c) {
   const Figure bulk = ratio(mtasks(c, "bulk/tasklets_post_batch"), mtasks(c, "bulk/tbb_task_group_run"));
   const Figure single = ratio(mtasks(c, "single/tasklets_post"), mtasks(c, "single/tbb_arena_enqueue"));
-  const Figure p50 = counter(c, "latency/tasklets_post", "p50_us");
+  const Figure p50 = counter(c, "latency/interleaved", "tasklets_p50_us");
+  const Figure floor50 = counter(c, "latency/interleaved", "floor_p50_us");
   Figure allocs = std::max(counter(c, "alloc/tasklets_post", "heap_allocs_per_task"),
                            counter(c, "alloc/tasklets_submit_get", "heap_allocs_per_task"));
   const Figure misses = std::max(counter(c, "alloc/tasklets_post", "pool_misses"),
@@ -725,8 +761,8 @@ void print_targets(const Collector& c) {
               verdict(bulk, [](double r) { return r >= 3; }), fmt(bulk).c_str());
   std::printf("- %s single-submission throughput > TBB task_arena::enqueue: %sx\n",
               verdict(single, [](double r) { return r > 1; }), fmt(single).c_str());
-  std::printf("- %s p50 wake-to-run latency < 5 us: %s us\n", verdict(p50, [](double v) { return v < 5; }),
-              fmt(p50).c_str());
+  std::printf("- %s p50 wake-to-run latency < 5 us: %s us (bare futex hand-off on this machine: %s us)\n",
+              verdict(p50, [](double v) { return v < 5; }), fmt(p50).c_str(), fmt(floor50).c_str());
   std::printf("- %s zero heap allocations per task in steady state (post and submit + get, "
               "task-pool misses included): allocs + misses = %s\n",
               verdict(allocs, [](double v) { return v == 0; }), fmt(allocs, "%.3g").c_str());
