@@ -243,7 +243,16 @@ void Scheduler::wake_after_push(Worker& target, std::size_t tasks) noexcept {
   // The submitter-side fence of the sleep protocol (sleep.hpp).
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (sleep_.sleepers() == 0) return;
-  std::size_t woken = sleep_.wake(target.parker) ? 1 : 0;
+  std::size_t woken = 0;
+  // From outside the pool, first the worker that last parked on this CPU:
+  // its cache is warm here, and a wake-up that stays on the waker's CPU is
+  // the cheap one (docs/architecture.md, "Sleep and wake"). It steals the
+  // task if the task went to another worker's queue.
+  if (t_scheduler != this) {
+    detail::Parker* near = sleep_.parked_on_this_cpu();
+    if (near != nullptr && near != &target.parker && sleep_.wake(*near)) ++woken;
+  }
+  if (woken < tasks && sleep_.wake(target.parker)) ++woken;
   for (unsigned s : target.steal_order) {
     if (woken >= tasks || sleep_.sleepers() == 0) return;
     if (sleep_.wake(workers_[s]->parker)) ++woken;

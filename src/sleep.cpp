@@ -1,6 +1,7 @@
 #include "sleep.hpp"
 
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,7 +49,29 @@ void cpu_relax() noexcept {
 #endif
 }
 
+namespace {
+// The CPU the calling thread runs on (glibc reads it from rseq or the vDSO:
+// no system call), or -1.
+int current_cpu(unsigned cpus) noexcept {
+  const int cpu = sched_getcpu();
+  return cpu >= 0 && static_cast<unsigned>(cpu) < cpus ? cpu : -1;
+}
+}  // namespace
+
+SleepCoordinator::SleepCoordinator() {
+  const long n = sysconf(_SC_NPROCESSORS_CONF);
+  cpus_ = n > 0 ? static_cast<unsigned>(n) : 0;
+  parked_on_ = std::make_unique<std::atomic<Parker*>[]>(cpus_);
+  for (unsigned i = 0; i < cpus_; ++i) parked_on_[i].store(nullptr, std::memory_order_relaxed);
+}
+
+Parker* SleepCoordinator::parked_on_this_cpu() const noexcept {
+  const int cpu = current_cpu(cpus_);
+  return cpu < 0 ? nullptr : parked_on_[cpu].load(std::memory_order_relaxed);
+}
+
 void SleepCoordinator::prepare(Parker& p) noexcept {
+  if (const int cpu = current_cpu(cpus_); cpu >= 0) parked_on_[cpu].store(&p, std::memory_order_relaxed);
   sleepers_.fetch_add(1, std::memory_order_seq_cst);
   p.state.store(Parker::kSleeping, std::memory_order_seq_cst);
   // The worker-side fence of the protocol: orders the SLEEPING store before

@@ -15,10 +15,18 @@
 // fences, either the worker's fence comes first (then the submitter sees the
 // SLEEPING state and wakes it) or the submitter's does (then the worker sees
 // the count and does not sleep).
+//
+// Which sleeper a submitter wakes is a hint on top of that, never a
+// condition of it: each CPU remembers the Parker that last parked on it
+// (`parked_on`, relaxed, possibly stale), and a submitter from outside the
+// pool tries that one first. The hint only adds a wake attempt before the
+// usual ones; a stale hint fails its CAS (the Parker is not SLEEPING) or
+// wakes a worker that finds the task by stealing.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 namespace tasklets::detail {
 
@@ -47,6 +55,8 @@ class alignas(64) Parker {
 
 class alignas(64) SleepCoordinator {
  public:
+  SleepCoordinator();
+
   // Worker side. prepare() publishes SLEEPING and fences; the caller then
   // re-checks for work and calls either cancel() or sleep().
   void prepare(Parker& p) noexcept;
@@ -58,9 +68,14 @@ class alignas(64) SleepCoordinator {
   // Waker side. True if this call moved p from SLEEPING to NOTIFIED.
   bool wake(Parker& p) noexcept;
   int sleepers() const noexcept { return sleepers_.load(std::memory_order_relaxed); }
+  // The Parker that last parked on the calling thread's CPU, or null. It
+  // may be awake by now: pass it to wake(), which decides.
+  Parker* parked_on_this_cpu() const noexcept;
 
  private:
   std::atomic<int> sleepers_{0};
+  unsigned cpus_ = 0;
+  std::unique_ptr<std::atomic<Parker*>[]> parked_on_;  // indexed by OS CPU number
 };
 
 }  // namespace tasklets::detail

@@ -1,6 +1,8 @@
 // The pool through its public API: values, errors, priorities, cancellation,
 // deadlines, scaling, shutdown, stealing and pinning.
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
@@ -299,6 +301,42 @@ TEST(Scheduler, WorkersArePinnedOnTheRealTopology) {
   }
   std::sort(seen.begin(), seen.end());
   EXPECT_EQ(std::unique(seen.begin(), seen.end()), seen.end()) << "two workers on one PU";
+}
+
+// The wake hint (src/sleep.hpp): a submitter from outside the pool wakes
+// the worker that last parked on its own CPU first, wherever the task was
+// queued. With one worker pinned per PU, the task must run on the
+// submitter's CPU every time; without the hint the round-robin target
+// would put it on the other PU about every second round.
+TEST(Scheduler, AnOutsideSubmitterWakesTheWorkerParkedOnItsCpu) {
+  const Topology topo = Topology::system();
+  const int n = static_cast<int>(topo.pus().size());
+  if (n < 2) GTEST_SKIP() << "needs two PUs";
+  Pool pool(fixed(n, Placement::compact));
+  pool.submit([] {}).get();
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& w : pool.stats().workers) if (w.bind_error == "not started") return false;
+    return true;
+  }));
+  std::vector<unsigned> pus;
+  for (const auto& w : pool.stats().workers) {
+    if (!w.pinned || w.pus.size() != 1) GTEST_SKIP() << "workers could not be pinned here: " << w.bind_error;
+    pus.push_back(w.pus[0]);
+  }
+  cpu_set_t original;
+  ASSERT_EQ(pthread_getaffinity_np(pthread_self(), sizeof original, &original), 0);
+  for (int round = 0; round < 4; ++round) {
+    for (unsigned pu : pus) {
+      cpu_set_t only;
+      CPU_ZERO(&only);
+      CPU_SET(pu, &only);
+      ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof only, &only), 0);
+      ASSERT_TRUE(eventually([&] { return pool.stats().sleeping_workers == static_cast<unsigned>(n); }));
+      const int ran_on = pool.submit([] { return sched_getcpu(); }).get();
+      EXPECT_EQ(ran_on, static_cast<int>(pu)) << "round " << round;
+    }
+  }
+  pthread_setaffinity_np(pthread_self(), sizeof original, &original);
 }
 
 TEST(Scheduler, AdaptiveScalingGrowsUnderBacklogAndShrinksWhenIdle) {
