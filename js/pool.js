@@ -29,6 +29,9 @@ const { readRunOptions, readSpec, readPriority, readSignal, readCancel, PRIORITI
 const MAP_OPTION_KEYS = ['chunkSize', 'priority', 'concurrency', 'onProgress'];
 const RUN_ALL_OPTION_KEYS = ['signal'];
 const CHUNKS_PER_WORKER = 4;  // default map() chunking: about this many chunks per executor
+// runAll/map hand a large group to the addon this many tasks per native call,
+// so executors start on the first tasks while the rest are still encoded.
+const SUBMIT_CHUNK = 4096;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const IDLE_TRIM_MS = 200;   // memory.cleanup 'aggressive': idle this long before memory is released
 const kApplyOptions = Symbol('tasklets.applyOptions');
@@ -687,13 +690,31 @@ class Tasklets extends EventEmitter {
     }
     this.#pending.addGroup(group);
     this.#noteBacklog();
+    // With memory.limit a group is refused or accepted whole (one call);
+    // otherwise it goes in chunks. A chunk that fails (no memory) fails the
+    // group: the rest is never submitted and its queued tasks are cancelled.
+    const chunk = this.#resolved.memory.limit === Infinity ? SUBMIT_CHUNK : n;
+    let submitted = 0;
     try {
-      this.#submit(n, columns.ids, columns.fnIds, columns.argKinds, columns.args, columns.priorities,
-                   undefined, columns.timeouts, undefined);
+      while (submitted < n) {
+        const end = Math.min(n, submitted + chunk);
+        this.#submitColumns(columns, submitted, end);
+        submitted = end;
+      }
     } catch (err) {
-      this.#pending.abandon(columns.ids, n, () => err);
+      this.#pending.abandon(columns.ids.subarray(submitted), n - submitted, () => err);
     }
     return promise;
+  }
+
+  #submitColumns(c, start, end) {
+    if (start === 0 && end === c.count) {
+      this.#submit(c.count, c.ids, c.fnIds, c.argKinds, c.args, c.priorities, undefined, c.timeouts, undefined);
+      return;
+    }
+    this.#submit(end - start, c.ids.subarray(start, end), c.fnIds.subarray(start, end),
+                 c.argKinds.subarray(start, end), c.args.slice(start, end), c.priorities.subarray(start, end),
+                 undefined, c.timeouts === undefined ? undefined : c.timeouts.subarray(start, end), undefined);
   }
 
   // A failed group: its tasks still queued will not be needed.

@@ -477,6 +477,22 @@ describe('cancel: the signal option', { skip }, () => {
     assert.equal(pool.getStats().cancelled - cancelledBefore, 50 - ran);
     assert.equal(await pool.run(() => 'next'), 'next');
   });
+
+  test('runAll larger than one submission chunk: a failure in its first chunk cancels the later chunks', async () => {
+    // 20,000 tasks reach the addon in several calls (js/pool.js SUBMIT_CHUNK);
+    // the group's first task fails once the rest are queued behind it.
+    const before = pool.getStats();
+    const n = 20000;
+    const tasks = Array.from({ length: n }, (_, i) => ({ task: countedSleep, args: [shared.key, i === 0 ? 50 : 0] }));
+    tasks[1] = () => { throw new TypeError('second fails'); };
+    await assert.rejects(pool.runAll(tasks), { name: 'TypeError', message: 'second fails' });
+    await waitFor(() => pool.getStats().pending === 0, 'the rest of the group to settle');
+    const ran = shared.ran;
+    assert.ok(ran < n / 2, `most of the group was cancelled (${ran} of ${n - 1} ran)`);
+    // Exactly once: the failed task, the ones that ran, and the cancelled rest.
+    await eventually(() => pool.getStats().cancelled - before.cancelled === n - 1 - ran);
+    assert.equal(pool.getStats().cancelled - before.cancelled, n - 1 - ran);
+  });
 });
 
 describe('cancel on the default pool', { skip }, () => {
