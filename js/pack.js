@@ -108,10 +108,20 @@ class Packer {
   }
 }
 
-// Rewrites the primitive tasks of a batch as packed ones. Returns the bytes
-// and, per task, where its slice starts (offsets[count] is the end).
-function packBatch(count, argKinds, args) {
-  const packer = new Packer();
+// One task's primitive arguments, appended to `packer`: its slice of the
+// batch runs from the returned offset to the packer's size afterwards.
+function packArgs(packer, args) {
+  const at = packer.size;
+  packer.list(args);
+  return at;
+}
+
+// Rewrites the primitive tasks of a batch as packed ones, into `packer`
+// (emptied first: the addon copies each slice during submit, so one packer
+// serves every batch). Returns the bytes and, per task, where its slice
+// starts (offsets[count] is the end).
+function packBatch(packer, count, argKinds, args) {
+  packer.size = 0;
   const offsets = new Uint32Array(count + 1);
   for (let i = 0; i < count; i++) {
     offsets[i] = packer.size;
@@ -125,4 +135,4 @@ function packBatch(count, argKinds, args) {
   return { packed: packer.bytes.subarray(0, packer.size), offsets };
 }
 
-module.exports = { packBatch, ARG_PACKED };
+module.exports = { Packer, packBatch, packArgs, ARG_PRIMITIVES, ARG_PACKED };

@@ -16,7 +16,7 @@ const { FunctionRegistry } = require('./functions');
 const { PendingTable, Single, Watched, Group } = require('./completions');
 const { SubmitQueue } = require('./submit-queue');
 const { Executors } = require('./executors');
-const { packBatch } = require('./pack');
+const { Packer, packBatch } = require('./pack');
 const { resolveModuleTask, callerFile, wrapModule } = require('./modules');
 const { batch } = require('./batch');
 const { retry } = require('./retry');
@@ -24,7 +24,7 @@ const { createLogger } = require('./logging');
 const { health } = require('./health');
 const { resolveOptions, toNativeOptions, resolveShutdownOptions, nativeChange } = require('./options');
 const { isPlainObject, rejectUnknownKeys } = require('./validate');
-const { readRunOptions, readSpec, readPriority, readSignal, readCancel, PRIORITIES, EMPTY } = require('./task-options');
+const { argsOnly, isPlainSpec, readRunOptions, readSpec, readPriority, readSignal, readCancel, PRIORITIES, EMPTY } = require('./task-options');
 
 const MAP_OPTION_KEYS = ['chunkSize', 'priority', 'concurrency', 'onProgress'];
 const RUN_ALL_OPTION_KEYS = ['signal'];
@@ -54,6 +54,7 @@ class Tasklets extends EventEmitter {
   #resolved;
   #registry;
   #queue;
+  #packer = new Packer();  // for the batches #submit packs (runAll chunks, single submissions)
   #pending;
   #executors;
   #nextId = 1;
@@ -96,8 +97,9 @@ class Tasklets extends EventEmitter {
     });
     this.#registry = new FunctionRegistry((source) => this.#addon.registerFunction(this.#poolId, source));
     this.#queue = new SubmitQueue(
-      (count, ids, fnIds, argKinds, args, priorities, timeouts) =>
-        this.#submit(count, ids, fnIds, argKinds, args, priorities, undefined, timeouts),
+      (count, ids, fnIds, argKinds, args, priorities, timeouts, packed, offsets) =>
+        this.#addon.submit(this.#poolId, count, ids, fnIds, argKinds, args, priorities, packed, offsets,
+                           undefined, timeouts),
       (ids, count, err) => this.#pending.abandon(ids, count, () => err));
   }
 
@@ -184,8 +186,13 @@ class Tasklets extends EventEmitter {
     let o = null;
     try {
       if (options !== undefined) {
-        o = readRunOptions(options, this.#resolved.timeout, this.#nextId);
-        ({ args, priority, timeout } = o);
+        const plain = argsOnly(options);
+        if (plain !== undefined) {
+          args = plain;
+        } else {
+          o = readRunOptions(options, this.#resolved.timeout, this.#nextId);
+          ({ args, priority, timeout } = o);
+        }
       }
       fnId = this.#fnIdOf(fn, 'fn');
       if (o !== null) {
@@ -202,9 +209,9 @@ class Tasklets extends EventEmitter {
       } else if (!codec.allPrimitive(args)) {
         kind = codec.KIND_SERIALIZED;
         args = codec.serializeArgs(args, 'args');
-      } else if (args.length !== 0) {
-        args = args.slice();   // submitted in a microtask: later changes must not leak in
       }
+      // Primitive args are packed when queued (js/submit-queue.js), or
+      // submitted at once: later changes to the array cannot leak in.
     } catch (err) {
       return Promise.reject(err);
     }
@@ -566,7 +573,19 @@ class Tasklets extends EventEmitter {
     let lastFn = null;
     let lastId = 0;
     for (let i = 0; i < n; i++) {
-      const { fn, args, priority, timeout } = readSpec(tasks[i], i, policy);
+      const spec = tasks[i];
+      let fn;
+      let args = EMPTY;
+      let priority = PRIORITIES.normal;
+      let timeout = policy.default;
+      if (typeof spec === 'function') {
+        fn = spec;
+      } else if (isPlainSpec(spec)) {
+        fn = spec.task;
+        if (spec.args !== undefined) args = spec.args;
+      } else {
+        ({ fn, args, priority, timeout } = readSpec(spec, i, policy));
+      }
       if (fn !== lastFn) {
         lastId = this.#fnIdOf(fn, `tasks[${i}].task`);
         lastFn = fn;
@@ -651,7 +670,7 @@ class Tasklets extends EventEmitter {
 
   // One native call per batch; primitive arguments travel packed in one buffer.
   #submit(count, ids, fnIds, argKinds, args, priorities, transfers, timeouts, deps) {
-    const { packed, offsets } = packBatch(count, argKinds, args);
+    const { packed, offsets } = packBatch(this.#packer, count, argKinds, args);
     this.#addon.submit(this.#poolId, count, ids, fnIds, argKinds, args, priorities, packed, offsets,
                        transfers, timeouts, deps);
   }

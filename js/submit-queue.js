@@ -6,13 +6,17 @@
 // once when the batch reaches MAX_BATCH (a loop of run() calls then costs one
 // native call per MAX_BATCH tasks and memory stays bounded). The columns are
 // reused across flushes: the addon copies what it needs during submit.
+// Primitive arguments are packed at push (js/pack.js), so what the caller
+// does to its args array after run() returns cannot reach the task.
+
+const { Packer, packArgs, ARG_PRIMITIVES, ARG_PACKED } = require('./pack');
 
 const MAX_BATCH = 4096;
 
 class SubmitQueue {
-  // submit(count, ids, fnIds, argKinds, args, priorities, timeouts) may
-  // throw (timeouts: a Float64Array of ms, 0 = none, or undefined when no
-  // task of the batch has one); then
+  // submit(count, ids, fnIds, argKinds, args, priorities, timeouts, packed,
+  // offsets) may throw (timeouts: a Float64Array of ms, 0 = none, or
+  // undefined when no task of the batch has one); then
   // failed(ids, count, error) is told which tasks never reached the addon.
   constructor(submit, failed) {
     this.submit = submit;
@@ -26,6 +30,8 @@ class SubmitQueue {
     this.args = new Array(MAX_BATCH).fill(undefined);
     this.timeouts = new Float64Array(MAX_BATCH);
     this.timed = false;   // some task of this batch has a timeout
+    this.packer = new Packer();
+    this.offsets = new Uint32Array(MAX_BATCH + 1);
     this.flush = this.flush.bind(this);
   }
 
@@ -33,8 +39,14 @@ class SubmitQueue {
     const i = this.count++;
     this.ids[i] = id;
     this.fnIds[i] = fnId;
-    this.argKinds[i] = argKind;
-    this.args[i] = args;
+    if (argKind === ARG_PRIMITIVES) {
+      this.offsets[i] = packArgs(this.packer, args);
+      this.argKinds[i] = ARG_PACKED;
+    } else {
+      this.offsets[i] = this.packer.size;
+      this.argKinds[i] = argKind;
+      this.args[i] = args;
+    }
     this.priorities[i] = priority;
     if (timeout !== Infinity) {
       if (!this.timed) {
@@ -60,12 +72,15 @@ class SubmitQueue {
     this.count = 0;
     const timeouts = this.timed ? this.timeouts : undefined;
     this.timed = false;
+    this.offsets[count] = this.packer.size;
     try {
-      this.submit(count, this.ids, this.fnIds, this.argKinds, this.args, this.priorities, timeouts);
+      this.submit(count, this.ids, this.fnIds, this.argKinds, this.args, this.priorities, timeouts,
+                  this.packer.bytes.subarray(0, this.packer.size), this.offsets);
     } catch (err) {
       this.failed(this.ids.slice(0, count), count, err);
     } finally {
       this.args.fill(undefined, 0, count);  // let the payloads be collected
+      this.packer.size = 0;
     }
   }
 }

@@ -62,6 +62,17 @@ function readDependencies(name, value, nextId) {
   return ids;
 }
 
+// The options of most run() calls, { args: [...] } and nothing else: their
+// args array, read without building the full record. undefined otherwise
+// (then readRunOptions reads and checks them).
+function argsOnly(options) {
+  if (!isPlainObject(options)) return undefined;
+  const { args } = options;
+  if (!Array.isArray(args)) return undefined;
+  for (const key in options) if (key !== 'args') return undefined;
+  return args;
+}
+
 // run(fn, options) -> { args, priority, transfer, timeout, signal, onProgress, dependsOn }
 function readRunOptions(options, policy, nextId) {
   if (!isPlainObject(options)) throw errors.argType('options', 'an object', options);
@@ -80,6 +91,17 @@ function readRunOptions(options, policy, nextId) {
     onProgress,
     dependsOn: readDependencies('options.dependsOn', options.dependsOn, nextId),
   };
+}
+
+// The usual element of runAll's array: a function, or { task: fn } with
+// at most an args array besides. The caller then reads task and args
+// itself (no record is built); anything else goes through readSpec.
+function isPlainSpec(spec) {
+  if (typeof spec === 'function') return true;
+  if (!isPlainObject(spec) || typeof spec.task !== 'function') return false;
+  if (spec.args !== undefined && !Array.isArray(spec.args)) return false;
+  for (const key in spec) if (key !== 'task' && key !== 'args') return false;
+  return true;
 }
 
 // An element of runAll's array: a function or { task, args, priority, timeout }.
@@ -118,6 +140,8 @@ function readCancel(taskId, options) {
 }
 
 module.exports = {
+  argsOnly,
+  isPlainSpec,
   readCancel,
   readRunOptions, readSpec, readPriority, readSignal, readTimeout, PRIORITIES, EMPTY, MAX_DEPENDENCIES,
 };

@@ -7,6 +7,7 @@ const assert = require('node:assert/strict');
 const v8 = require('node:v8');
 const { PendingTable, Single, Group } = require('../../js/completions');
 const { SubmitQueue, MAX_BATCH } = require('../../js/submit-queue');
+const { Packer, ARG_PACKED } = require('../../js/pack');
 const taskErrors = require('../../js/task-errors');
 
 function deferred(make) {
@@ -82,14 +83,37 @@ test('each id settles once; abandon rejects what will never complete', async () 
 
 test('run() calls of one turn are submitted in one call; a full batch goes at once', async () => {
   const calls = [];
-  const queue = new SubmitQueue((count, ids, fnIds, kinds, args, prios) => {
-    calls.push({ count, ids: Array.from(ids.subarray(0, count)), args: args.slice(0, count), prio: prios[0] });
+  const queue = new SubmitQueue((count, ids, fnIds, kinds, args, prios, timeouts, packed, offsets) => {
+    calls.push({
+      count,
+      ids: Array.from(ids.subarray(0, count)),
+      kinds: Array.from(kinds.subarray(0, count)),
+      slices: Array.from({ length: count }, (_, i) => Array.from(packed.subarray(offsets[i], offsets[i + 1]))),
+      args: args.slice(0, count),
+      prio: prios[0],
+    });
   }, () => assert.fail('no failure expected'));
-  queue.push(1, 1, 1, [1], 1);
-  queue.push(2, 1, 1, [2], 0);
+  const packedOf = (list) => {
+    const p = new Packer();
+    p.list(list);
+    return Array.from(p.bytes.subarray(0, p.size));
+  };
+  const first = [1, 'one'];
+  const serialized = v8.serialize([{ a: 1 }]);
+  queue.push(1, 1, 1, first, 1);
+  queue.push(2, 1, 2, serialized, 0);
+  queue.push(3, 1, 1, [3n, null], 0);
+  first[0] = 99;  // after run() returned: the task must still get 1
   assert.equal(calls.length, 0);
   await null;
-  assert.deepEqual(calls, [{ count: 2, ids: [1, 2], args: [[1], [2]], prio: 1 }]);
+  assert.deepEqual(calls, [{
+    count: 3,
+    ids: [1, 2, 3],
+    kinds: [ARG_PACKED, 2, ARG_PACKED],
+    slices: [packedOf([1, 'one']), [], packedOf([3n, null])],
+    args: [undefined, serialized, undefined],
+    prio: 1,
+  }]);
   calls.length = 0;
   for (let i = 0; i < MAX_BATCH + 1; i++) queue.push(i, 1, 1, [], 1);
   assert.equal(calls.length, 1);
@@ -97,6 +121,7 @@ test('run() calls of one turn are submitted in one call; a full batch goes at on
   await null;
   assert.equal(calls.length, 2);
   assert.equal(calls[1].count, 1);
+  assert.deepEqual(calls[1].slices, [packedOf([])], 'the packer starts empty again after a flush');
 });
 
 test('a failed submit is reported with the ids of its tasks', async () => {
