@@ -258,7 +258,7 @@ std::string take_exception_message(napi_env env) noexcept {
 napi_value args_of(napi_env env, PoolState& state, JsCall& c) {
   napi_value args;
   if (c.arg_kind == kPrimitives) {
-    args = codec::decode_array(env, c.data.bytes, c.length);
+    args = codec::decode_array(env, arg_bytes(c), c.length);
   } else {
     void* ignored;
     check(env, napi_create_buffer_copy(env, c.length, c.data.bytes, &ignored, &args));

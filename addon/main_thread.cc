@@ -3,6 +3,7 @@
 // shutdown() lives in shutdown.cc.
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <optional>
 #include <span>
 
@@ -129,7 +130,14 @@ JsCall packed_call(napi_env env, double id, std::uint32_t fn, const Packed& pack
     throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: packed argument offsets out of range");
   }
   JsCall c = new_call(id, fn, kPrimitives);
-  const codec::Bytes b = codec::copy_bytes(packed.bytes + begin, end - begin);
+  const std::uint32_t size = end - begin;
+  if (size <= kInlineArgBytes) {
+    std::memcpy(&c.data, packed.bytes + begin, size);
+    c.inline_tag = kArgsInline;
+    c.length = size;
+    return c;
+  }
+  const codec::Bytes b = codec::copy_bytes(packed.bytes + begin, size);
   c.data.bytes = b.data;
   c.length = b.size;
   return c;
@@ -209,7 +217,7 @@ void submit_run(PoolState& state, std::vector<JsCall>& calls, std::size_t& next,
     // it were and settle normally.
     // Charged before the runtime gets them: an executor may release them at once.
     std::int64_t bytes = 0;
-    for (std::size_t k = 0; k < n; ++k) bytes += calls[begin + k].length;
+    for (std::size_t k = 0; k < n; ++k) bytes += charged_bytes(calls[begin + k]);
     state.argument_bytes.fetch_add(bytes, std::memory_order_relaxed);
     std::vector<tasklets::Handle<void>> handles;
     try {
@@ -235,12 +243,13 @@ void submit_dependent(PoolState& state, JsCall& call, tasklets::SubmitOptions op
     if (tasklets::detail::TaskBase* t = state.tasks.find(id)) deps.push_back(t);
   }
   options.depends_on = std::span<tasklets::detail::TaskBase* const>(deps.data(), deps.size());
-  state.argument_bytes.fetch_add(call.length, std::memory_order_relaxed);
+  const std::uint32_t bytes = charged_bytes(call);
+  state.argument_bytes.fetch_add(bytes, std::memory_order_relaxed);
   tasklets::Handle<void> handle;
   try {
     handle = state.pool->submit(call, options);
   } catch (...) {
-    state.argument_bytes.fetch_sub(call.length, std::memory_order_relaxed);
+    state.argument_bytes.fetch_sub(bytes, std::memory_order_relaxed);
     throw;
   }
   state.tasks.insert(call.id, handle.task_base());
@@ -312,6 +321,18 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
       encoded.deps[p].push_back(dependency_ids(env, list));
     }
     if (kinds[i] == kPackedPrimitives) {
+      // Packed primitives may be stored inline, over the transfer link: a
+      // transfer comes with serialized arguments only (protocol.md).
+      if (transfers) {
+        Napi::HandleScope scope(env);
+        napi_value list;
+        check(env, napi_get_element(env, transfers, i, &list));
+        napi_valuetype type;
+        check(env, napi_typeof(env, list, &type));
+        if (type != napi_undefined) {
+          throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: transfers come with serialized arguments only");
+        }
+      }
       encoded.by_priority[p].push_back(packed_call(env, ids[i], fns[i], packed, i));
       continue;
     }
@@ -326,7 +347,7 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
   if (state->argument_limit != INT64_MAX) {
     std::int64_t batch = 0;
     for (const auto& calls : encoded.by_priority) {
-      for (const JsCall& c : calls) batch += c.length;
+      for (const JsCall& c : calls) batch += charged_bytes(c);
     }
     const std::int64_t held = state->argument_bytes.load(std::memory_order_relaxed);
     if (held + batch > state->argument_limit) {

@@ -51,9 +51,14 @@ void PoolState::on_task_complete(void* self, TaskBase& t) noexcept {
   tasklets::detail::retain(t);  // the list's reference, dropped by the drain
   JsCall& c = js_call(t);
   // A task settled without running (cancelled, timed out) still owns the
-  // memory transferred to it (a task that ran gave it to its executor); the
-  // link becomes the completion list's.
-  free_unrun_transfers(c);
+  // memory transferred to it (a task that ran gave it to its executor), or
+  // holds its arguments inline over the link; the link becomes the
+  // completion list's.
+  if (args_inline(c)) {
+    free_payload_bytes(c);
+  } else {
+    free_unrun_transfers(c);
+  }
   TaskBase* head = s->done_head.load(std::memory_order_relaxed);
   do {
     c.link.next = head;

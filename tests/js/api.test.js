@@ -104,6 +104,47 @@ describe('run', { skip }, () => {
     args[0] = 100;
     assert.equal(await p, 3);
   });
+
+  // Up to 16 bytes of packed primitives stay inside the task object
+  // (addon/js_task.h, kArgsInline); one byte more is allocated.
+  test('small arguments, on both sides of the inline size, arrive exactly', async () => {
+    const cases = [
+      [], [7], [-1, 2], [1.5], [2 ** 31], [-0], [NaN, 1], [true, false, null], [undefined],
+      ['ab'], ['abc'], ['\u{1F600}'], [1, 2, 3], [1n], [-(2n ** 70n)], ['a', 'b'], [1, 'xy'],
+    ];
+    const echoed = await pool.runAll(cases.map((args) => ({ task: (...a) => a, args })));
+    assert.deepEqual(echoed, cases);
+    const singles = await Promise.all(cases.map((args) => pool.run((...a) => a, { args })));
+    assert.deepEqual(singles, cases);
+  });
+
+  test('tasks with small arguments cancelled before they run release everything', async () => {
+    const one = new Tasklets({ workers: 1 });
+    try {
+      const { key, gate } = (() => {
+        const k = `inline-cancel-${process.pid}`;
+        const sab = new SharedArrayBuffer(4);
+        require('node:worker_threads').setEnvironmentData(k, sab);
+        return { key: k, gate: new Int32Array(sab) };
+      })();
+      const blocker = one.run((k) => {
+        const { getEnvironmentData } = process.getBuiltinModule('node:worker_threads');
+        Atomics.wait(new Int32Array(getEnvironmentData(k)), 0, 0, 30000);
+        return 'opened';
+      }, { args: [key] });
+      const queued = Array.from({ length: 50 }, (_, i) => one.run((a, b) => a + b, { args: [i, 1] }));
+      const kept = one.run((a) => a * 2, { args: [21] });
+      for (const p of queued) assert.equal(one.cancel(p), true);
+      for (const p of queued) await assert.rejects(p, { name: 'AbortError' });
+      Atomics.store(gate, 0, 1);
+      Atomics.notify(gate, 0);
+      assert.equal(await blocker, 'opened');
+      assert.equal(await kept, 42);
+      assert.equal(one.getStats().argumentBytes, 0);
+    } finally {
+      await one.shutdown();
+    }
+  });
 });
 
 describe('runAll and map', { skip }, () => {
