@@ -310,6 +310,11 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
   napi_value deps = info.Length() > 11 && info[11].IsArray() ? napi_value(info[11]) : nullptr;
 
   Encoded encoded;
+  {
+    std::array<std::size_t, tasklets::kPriorityCount> per{};
+    for (std::uint32_t i = 0; i < count; ++i) per[priorities[i] < tasklets::kPriorityCount ? priorities[i] : 0]++;
+    for (unsigned p = 0; p < tasklets::kPriorityCount; ++p) encoded.by_priority[p].reserve(per[p]);
+  }
   for (std::uint32_t i = 0; i < count; ++i) {
     const std::uint8_t p = priorities[i];
     if (p >= tasklets::kPriorityCount) throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: a priority must be 0, 1 or 2");
