@@ -403,6 +403,30 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// A task found by its JS id, with a reference held while this call works
+// on it. The id table holds none: a task is alive while it is queued (the
+// queue's reference) and once settled until the main thread drains it (the
+// completion list's), but cancel_task() settles a queued task while a
+// worker may be popping it: the worker sees it cancelled and drops the
+// queue's reference, and without this one the object could be recycled
+// before the completion callback takes the list's. Main thread only (the
+// drain runs there too, so the task cannot go away between find and retain).
+class FoundTask {
+ public:
+  FoundTask(PoolState& state, double id) noexcept : t_(state.tasks.find(id)) {
+    if (t_) tasklets::detail::retain(*t_);
+  }
+  ~FoundTask() {
+    if (t_) tasklets::detail::release(*t_);
+  }
+  FoundTask(const FoundTask&) = delete;
+  FoundTask& operator=(const FoundTask&) = delete;
+  tasklets::detail::TaskBase* get() const noexcept { return t_; }
+
+ private:
+  tasklets::detail::TaskBase* t_;
+};
+
 // cancel(poolId, id, force) -> 0: not pending in the runtime (settled, its
 // completion on its way), 1: it was queued or waiting and is now cancelled,
 // >= 2: it is running (with force, its executor was asked to stop it), on
@@ -412,7 +436,8 @@ Napi::Value cancel(const Napi::CallbackInfo& info) {
   const double id = number_arg(info, 1);
   const bool force = info.Length() > 2 && info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
   Napi::Env env = info.Env();
-  tasklets::detail::TaskBase* t = state->tasks.find(id);
+  const FoundTask found(*state, id);
+  tasklets::detail::TaskBase* t = found.get();
   if (!t) return Napi::Number::New(env, 0);
   if (tasklets::detail::cancel_task(*t)) return Napi::Number::New(env, 1);
   const std::uint32_t word = t->state.load(std::memory_order_acquire);
@@ -433,9 +458,8 @@ Napi::Value cancel_range(const Napi::CallbackInfo& info) {
   const double count = number_arg(info, 2);
   std::uint32_t cancelled = 0;
   for (double id = first; id < first + count; ++id) {
-    if (tasklets::detail::TaskBase* t = state->tasks.find(id)) {
-      if (tasklets::detail::cancel_task(*t)) ++cancelled;
-    }
+    const FoundTask found(*state, id);
+    if (found.get() && tasklets::detail::cancel_task(*found.get())) ++cancelled;
   }
   return Napi::Number::New(info.Env(), cancelled);
 }

@@ -361,4 +361,36 @@ describe('soak', { skip }, () => {
     assert.equal(await pool.run(quick, { args: [5] }), 10);
     await pool.shutdown();
   });
+
+  // cancelRange walks a group from its first id while the executors take
+  // tasks from the same end: a task is cancelled just as an executor pops
+  // it. Regression: the addon cancelled without holding a reference, the
+  // executor dropped the queue's, and the task object was recycled under
+  // the completion callback (a completion with a garbled id, a group that
+  // never finished settling, once a crash).
+  test('aborting groups while the executors drain them: every task settles once', { timeout: 60000 }, async () => {
+    const pool = new Tasklets({ workers: 2 });
+    const n = 20000;
+    const tasks = Array.from({ length: n }, (_, i) => ({ task: (x) => x, args: [i] }));
+    const before = pool.getStats();
+    for (let round = 0; round < 25; round++) {
+      const controller = new AbortController();
+      // The group reaches the addon in chunks: by the time runAll returns,
+      // the executors are taking its first tasks.
+      const group = pool.runAll(tasks, { signal: controller.signal });
+      controller.abort();
+      await assert.rejects(group, { name: 'AbortError' });
+      const settled = await eventually(() => pool.getStats().pending === 0, 5000);
+      assert.ok(settled, `round ${round}: ${pool.getStats().pending} tasks of an aborted group never settled`);
+    }
+    await eventually(() => {
+      const s = pool.getStats();
+      return s.executed + s.cancelled - before.executed - before.cancelled === 25 * n;
+    });
+    const s = pool.getStats();
+    assert.equal(s.executed + s.cancelled - before.executed - before.cancelled, 25 * n, 'each task ran or was cancelled, once');
+    assert.equal(s.failed, 0);
+    assert.equal(await pool.run(quick, { args: [5] }), 10);
+    await pool.shutdown();
+  });
 });
