@@ -696,8 +696,9 @@ void print_latency(const Collector& c) {
   }
   const Figure floor50 = counter(c, bench, "floor_p50_us");
   if (ref50 && floor50) {
-    std::printf("\ntasklets adds %.2f us p50 to the bare hand-off: its own code on both sides "
-                "(submit, queue, pick-up); the rest is the machine's wake-up.\n", *ref50 - *floor50);
+    std::printf("\ntasklets p50 minus the bare hand-off: %.2f us (its own code on both sides: submit, queue, "
+                "pick-up; and waking one of several parked threads instead of the only one).\n",
+                *ref50 - *floor50);
   }
 }
 
