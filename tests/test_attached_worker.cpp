@@ -10,9 +10,11 @@
 
 #include "tasklets/attached_worker.hpp"
 #include "tasklets/pool.hpp"
+#include "support.hpp"
 
 using namespace tasklets;
 using namespace std::chrono_literals;
+using tasklets::test_support::eventually;
 
 namespace {
 
@@ -116,17 +118,11 @@ TEST(AttachedWorker, RunsEveryTaskOnceAndParksBetweenBursts) {
     // threads parked (observed, not guessed: a sanitizer build on a loaded
     // machine can take far longer than any fixed sleep), so the next burst
     // must wake them through their loops' notify.
-    const auto until = [](auto pred) {
-      const auto deadline = std::chrono::steady_clock::now() + 30s;
-      while (!pred() && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(1ms);
-      return pred();
-    };
     for (int burst = 0; burst < 20; ++burst) {
       for (int i = 0; i < 1000; ++i) pool.post(Job{&sum, 1});
       const auto want = 1000u * static_cast<unsigned>(burst + 1);
-      ASSERT_TRUE(until([&] { return pool.stats().executed == want; })) << "burst " << burst;
-      ASSERT_TRUE(until([&] { return pool.stats().sleeping_workers == 2; })) << "burst " << burst;
+      ASSERT_TRUE(eventually([&] { return pool.stats().executed == want; })) << "burst " << burst;
+      ASSERT_TRUE(eventually([&] { return pool.stats().sleeping_workers == 2; })) << "burst " << burst;
     }
     pool.shutdown(ShutdownMode::drain);
     EXPECT_EQ(sum.load(), 20000);
@@ -134,7 +130,8 @@ TEST(AttachedWorker, RunsEveryTaskOnceAndParksBetweenBursts) {
     EXPECT_EQ(s.executed, 20000u);
     EXPECT_GT(host->loops_[0].notifications.load() + host->loops_[1].notifications.load(), 0);
   }
-  EXPECT_EQ(host->exited_.load(), 2);
+  // The pool lets a slot go before its host thread counts itself out.
+  EXPECT_TRUE(eventually([&] { return host->exited_.load() == 2; })) << host->exited_.load();
 }
 
 TEST(AttachedWorker, FailedTasksAreCountedAndSettled) {
@@ -527,11 +524,6 @@ TEST(AttachedWorker, CancelTaskWorksOnARawRetainedPointer) {
 
 TEST(AttachedWorker, ResizeStartsHostedWorkersAndRetiredOnesExitCleanly) {
   auto host = std::make_shared<ThreadHost>(4);
-  const auto until = [](auto pred) {
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (!pred() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
-    return pred();
-  };
   const auto running = [](const PoolStats& s) {
     unsigned n = 0;
     for (const auto& w : s.workers) n += w.running ? 1 : 0;
@@ -551,8 +543,8 @@ TEST(AttachedWorker, ResizeStartsHostedWorkersAndRetiredOnesExitCleanly) {
     EXPECT_EQ(pool.stats().active_workers, 3u);
     for (int i = 0; i < 3000; ++i) pool.post(Job{&sum, 1});  // queued on all three slots
     pool.resize(fixed(1));
-    ASSERT_TRUE(until([&] { return host->exited_.load() == 2; }));
-    ASSERT_TRUE(until([&] { return sum.load() == 6000; }));
+    ASSERT_TRUE(eventually([&] { return host->exited_.load() == 2; }));
+    ASSERT_TRUE(eventually([&] { return sum.load() == 6000; }));
     auto s = pool.stats();
     EXPECT_EQ(s.executed, 6000u);
     EXPECT_EQ(s.active_workers, 1u);
@@ -569,8 +561,8 @@ TEST(AttachedWorker, ResizeStartsHostedWorkersAndRetiredOnesExitCleanly) {
       for (int i = 0; i < 400; ++i) pool.post(Job{&sum, 1});
       pool.resize(fixed(1));
       total += 400;
-      ASSERT_TRUE(until([&] { return host->exited_.load() == host->started_.load() - 1; })) << "round " << round;
-      ASSERT_TRUE(until([&] { return sum.load() == total; })) << "round " << round;
+      ASSERT_TRUE(eventually([&] { return host->exited_.load() == host->started_.load() - 1; })) << "round " << round;
+      ASSERT_TRUE(eventually([&] { return sum.load() == total; })) << "round " << round;
       EXPECT_EQ(running(pool.stats()), 1u);
     }
     s = pool.stats();
@@ -579,7 +571,9 @@ TEST(AttachedWorker, ResizeStartsHostedWorkersAndRetiredOnesExitCleanly) {
     pool.shutdown();
     EXPECT_EQ(sum.load(), total);
   }
-  EXPECT_EQ(host->exited_.load(), host->started_.load());
+  // The pool lets a slot go before its host thread counts itself out.
+  EXPECT_TRUE(eventually([&] { return host->exited_.load() == host->started_.load(); }))
+      << host->exited_.load() << " of " << host->started_.load() << " hosted threads exited";
 }
 
 TEST(AttachedWorker, ResizeWhoseHostCannotStartKeepsTheBoundsAndRetries) {
