@@ -5,6 +5,8 @@
 // each task's slice of bytes. Tasks whose arguments are not all primitives
 // keep their serialized Buffer.
 
+const errors = require('./errors');
+
 const ARG_PRIMITIVES = 1;
 const ARG_PACKED = 3;
 
@@ -98,7 +100,9 @@ class Packer {
       case 'bigint': return this.bigint(v);
       default:
         if (v === null) return this.u8(TAG_NULL);
-        throw new TypeError(`tasklets: cannot pack a ${typeof v}`);
+        // Callers pack only arrays they found all-primitive; reading one
+        // again can differ only through getters.
+        throw errors.argNotCloneable('args', `it holds a ${typeof v} where a primitive was read a moment before (an element with a getter?)`);
     }
   }
 

@@ -221,10 +221,22 @@ class Tasklets extends EventEmitter {
     if (o === null || (o.signal === undefined && o.onProgress === undefined && o.dependsOn === undefined &&
                        o.transfer === undefined && timeout === this.#resolved.timeout.default)) {
       const promise = this.#track(null);
-      this.#queue.push(promise.taskId, fnId, kind, args, priority, timeout);
+      this.#enqueue(promise.taskId, fnId, kind, args, priority, timeout);
       return promise;
     }
     return this.#runWatched(fnId, kind, args, priority, timeout, o);
+  }
+
+  // Queues a tracked task for this turn's batch. Packing its primitive
+  // arguments reads the array again: one whose elements are getters may
+  // yield something else than what was checked; then the task rejects
+  // (it is tracked already) instead of run() throwing.
+  #enqueue(id, fnId, kind, args, priority, timeout) {
+    try {
+      this.#queue.push(id, fnId, kind, args, priority, timeout);
+    } catch (err) {
+      this.#pending.abandon(Float64Array.of(id), 1, () => err);
+    }
   }
 
   // Fails with ERR_QUEUE_FULL if `n` more tasks would pass maxQueue (checked
@@ -280,7 +292,7 @@ class Tasklets extends EventEmitter {
     });
     const id = promise.taskId;
     if (transfer === undefined && dependsOn === undefined) {
-      this.#queue.push(id, fnId, kind, args, priority, timeout);
+      this.#enqueue(id, fnId, kind, args, priority, timeout);
       return promise;
     }
     this.#queue.flush();  // earlier run() calls go first

@@ -35,18 +35,27 @@ class SubmitQueue {
     this.flush = this.flush.bind(this);
   }
 
+  // Throws only if packing `args` fails (a value that is not a primitive);
+  // then nothing of the task was queued.
   push(id, fnId, argKind, args, priority, timeout) {
-    const i = this.count++;
-    this.ids[i] = id;
-    this.fnIds[i] = fnId;
+    const i = this.count;
     if (argKind === ARG_PRIMITIVES) {
-      this.offsets[i] = packArgs(this.packer, args);
+      const at = this.packer.size;
+      try {
+        this.offsets[i] = packArgs(this.packer, args);
+      } catch (err) {
+        this.packer.size = at;
+        throw err;
+      }
       this.argKinds[i] = ARG_PACKED;
     } else {
       this.offsets[i] = this.packer.size;
       this.argKinds[i] = argKind;
       this.args[i] = args;
     }
+    this.count = i + 1;
+    this.ids[i] = id;
+    this.fnIds[i] = fnId;
     this.priorities[i] = priority;
     if (timeout !== Infinity) {
       if (!this.timed) {

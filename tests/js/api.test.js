@@ -118,6 +118,23 @@ describe('run', { skip }, () => {
     assert.deepEqual(singles, cases);
   });
 
+  test('an argument that is a getter and changes between the check and the packing rejects its task only', async () => {
+    const fickle = () => {
+      const args = [];
+      let reads = 0;
+      Object.defineProperty(args, 0, { enumerable: true, get: () => (reads++ === 0 ? 1 : Symbol('late')) });
+      return args;
+    };
+    const before = pool.run((x) => x * 2, { args: [4] });
+    const bad = pool.run((x) => x, { args: fickle() });
+    const after = pool.run((x) => x * 3, { args: [5] });
+    await assert.rejects(bad, { name: 'TypeError', code: 'ERR_TASK_ARG_NOT_CLONEABLE', message: /^args could not be cloned: it holds a symbol/ });
+    assert.equal(await before, 8);
+    assert.equal(await after, 15);
+    await assert.rejects(pool.runAll([{ task: (x) => x, args: fickle() }]), { code: 'ERR_TASK_ARG_NOT_CLONEABLE' });
+    assert.equal(pool.getStats().pending, 0);
+  });
+
   test('tasks with small arguments cancelled before they run release everything', async () => {
     const one = new Tasklets({ workers: 1 });
     try {
