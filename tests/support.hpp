@@ -1,12 +1,16 @@
 // What several GoogleTest programs share: a size scale for sanitizer builds,
-// a fixed pool configuration, and waiting for a condition with a deadline
-// (tests wait for what they assert, never for a fixed time).
+// a fixed pool configuration, waiting for a condition with a deadline
+// (tests wait for what they assert, never for a fixed time), and catching
+// the tasklets::Error a call must throw.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>
 
 #include "tasklets/config.hpp"
+#include "tasklets/error.hpp"
 
 namespace tasklets::test_support {
 
@@ -34,6 +38,23 @@ bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::second
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   return pred();
+}
+
+// The tasklets::Error fn() throws; a test failure if it throws none.
+template <class Fn>
+Error thrown_error(Fn&& fn) {
+  try {
+    fn();
+  } catch (const Error& error) {
+    return error;
+  }
+  ADD_FAILURE() << "no tasklets::Error thrown";
+  return Error(Errc::system, "none");
+}
+
+template <class Fn>
+Errc error_code_of(Fn&& fn) {
+  return thrown_error(fn).code();
 }
 
 }  // namespace tasklets::test_support

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "support.hpp"
 #include "tasklets/error.hpp"
 
 namespace tasklets {
@@ -71,16 +72,7 @@ class FakeBinder {
 
 bool throwing_binder(void*, void*, std::size_t, unsigned) { throw std::runtime_error("boom"); }
 
-template <class F>
-Errc error_code_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "no tasklets::Error thrown";
-  return Errc::system;
-}
+using test_support::error_code_of;
 
 unsigned arena_of(const void* p) {
   unsigned index = ~0u;

@@ -30,6 +30,7 @@ namespace {
 
 using test_support::eventually;
 using test_support::kScale;
+using test_support::error_code_of;
 PoolConfig fixed(int n) { return test_support::fixed_pool(n); }
 
 // A task that runs until opened: a dependency still in flight. Its tasks
@@ -93,15 +94,6 @@ struct Counter {
   static void bump(void* ctx, TaskBase&) noexcept { static_cast<Counter*>(ctx)->n.fetch_add(1); }
 };
 
-Errc error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "no tasklets::Error thrown";
-  return Errc::system;
-}
 
 }  // namespace
 
@@ -234,7 +226,7 @@ TEST(Dependencies, DependenciesAlreadySettledAtSubmitCountAtOnce) {
   failed.push_back(failing_after(expired));
   failed.push_back(failing_after(ok, bad));
   EXPECT_EQ(settled.n.load(), 4);
-  for (auto& h : failed) EXPECT_EQ(error_of([&] { h.get(); }), Errc::dependency_failed);
+  for (auto& h : failed) EXPECT_EQ(error_code_of([&] { h.get(); }), Errc::dependency_failed);
   // One that succeeded: no waiting at all, just queued (behind the gate).
   auto runs = pool.submit(body, on(after(ok)));
   EXPECT_EQ(runs.status(), TaskStatus::queued);
@@ -296,6 +288,18 @@ TEST(Dependencies, FailurePropagatesThroughLevelsInOrder) {
   EXPECT_EQ(s.executed, 1u);
 }
 
+namespace {
+// The gate's task, then n tasks each depending on the one before; each
+// that runs bumps `ran`.
+std::vector<Handle<void>> chain_behind(Pool& pool, Gate& gate, int n, std::atomic<int>& ran) {
+  std::vector<Handle<void>> hs;
+  hs.reserve(static_cast<std::size_t>(n) + 1);
+  hs.push_back(gate.submit(pool));
+  for (int i = 0; i < n; ++i) hs.push_back(pool.submit([&ran] { ran.fetch_add(1); }, on(after(hs.back()))));
+  return hs;
+}
+}  // namespace
+
 TEST(Dependencies, ALongFailingChainSettlesWithoutRecursion) {
   // A failure travelling down a chain is resolved iteratively: a recursive
   // implementation would overflow the stack here.
@@ -303,11 +307,8 @@ TEST(Dependencies, ALongFailingChainSettlesWithoutRecursion) {
   Gate gate;
   gate.fail = true;
   const int kN = 200'000 / kScale;
-  std::vector<Handle<void>> hs;
-  hs.reserve(kN + 1);
-  hs.push_back(gate.submit(pool));
   std::atomic<int> ran{0};
-  for (int i = 0; i < kN; ++i) hs.push_back(pool.submit([&] { ran.fetch_add(1); }, on(after(hs.back()))));
+  std::vector<Handle<void>> hs = chain_behind(pool, gate, kN, ran);
   EXPECT_EQ(pool.stats().waiting, static_cast<std::uint64_t>(kN));
   gate.open();
   hs.back().wait();
@@ -322,11 +323,8 @@ TEST(Dependencies, ALongChainThatSucceedsRunsToTheEnd) {
   Pool pool(fixed(2));
   Gate gate;
   const int kN = 100'000 / kScale;
-  std::vector<Handle<void>> hs;
-  hs.reserve(kN + 1);
-  hs.push_back(gate.submit(pool));
   std::atomic<int> ran{0};
-  for (int i = 0; i < kN; ++i) hs.push_back(pool.submit([&] { ran.fetch_add(1); }, on(after(hs.back()))));
+  std::vector<Handle<void>> hs = chain_behind(pool, gate, kN, ran);
   gate.open();
   hs.back().get();
   EXPECT_EQ(ran.load(), kN);
@@ -352,7 +350,7 @@ TEST(Dependencies, CancellingAWaitingTask) {
   EXPECT_FALSE(w.cancel()) << "once";
   EXPECT_EQ(w.status(), TaskStatus::cancelled);
   EXPECT_EQ(x.status(), TaskStatus::dependency_failed) << "its dependent is told at once";
-  EXPECT_EQ(error_of([&] { w.get(); }), Errc::cancelled);
+  EXPECT_EQ(error_code_of([&] { w.get(); }), Errc::cancelled);
   EXPECT_EQ(settled.n.load(), 2);
   EXPECT_EQ(pool.stats().waiting, 0u);
   gate.open();
@@ -394,7 +392,7 @@ TEST(Dependencies, ADeadlineAppliesWhileWaiting) {
   auto x = pool.submit([&] { ran.fetch_add(1); }, on(after(w)));
   w.wait();
   EXPECT_EQ(w.status(), TaskStatus::timed_out);
-  EXPECT_EQ(error_of([&] { w.get(); }), Errc::timed_out);
+  EXPECT_EQ(error_code_of([&] { w.get(); }), Errc::timed_out);
   x.wait();
   EXPECT_EQ(x.status(), TaskStatus::dependency_failed);
   gate.open();
@@ -423,7 +421,7 @@ TEST(Dependencies, ADrainRunsWaitingChainsToTheEnd) {
     EXPECT_EQ(r.cancelled, 0u);
   });
   EXPECT_TRUE(eventually([&] { return !pool.accepting(); }));
-  EXPECT_EQ(error_of([&] { pool.submit([] {}, on(after(g))); }), Errc::shutdown);
+  EXPECT_EQ(error_code_of([&] { pool.submit([] {}, on(after(g))); }), Errc::shutdown);
   gate.open();
   stopper.join();
   EXPECT_EQ(ran.load(), 50);
@@ -468,16 +466,16 @@ TEST(Dependencies, InvalidDependenciesSubmitNothing) {
   const auto expect_invalid = [&](Dependencies deps) {
     SubmitOptions o;
     o.depends_on = deps;
-    EXPECT_EQ(error_of([&] { pool.submit(std::move(f), o); }), Errc::invalid_argument);
+    EXPECT_EQ(error_code_of([&] { pool.submit(std::move(f), o); }), Errc::invalid_argument);
     EXPECT_TRUE(f) << "the callable was not taken";
-    EXPECT_EQ(error_of([&] { pool.post(f, o); }), Errc::invalid_argument);
+    EXPECT_EQ(error_code_of([&] { pool.post(f, o); }), Errc::invalid_argument);
     std::vector<std::function<void()>> fns(3, f);
-    EXPECT_EQ(error_of([&] { pool.submit_batch(std::span(fns), o); }), Errc::invalid_argument);
-    EXPECT_EQ(error_of([&] { pool.post_batch(std::span(fns), o); }), Errc::invalid_argument);
+    EXPECT_EQ(error_code_of([&] { pool.submit_batch(std::span(fns), o); }), Errc::invalid_argument);
+    EXPECT_EQ(error_code_of([&] { pool.post_batch(std::span(fns), o); }), Errc::invalid_argument);
     // One bad list among good ones, per task.
     std::array<TaskBase*, 1> good{mine.task_base()};
     std::vector<Dependencies> per_task{Dependencies(good), deps, Dependencies{}};
-    EXPECT_EQ(error_of([&] { pool.submit_batch(std::span(fns), {}, std::span<const Dependencies>(per_task)); }),
+    EXPECT_EQ(error_code_of([&] { pool.submit_batch(std::span(fns), {}, std::span<const Dependencies>(per_task)); }),
               Errc::invalid_argument);
   };
   std::array<TaskBase*, 1> other_pool{theirs.task_base()};
@@ -491,7 +489,7 @@ TEST(Dependencies, InvalidDependenciesSubmitNothing) {
   // A per-task list for only some of the callables.
   std::vector<std::function<void()>> fns(3, f);
   std::vector<Dependencies> short_list(2);
-  EXPECT_EQ(error_of([&] { pool.submit_batch(std::span(fns), {}, std::span<const Dependencies>(short_list)); }),
+  EXPECT_EQ(error_code_of([&] { pool.submit_batch(std::span(fns), {}, std::span<const Dependencies>(short_list)); }),
             Errc::invalid_argument);
   pool.shutdown();
   other.shutdown();
@@ -748,6 +746,22 @@ Tally check_nodes(std::vector<Node>& nodes) {
   return t;
 }
 
+// The pool's counters agree with the nodes' statuses, and once the handles
+// are dropped every task object is back in the pool.
+void expect_counted_and_released(Pool& pool, std::vector<Node>& nodes, const Tally& t) {
+  const auto s = pool.stats();
+  EXPECT_EQ(s.executed, t.succeeded);
+  EXPECT_EQ(s.failed, t.failed);
+  EXPECT_EQ(s.cancelled, t.cancelled);
+  EXPECT_EQ(s.timed_out, t.timed_out);
+  EXPECT_EQ(s.dependency_failed, t.dependency_failed);
+  EXPECT_EQ(s.waiting, 0u);
+  on_thread([&] {
+    for (auto& n : nodes) n.handle = {};
+  });
+  EXPECT_EQ(live_tasks(pool), 0u) << "every task object went back to the pool";
+}
+
 }  // namespace
 
 TEST(DependenciesStress, RandomGraphsSettleEveryTaskOnceWithTheRightStatus) {
@@ -791,17 +805,7 @@ TEST(DependenciesStress, RandomGraphsSettleEveryTaskOnceWithTheRightStatus) {
             static_cast<std::uint64_t>(kTasks));
   EXPECT_GT(t.dependency_failed, 0u) << "the random graph exercised failure propagation";
   EXPECT_GT(t.succeeded, 0u);
-  const auto s = pool.stats();
-  EXPECT_EQ(s.executed, t.succeeded);
-  EXPECT_EQ(s.failed, t.failed);
-  EXPECT_EQ(s.cancelled, t.cancelled);
-  EXPECT_EQ(s.timed_out, t.timed_out);
-  EXPECT_EQ(s.dependency_failed, t.dependency_failed);
-  EXPECT_EQ(s.waiting, 0u);
-  on_thread([&] {
-    for (auto& n : nodes) n.handle = {};
-  });
-  EXPECT_EQ(live_tasks(pool), 0u) << "every task object went back to the pool";
+  expect_counted_and_released(pool, nodes, t);
 }
 
 class DependenciesShutdownRace : public ::testing::TestWithParam<ShutdownMode> {};
@@ -836,17 +840,7 @@ TEST_P(DependenciesShutdownRace, EveryAcceptedTaskSettlesOnceAndNoneRunsAfterShu
     for (int i = 0; i < kTasks; ++i) ran_after += nodes[i].runs.load() != runs_at_shutdown[i];
     EXPECT_EQ(ran_after, 0) << "no task ran after shutdown returned";
     const Tally t = check_nodes(nodes);
-    const auto s = pool.stats();
-    EXPECT_EQ(s.executed, t.succeeded);
-    EXPECT_EQ(s.failed, t.failed);
-    EXPECT_EQ(s.cancelled, t.cancelled);
-    EXPECT_EQ(s.timed_out, t.timed_out);
-    EXPECT_EQ(s.dependency_failed, t.dependency_failed);
-    EXPECT_EQ(s.waiting, 0u);
-    on_thread([&] {
-      for (auto& n : nodes) n.handle = {};
-    });
-    EXPECT_EQ(live_tasks(pool), 0u) << "every task object went back to the pool";
+    expect_counted_and_released(pool, nodes, t);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "support.hpp"
 #include "tasklets/error.hpp"
 
 namespace tasklets {
@@ -57,16 +58,7 @@ void for_each_case(Placement placement, Check check) {
   }
 }
 
-template <typename Fn>
-Errc code_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    return error.code();
-  }
-  ADD_FAILURE() << "no tasklets::Error thrown";
-  return Errc::system;
-}
+using test_support::error_code_of;
 
 TEST(Placement, NamesRoundTrip) {
   for (Placement p : {Placement::compact, Placement::scatter, Placement::numa, Placement::none}) {
@@ -76,9 +68,9 @@ TEST(Placement, NamesRoundTrip) {
 }
 
 TEST(Placement, UnknownNameIsInvalidArgument) {
-  EXPECT_EQ(code_of([] { parse_placement("banana"); }), Errc::invalid_argument);
-  EXPECT_EQ(code_of([] { parse_placement("Compact"); }), Errc::invalid_argument);
-  EXPECT_EQ(code_of([] { parse_placement(""); }), Errc::invalid_argument);
+  EXPECT_EQ(error_code_of([] { parse_placement("banana"); }), Errc::invalid_argument);
+  EXPECT_EQ(error_code_of([] { parse_placement("Compact"); }), Errc::invalid_argument);
+  EXPECT_EQ(error_code_of([] { parse_placement(""); }), Errc::invalid_argument);
   try {
     parse_placement("banana");
   } catch (const Error& error) {
@@ -91,7 +83,7 @@ TEST(Placement, UnknownNameIsInvalidArgument) {
 
 TEST(Placement, ZeroWorkersIsInvalidArgument) {
   for (Placement p : {Placement::compact, Placement::scatter, Placement::numa, Placement::none}) {
-    EXPECT_EQ(code_of([&] { plan_placement(topology_of(kMachines[0]), p, 0); }),
+    EXPECT_EQ(error_code_of([&] { plan_placement(topology_of(kMachines[0]), p, 0); }),
               Errc::invalid_argument);
   }
 }
@@ -226,7 +218,7 @@ TEST(Placement, StealOrderExample) {
 
 TEST(Placement, StealOrderRejectsUnknownWorker) {
   const auto plan = plan_placement(topology_of(kMachines[0]), Placement::compact, 2);
-  EXPECT_EQ(code_of([&] { steal_order(plan, 2); }), Errc::invalid_argument);
+  EXPECT_EQ(error_code_of([&] { steal_order(plan, 2); }), Errc::invalid_argument);
 }
 
 }  // namespace

@@ -11,21 +11,13 @@
 #include <set>
 #include <string>
 
+#include "support.hpp"
 #include "tasklets/error.hpp"
 
 namespace tasklets {
 namespace {
 
-template <typename Fn>
-Error error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    return error;
-  }
-  ADD_FAILURE() << "no tasklets::Error thrown";
-  return Error(Errc::system, "none");
-}
+using test_support::thrown_error;
 
 // Checks every cross-reference between pus(), numa_nodes() and the cores.
 void expect_consistent(const Topology& topology) {
@@ -131,24 +123,24 @@ TEST(Topology, LoadUnderstandsEachPrefix) {
   const auto synthetic = Topology::load("synthetic:numa:2 core:2 pu:2");
   EXPECT_EQ(synthetic.source(), "synthetic:numa:2 core:2 pu:2");
   EXPECT_EQ(synthetic.numa_nodes().size(), 2u);
-  const auto xml = error_of([] { Topology::load("xml:/nonexistent/tasklets.xml"); });
+  const auto xml = thrown_error([] { Topology::load("xml:/nonexistent/tasklets.xml"); });
   EXPECT_EQ(xml.code(), Errc::topology);
 }
 
 TEST(Topology, MalformedSyntheticThrowsTopologyError) {
   for (const char* description : {"pack:x", "", "banana"}) {
-    const Error error = error_of([&] { Topology::synthetic(description); });
+    const Error error = thrown_error([&] { Topology::synthetic(description); });
     EXPECT_EQ(error.code(), Errc::topology) << description;
     EXPECT_NE(std::string(error.what()).find("synthetic:" + std::string(description)),
               std::string::npos)
         << error.what();
   }
-  EXPECT_EQ(error_of([] { Topology::load("synthetic:pack:x"); }).code(), Errc::topology);
+  EXPECT_EQ(thrown_error([] { Topology::load("synthetic:pack:x"); }).code(), Errc::topology);
 }
 
 TEST(Topology, UnknownLoadPrefixIsInvalidArgument) {
   for (const char* source : {"banana", "numa:2", "synthetic", "XML:/tmp/a.xml", " system"}) {
-    const Error error = error_of([&] { Topology::load(source); });
+    const Error error = thrown_error([&] { Topology::load(source); });
     EXPECT_EQ(error.code(), Errc::invalid_argument) << source;
     EXPECT_NE(std::string(error.what()).find(source), std::string::npos) << error.what();
   }
@@ -183,12 +175,12 @@ TEST(Topology, XmlRoundTrip) {
 }
 
 TEST(Topology, BadXmlThrowsTopologyError) {
-  const Error missing = error_of([] { Topology::from_xml("/nonexistent/tasklets.xml"); });
+  const Error missing = thrown_error([] { Topology::from_xml("/nonexistent/tasklets.xml"); });
   EXPECT_EQ(missing.code(), Errc::topology);
   EXPECT_NE(std::string(missing.what()).find("/nonexistent/tasklets.xml"), std::string::npos);
   const std::string path = temp_path("garbage.xml");
   std::ofstream(path) << "this is not a topology\n";
-  const Error garbage = error_of([&] { Topology::from_xml(path); });
+  const Error garbage = thrown_error([&] { Topology::from_xml(path); });
   std::filesystem::remove(path);
   EXPECT_EQ(garbage.code(), Errc::topology);
 }
@@ -241,7 +233,7 @@ TEST(Topology, EnvironmentVariableIsHonoured) {
 
 TEST(Topology, BadEnvironmentVariableIsNamedInTheError) {
   ScopedEnv env("TASKLETS_TOPOLOGY", "banana");
-  const Error error = error_of([] { Topology::from_config_or_env(""); });
+  const Error error = thrown_error([] { Topology::from_config_or_env(""); });
   EXPECT_EQ(error.code(), Errc::invalid_argument);
   EXPECT_NE(std::string(error.what()).find("TASKLETS_TOPOLOGY"), std::string::npos);
 }

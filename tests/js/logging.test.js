@@ -9,15 +9,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { resolveLogging, createLogger } = require('../../js/logging');
-
-function throwsOption(fn, Class, pattern) {
-  assert.throws(fn, (err) => {
-    assert.equal(err.constructor, Class, `expected ${Class.name}, got ${err.constructor.name}: ${err.message}`);
-    assert.equal(err.code, 'ERR_INVALID_ARG_VALUE');
-    assert.match(err.message, pattern);
-    return true;
-  });
-}
+const { throwsOption } = require('./fixtures/assertions');
 
 // Runs fn with process[stream].write captured; returns the text written.
 function capture(stream, fn) {

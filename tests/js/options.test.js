@@ -4,18 +4,10 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { resolveOptions, toNativeOptions, nativeChange, resolveShutdownOptions } = require('../../js/options');
+const { throwsOption } = require('./fixtures/assertions');
 
 const CPUS = 4;
 const resolve = (options, base) => resolveOptions(options, CPUS, base).resolved;
-
-function throwsOption(fn, Class, pattern) {
-  assert.throws(fn, (err) => {
-    assert.equal(err.constructor, Class, `expected ${Class.name}, got ${err.constructor.name}: ${err.message}`);
-    assert.equal(err.code, 'ERR_INVALID_ARG_VALUE');
-    assert.match(err.message, pattern);
-    return true;
-  });
-}
 
 test('defaults: one executor per CPU, fixed, numa placement', () => {
   assert.deepEqual(resolve(), {

@@ -14,6 +14,17 @@ const { Tasklets } = require('../../js/index');
 
 const skip = fs.existsSync(addonPath()) ? false : `the addon is not built (${addonPath()}): run ./tasklets.sh build or set TASKLETS_ADDON`;
 
+// A task that reports n times as fast as it can (i of n, in percent) and
+// returns n; the events its onProgress received.
+function reportEach(pool, n) {
+  const events = [];
+  const promise = pool.run((count) => {
+    for (let i = 1; i <= count; i++) tasklet.progress((i * 100) / count, i);
+    return count;
+  }, { args: [n], onProgress: (event) => events.push(event) });
+  return { events, promise };
+}
+
 describe('progress', { skip }, () => {
   let pool;
   before(() => {
@@ -44,11 +55,7 @@ describe('progress', { skip }, () => {
   });
 
   test('reports are throttled: a tight loop of 100000 reports causes few callbacks', async () => {
-    const events = [];
-    const promise = pool.run((n) => {
-      for (let i = 1; i <= n; i++) tasklet.progress((i * 100) / n, i);
-      return n;
-    }, { args: [100000], onProgress: (event) => events.push(event) });
+    const { events, promise } = reportEach(pool, 100000);
     assert.equal(await promise, 100000);
     assert.ok(events.length >= 1, 'at least one report arrives');
     assert.ok(events.length < 1000, `${events.length} callbacks for 100000 reports`);
@@ -62,11 +69,7 @@ describe('progress', { skip }, () => {
   // settles such a task (before that fix, 30 to 120 of the 500 quick tasks
   // below lost their report on 2 cores).
   test('the final report of a quick task reaches onProgress before its promise settles', async () => {
-    const events = [];
-    const promise = pool.run((n) => {
-      for (let i = 1; i <= n; i++) tasklet.progress((i * 100) / n, i);
-      return n;
-    }, { args: [100000], onProgress: (event) => events.push(event) });
+    const { events, promise } = reportEach(pool, 100000);
     assert.equal(await promise, 100000);
     assert.deepEqual(events.at(-1), { taskId: promise.taskId, percent: 100, detail: 100000 });
     let lost = 0;

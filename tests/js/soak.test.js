@@ -35,6 +35,17 @@ function generator(seed) {
   };
 }
 
+// The pool shuts down within 15 s, with nothing left to cancel.
+async function assertShutsDownInTime(pool) {
+  let timer;
+  const result = await Promise.race([
+    pool.shutdown(),
+    new Promise((resolve) => { timer = setTimeout(() => resolve('shutdown did not finish within 15 s'), 15000); }),
+  ]);
+  clearTimeout(timer);
+  assert.deepEqual(result, { timedOut: false, cancelled: 0 });
+}
+
 // Cells 10, 11, 12: how many spin, hang and poller tasks started running.
 const shared = skip ? null : sharedCells('tasklets-test:soak');
 
@@ -248,13 +259,7 @@ describe('soak', { skip }, () => {
 
     // Still serving, and it shuts down in time.
     assert.deepEqual(await Promise.all([pool.run(quick, { args: [21] }), pool.run(waiter, { args: [7, 1] })]), [42, -7]);
-    let timer;
-    const result = await Promise.race([
-      pool.shutdown(),
-      new Promise((resolve) => { timer = setTimeout(() => resolve('shutdown did not finish within 15 s'), 15000); }),
-    ]);
-    clearTimeout(timer);
-    assert.deepEqual(result, { timedOut: false, cancelled: 0 });
+    await assertShutsDownInTime(pool);
   });
 
   test('a storm of cancels over 1200 async tasks in flight at once (seed ' + SEED + ')', { timeout: 60000 }, async () => {
@@ -304,13 +309,7 @@ describe('soak', { skip }, () => {
     assert.equal(stats.replacedWorkers, 0);
 
     assert.equal(await pool.run(quick, { args: [4] }), 8);
-    let timer;
-    const result = await Promise.race([
-      pool.shutdown(),
-      new Promise((resolve) => { timer = setTimeout(() => resolve('shutdown did not finish within 15 s'), 15000); }),
-    ]);
-    clearTimeout(timer);
-    assert.deepEqual(result, { timedOut: false, cancelled: 0 });
+    await assertShutsDownInTime(pool);
   });
 
   test('force cancels racing with the completions of short synchronous tasks (seed ' + SEED + ')', { timeout: 60000 }, async () => {
