@@ -32,11 +32,10 @@
 
 const errors = require('./errors');
 const { isPlainObject, checkOneOf, resolvePositiveMs } = require('./validate');
+const { PRIORITY_NAMES } = require('./task-options');
 
 const CONFIG_KEYS = ['name', 'task', 'args', 'priority', 'timeout'];
 const OPTION_KEYS = ['onProgress', 'concurrency'];
-// The pool's priority names (js/pool.js).
-const PRIORITY_NAMES = ['high', 'normal', 'low'];
 
 // One config -> { name, task, options } (options: what run() receives).
 function readConfig(config, i) {
@@ -84,7 +83,9 @@ function batch(run, taskConfigs, options) {
     if (typeof run !== 'function') throw errors.argType('run', 'a function', run);
     if (!Array.isArray(taskConfigs)) throw errors.argType('taskConfigs', 'an array', taskConfigs);
     ({ onProgress, concurrency } = readOptions(options));
-    configs = taskConfigs.map(readConfig);
+    // Every index, holes too (map() would skip a hole of a sparse array).
+    configs = new Array(taskConfigs.length);
+    for (let i = 0; i < configs.length; i++) configs[i] = readConfig(taskConfigs[i], i);
   } catch (err) {
     return Promise.reject(err);
   }

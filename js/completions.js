@@ -58,14 +58,16 @@ class Watched extends Single {
     this.timeout = undefined; // ms, for ERR_TASK_TIMEOUT's message
   }
 
+  // Settled first, released after: whatever the clean-up does, the
+  // outcome is already the task's.
   succeed(id, value) {
-    this.release();
     this.resolve(value);
+    this.release();
   }
 
   fail(id, err) {
-    this.release();
     this.reject(err);
+    this.release();
   }
 
   release() {
@@ -219,7 +221,10 @@ class PendingTable {
   // keepAlive(boolean) is told when the table turns non-empty / empty.
   // crashed(slot) -> Promise<{ code, message }>: why the executor of `slot`
   // stopped, for tasks it could not finish (kind 7).
-  constructor(keepAlive, crashed = null) {
+  // broken(err, id) is told when settling task `id` threw (a defect: the
+  // task then rejects with that error, and the other tasks of the batch are
+  // settled as usual).
+  constructor(keepAlive, crashed = null, broken = null) {
     this.singles = new SingleTable();   // id -> Single
     this.groups = [];           // Groups with unsettled tasks, by increasing base
     this.count = 0;             // unsettled tasks
@@ -228,6 +233,7 @@ class PendingTable {
     this.stopped = null;
     this.keepAlive = keepAlive;
     this.crashed = crashed;
+    this.broken = broken;
     this.aborts = new Map();    // id -> reason: cancel requested while it ran
     this.defaultTimeout = Infinity;  // the pool's, for messages
     this.failures = new Map();  // failed id -> its error (or null), oldest first
@@ -338,7 +344,10 @@ class PendingTable {
     return undefined;
   }
 
-  // The addon's callback: every task settled since its last call.
+  // The addon's callback: every task settled since its last call. Nothing
+  // thrown while one task settles may leave this loop: the rest of the
+  // batch would never settle (the seed's "Uncaught N-API callback
+  // exception").
   onCompletions(count, ids, kinds, values, workers, durations) {
     this.settledTotal += count;
     for (let i = 0; i < count; i++) {
@@ -349,19 +358,38 @@ class PendingTable {
         if (kind !== KIND_PRIMITIVES && kind !== KIND_SERIALIZED) this.remember(id, null);
         continue;
       }
-      if (this.aborts.size !== 0 && this.aborts.has(id)) {
-        this.settleAborted(entry, id, kind, values[i], workers[i], durations[i]);
-      } else if (kind === KIND_PRIMITIVES) {
-        entry.succeed(id, values[i]);
-      } else if (kind === KIND_NATIVE_ERROR && this.stopped !== null) {
-        this.fail(entry, id, this.stopped(id));
-      } else if (kind === KIND_NATIVE_ERROR && workers[i] >= 0 && this.crashed !== null) {
-        this.settleCrashed(entry, id, workers[i], values[i]);
-      } else {
-        this.settle(entry, id, kind, values[i], workers[i], durations[i]);
+      try {
+        this.dispatch(entry, id, kind, values[i], workers[i], durations[i]);
+      } catch (err) {
+        this.settleBroken(entry, id, err);
       }
     }
     if (this.count === 0) this.keepAlive(false);
+  }
+
+  dispatch(entry, id, kind, value, worker, duration) {
+    if (this.aborts.size !== 0 && this.aborts.has(id)) {
+      this.settleAborted(entry, id, kind, value, worker, duration);
+    } else if (kind === KIND_PRIMITIVES) {
+      entry.succeed(id, value);
+    } else if (kind === KIND_NATIVE_ERROR && this.stopped !== null) {
+      this.fail(entry, id, this.stopped(id));
+    } else if (kind === KIND_NATIVE_ERROR && worker >= 0 && this.crashed !== null) {
+      this.settleCrashed(entry, id, worker, value);
+    } else {
+      this.settle(entry, id, kind, value, worker, duration);
+    }
+  }
+
+  // Settling `id` threw: it rejects with that error (a promise already
+  // settled ignores it) and the defect is reported.
+  settleBroken(entry, id, err) {
+    try {
+      entry.fail(id, err);
+      if (this.broken !== null) this.broken(err, id);
+    } catch {
+      // Nothing more can be done for this task; the others go on.
+    }
   }
 
   // Turns one completion into the entry's outcome. Never throws.
@@ -387,11 +415,13 @@ class PendingTable {
 
   // A task whose cancellation was requested while it ran: whatever it did,
   // it rejects with an AbortError (its own error, if any, as the cause)...
-  // unless it finished successfully before it noticed: then it succeeded.
+  // unless it finished successfully before it noticed: then it succeeded;
+  // or its timeout stopped it before the cancel could: then it timed out,
+  // as the runtime counts it (getStats().timedOut).
   settleAborted(entry, id, kind, value, worker, duration) {
     const reason = this.aborts.get(id);
     this.aborts.delete(id);
-    if (kind === KIND_PRIMITIVES || kind === KIND_SERIALIZED) {
+    if (kind === KIND_PRIMITIVES || kind === KIND_SERIALIZED || kind === KIND_TIMED_OUT) {
       this.settle(entry, id, kind, value, worker, duration);
       return;
     }
@@ -418,7 +448,11 @@ class PendingTable {
       const err = errors.workerCrashed(death.code, `${death.message} (${message})`);
       err.taskId = id;
       err.workerThread = slot;
-      this.fail(entry, id, err);
+      try {
+        this.fail(entry, id, err);
+      } catch (thrown) {
+        this.settleBroken(entry, id, thrown);
+      }
       if (this.count === 0) this.keepAlive(false);
     });
   }
@@ -428,7 +462,12 @@ class PendingTable {
   abandon(ids, count, makeError) {
     for (let i = 0; i < count; i++) {
       const entry = this.take(ids[i]);
-      if (entry !== undefined) this.fail(entry, ids[i], makeError(ids[i]));
+      if (entry === undefined) continue;
+      try {
+        this.fail(entry, ids[i], makeError(ids[i]));
+      } catch (err) {
+        this.settleBroken(entry, ids[i], err);
+      }
     }
     if (this.count === 0) this.keepAlive(false);
   }

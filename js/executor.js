@@ -346,10 +346,17 @@ function onMessage(message) {
   }
 }
 
+// The slot is given back once no task of this executor is pending. What a
+// task left behind (an interval, a server, a pending timer, a Worker of its
+// own) would keep this thread's event loop alive and the pool's shutdown
+// (or a scale-down) waiting on it forever: nothing of ours is left to run,
+// so the thread ends here. In a Worker, process.exit() ends the thread,
+// not the process; messages already posted (progress) are delivered.
 function leave() {
   if (detached) return;
   detached = true;
   addon.detach();
+  process.exit(0);
 }
 
 // A task's stray failure (a rejection nobody handles, a throwing timer

@@ -148,6 +148,8 @@ export interface MapOptions {
   priority?: Priority;
   /** Chunks in flight at once. Default Infinity (all submitted together). */
   concurrency?: number;
+  /** Of each chunk, in ms. Default: the pool's `timeout`. */
+  timeout?: number;
   /** After each chunk, counting items. */
   onProgress?: (progress: MapProgress) => void;
 }

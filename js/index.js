@@ -8,6 +8,7 @@ const { resolveOptions, resolveShutdownOptions } = require('./options');
 const errors = require('./errors');
 const { readCancel } = require('./task-options');
 const { wrapModule } = require('./modules');
+const { createLogger } = require('./logging');
 
 let configured = resolveOptions({}, cpuCount());  // { options, resolved }
 let defaultPool = null;
@@ -39,10 +40,16 @@ function onDefault(method, args) {
 // next task starts a new one.
 function config(options) {
   const next = resolveOptions(options, cpuCount(), configured.options);
-  if (defaultPool !== null && !defaultPool[kApplyOptions](next.resolved)) {
-    const old = defaultPool;
-    defaultPool = null;
-    old.shutdown().catch((err) => process.emitWarning(`tasklets: replacing the default pool: ${err.message}`, 'TaskletsWarning'));
+  if (defaultPool === null || !defaultPool[kApplyOptions](next.resolved)) {
+    // The next default pool opens its log when it starts: a destination
+    // that cannot be opened fails here (nothing changed yet), not every
+    // later run().
+    createLogger(next.resolved.logging).close();
+    if (defaultPool !== null) {
+      const old = defaultPool;
+      defaultPool = null;
+      old.shutdown().catch((err) => process.emitWarning(`tasklets: replacing the default pool: ${err.message}`, 'TaskletsWarning'));
+    }
   }
   configured = next;
   return getConfig();

@@ -59,7 +59,8 @@ const { createRequire, isBuiltin } = require('node:module');
 const { pathToFileURL, fileURLToPath } = require('node:url');
 const { inspect } = require('node:util');
 const errors = require('./errors');
-const { isPlainObject } = require('./validate');
+const { isPlainObject, checkOneOf, resolvePositiveMs } = require('./validate');
+const { PRIORITY_NAMES } = require('./task-options');
 
 const SPEC_KEYS = ['module', 'export'];
 const WRAP_KEYS = ['priority', 'timeout'];
@@ -440,7 +441,11 @@ function wrapModule(run, modulePath, options) {
   if (options !== undefined && options !== null) {
     if (!isPlainObject(options)) throw errors.argType('options', 'an object', options);
     for (const key of Object.keys(options)) if (!WRAP_KEYS.includes(key)) throw errors.unknownOption(`options.${key}`, WRAP_KEYS);
-    for (const key of WRAP_KEYS) if (options[key] !== undefined) taskOptions[key] = options[key];
+    // The form is checked here, once, so that a bad option fails the
+    // module() call and not every later call of its functions (whether the
+    // pool allows per-task timeouts is run()'s to say).
+    if (options.priority !== undefined) taskOptions.priority = checkOneOf('options.priority', options.priority, PRIORITY_NAMES);
+    if (options.timeout !== undefined) taskOptions.timeout = resolvePositiveMs('options.timeout', options.timeout);
   }
   const file = resolveModulePath(modulePath, () => callerFile(), 'modulePath');
   const functions = new Map();

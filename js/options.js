@@ -40,9 +40,14 @@ const DEFAULTS = Object.freeze({
 const AUTO_QUEUE_PER_WORKER = 1024;
 // An executor heap below this cannot even load the executor's code.
 const MIN_MEMORY_LIMIT = 16 * 1024 * 1024;
+// Above this no machine has the memory (x86-64 and arm64 user space is 128
+// TiB), and the native side keeps byte counts in 64-bit integers.
+const MAX_MEMORY_LIMIT = 2 ** 47;
 const SIZE_FORM = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB)?\s*$/i;
 const SIZE_UNITS = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 };
 const DEFAULT_IDLE_TIMEOUT_MS = 5000;
+// The longest idle timeout: what a timer can wait (about 24.8 days).
+const MAX_IDLE_TIMEOUT_MS = 2 ** 31 - 1;
 
 // Scheduler knobs the addon needs but users do not set. The spin and yield
 // rounds are shorter than the native runtime's defaults (256 / 16): an
@@ -81,8 +86,8 @@ function resolveCount(name, value, cpuCount) {
 function resolveIdleTimeout(value) {
   if (value === undefined) return DEFAULT_IDLE_TIMEOUT_MS;
   if (typeof value !== 'number') throw errors.optionType('workers.idleTimeout', 'a number of milliseconds', value);
-  if (!Number.isInteger(value) || value < 1) {
-    throw errors.optionRange('workers.idleTimeout', 'a positive integer (milliseconds)', value);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_IDLE_TIMEOUT_MS) {
+    throw errors.optionRange('workers.idleTimeout', `a positive integer (milliseconds) up to ${MAX_IDLE_TIMEOUT_MS}`, value);
   }
   return value;
 }
@@ -159,8 +164,8 @@ function resolveBytes(name, value) {
   } else {
     throw errors.optionType(name, expected, value);
   }
-  if (!Number.isFinite(bytes) || bytes < MIN_MEMORY_LIMIT) {
-    throw errors.optionRange(name, `${expected}, at least 16MB`, value);
+  if (!Number.isFinite(bytes) || bytes < MIN_MEMORY_LIMIT || bytes > MAX_MEMORY_LIMIT) {
+    throw errors.optionRange(name, `${expected}, from 16MB to 128TB`, value);
   }
   return Math.floor(bytes);
 }

@@ -24,9 +24,11 @@ const { createLogger } = require('./logging');
 const { health } = require('./health');
 const { resolveOptions, toNativeOptions, resolveShutdownOptions, nativeChange } = require('./options');
 const { isPlainObject, rejectUnknownKeys } = require('./validate');
-const { argsOnly, isPlainSpec, readRunOptions, readSpec, readPriority, readSignal, readCancel, PRIORITIES, EMPTY } = require('./task-options');
+const {
+  argsOnly, isPlainSpec, readRunOptions, readSpec, readPriority, readSignal, readTimeout, readCancel, PRIORITIES, EMPTY,
+} = require('./task-options');
 
-const MAP_OPTION_KEYS = ['chunkSize', 'priority', 'concurrency', 'onProgress'];
+const MAP_OPTION_KEYS = ['chunkSize', 'priority', 'concurrency', 'onProgress', 'timeout'];
 const RUN_ALL_OPTION_KEYS = ['signal'];
 const CHUNKS_PER_WORKER = 4;  // default map() chunking: about this many chunks per executor
 // runAll/map hand a large group to the addon this many tasks per native call,
@@ -78,7 +80,8 @@ class Tasklets extends EventEmitter {
     this.#resolved = resolved;
     this.#addon = addonLoader.load();
     this.#log = createLogger(resolved.logging);
-    this.#pending = new PendingTable((on) => this.#keepAlive(on), (slot) => this.#executors.whyDead(slot));
+    this.#pending = new PendingTable((on) => this.#keepAlive(on), (slot) => this.#executors.whyDead(slot),
+                                     (err, taskId) => this.#log.error('a task could not be settled normally', { pool: this.#poolId, taskId, err }));
     this.#pending.defaultTimeout = resolved.timeout.default;
     this.#executors = new Executors(-1, resolved.memory.limit, {
       slotFailed: (slot, err) => this.#slotFailed(slot, err),
@@ -286,7 +289,7 @@ class Tasklets extends EventEmitter {
       if (onAbort !== null) signal.addEventListener('abort', onAbort, { once: true });
       if (onProgress !== undefined) this.#progress.set(id, onProgress);
       entry.cleanup = () => {
-        if (onAbort !== null) signal.removeEventListener('abort', onAbort);
+        if (onAbort !== null) this.#unlisten(signal, onAbort, id);
         if (onProgress !== undefined) this.#progress.delete(id);
       };
     });
@@ -375,7 +378,10 @@ class Tasklets extends EventEmitter {
   // map() with at most `concurrency` chunks in flight: each settled chunk
   // submits the next; the first failure rejects the map and submits no more.
   #mapLimited(columns) {
-    const { count, concurrency, onProgress, chunkItems, totalItems } = columns;
+    const { count, concurrency, onProgress, chunkItems, totalItems, timeout } = columns;
+    const watch = timeout === this.#resolved.timeout.default ? null : (entry) => {
+      entry.timeout = timeout === Infinity ? undefined : timeout;
+    };
     const results = new Array(count);
     let next = 0;
     let done = 0;
@@ -385,8 +391,8 @@ class Tasklets extends EventEmitter {
       const launch = () => {
         if (failed || next >= count) return;
         const c = next++;
-        const promise = this.#track(null);
-        this.#queue.push(promise.taskId, columns.fnIds[c], columns.argKinds[c], columns.args[c], columns.priorities[c], Infinity);
+        const promise = this.#track(watch);
+        this.#queue.push(promise.taskId, columns.fnIds[c], columns.argKinds[c], columns.args[c], columns.priorities[c], timeout);
         columns.args[c] = undefined;
         promise.then((value) => {
           if (failed) return;
@@ -421,6 +427,7 @@ class Tasklets extends EventEmitter {
   // An object whose methods run the module's exports on this pool:
   // `(await pool.module('./tasks.js')).resize(img)` (js/modules.js).
   module(modulePath, options) {
+    if (this.#closed) throw errors.poolShutdown('The pool is shut down and accepts no new tasks');
     return wrapModule((fn, o) => this.run(fn, o), modulePath, options);
   }
 
@@ -548,11 +555,28 @@ class Tasklets extends EventEmitter {
     }
   }
 
-  // The backlog fell below maxQueue after it was reached: 'drain'.
+  // The backlog fell below maxQueue after it was reached: 'drain'. Called
+  // while completions are delivered: a listener that throws is reported,
+  // never thrown into the addon's callback.
   #afterSettling() {
     if (this.#full && this.#pending.size < this.#resolved.maxQueue) {
       this.#full = false;
-      this.emit('drain');
+      try {
+        this.emit('drain');
+      } catch (err) {
+        this.#log.warn('a drain listener threw', { pool: this.#poolId, err });
+      }
+    }
+  }
+
+  // Removes the pool's abort listener from a task's signal when the task
+  // settles. The signal is the caller's object: if it throws, the task's
+  // outcome stands and the failure is reported.
+  #unlisten(signal, onAbort, taskId) {
+    try {
+      signal.removeEventListener('abort', onAbort);
+    } catch (err) {
+      this.#log.warn("the signal's removeEventListener threw", { pool: this.#poolId, taskId, err });
     }
   }
 
@@ -625,7 +649,7 @@ class Tasklets extends EventEmitter {
       throw errors.argType('items', 'an array or an iterable', items);
     }
     const list = Array.isArray(items) ? items : Array.from(items);
-    const { chunkSize, priority, concurrency, onProgress } = this.#readMapOptions(options, list.length);
+    const { chunkSize, priority, concurrency, onProgress, timeout } = this.#readMapOptions(options, list.length);
     const bad = codec.checkCloneable(list, 'items');
     if (bad !== null) throw errors.argNotCloneable(bad.path, bad.reason);
     const fnId = this.#registry.idOfMap(fn);
@@ -644,6 +668,10 @@ class Tasklets extends EventEmitter {
       columns.args[c] = bytes;
       columns.priorities[c] = priority;
     }
+    // Each chunk is a task with the map's timeout (the pool's default
+    // unless options.timeout says otherwise).
+    if (timeout !== Infinity) columns.timeouts = new Float64Array(n).fill(timeout);
+    columns.timeout = timeout;
     columns.concurrency = concurrency;
     columns.onProgress = onProgress;
     columns.totalItems = list.length;
@@ -656,11 +684,13 @@ class Tasklets extends EventEmitter {
     let concurrency;
     let onProgress;
     let priority = PRIORITIES.normal;
+    let timeout = this.#resolved.timeout.default;
     if (options !== undefined) {
       if (!isPlainObject(options)) throw errors.argType('options', 'an object', options);
       rejectUnknownKeys(options, MAP_OPTION_KEYS, 'options.');
       ({ chunkSize, concurrency, onProgress } = options);
       priority = readPriority('options.priority', options.priority);
+      timeout = readTimeout('options.timeout', options.timeout, this.#resolved.timeout);
       if (onProgress !== undefined && typeof onProgress !== 'function') {
         throw errors.optionType('options.onProgress', 'a function', onProgress);
       }
@@ -677,7 +707,7 @@ class Tasklets extends EventEmitter {
     } else if (!Number.isInteger(chunkSize) || chunkSize < 1) {
       throw errors.optionRange('options.chunkSize', 'a positive integer', chunkSize);
     }
-    return { chunkSize, priority, concurrency: concurrency === undefined ? Infinity : concurrency, onProgress };
+    return { chunkSize, priority, concurrency: concurrency === undefined ? Infinity : concurrency, onProgress, timeout };
   }
 
   // One native call per batch; primitive arguments travel packed in one buffer.
@@ -717,7 +747,8 @@ class Tasklets extends EventEmitter {
         group.fail(base, err);
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      promise.then(() => signal.removeEventListener('abort', onAbort), () => signal.removeEventListener('abort', onAbort));
+      const unlisten = () => this.#unlisten(signal, onAbort, base);
+      promise.then(unlisten, unlisten);
     }
     this.#pending.addGroup(group);
     this.#noteBacklog();
@@ -777,6 +808,7 @@ function newColumns(n) {
     args: new Array(n),
     priorities: new Uint8Array(n),
     timeouts: undefined,
+    timeout: Infinity,
     concurrency: Infinity,
     onProgress: undefined,
   };

@@ -117,6 +117,9 @@ function retry(run, fn, options) {
   let config;
   try {
     if (typeof run !== 'function') throw errors.argType('run', 'a function', run);
+    if (typeof fn !== 'function' && !(isPlainObject(fn) && 'module' in fn)) {
+      throw errors.argType('fn', 'a function or a module task { module, export }', fn);
+    }
     config = readOptions(options);
   } catch (err) {
     return Promise.reject(err);

@@ -31,8 +31,11 @@ function readTimeout(name, value, policy) {
 
 function readSignal(name, value) {
   if (value === undefined) return undefined;
+  // Both listener methods are checked here: the one that removes the
+  // pool's listener runs when the task settles, where a missing method
+  // could only be reported, not refused.
   if (value === null || typeof value !== 'object' || typeof value.aborted !== 'boolean' ||
-      typeof value.addEventListener !== 'function') {
+      typeof value.addEventListener !== 'function' || typeof value.removeEventListener !== 'function') {
     throw errors.optionType(name, 'an AbortSignal', value);
   }
   return value;
@@ -143,5 +146,5 @@ module.exports = {
   argsOnly,
   isPlainSpec,
   readCancel,
-  readRunOptions, readSpec, readPriority, readSignal, readTimeout, PRIORITIES, EMPTY, MAX_DEPENDENCIES,
+  readRunOptions, readSpec, readPriority, readSignal, readTimeout, PRIORITIES, PRIORITY_NAMES, EMPTY, MAX_DEPENDENCIES,
 };
