@@ -160,7 +160,7 @@ function failure(table, entry, id, kind, value, worker, duration) {
     }
     case KIND_DEPENDENCY_FAILED: {
       const dep = table.failedDependency(entry.dependsOn);
-      const err = errors.dependencyFailed(dep === undefined ? 'unknown' : dep, dep === undefined ? undefined : table.failures.get(dep) || undefined);
+      const err = errors.dependencyFailed(dep === undefined ? 'unknown' : dep, dep === undefined ? undefined : table.failureOf(dep));
       err.taskId = id;
       return err;
     }
@@ -330,6 +330,17 @@ class PendingTable {
       if (entry.timeouts !== null && entry.timeouts[id - entry.base] > 0) return entry.timeouts[id - entry.base];
     }
     return Number.isFinite(this.defaultTimeout) ? this.defaultTimeout : undefined;
+  }
+
+  // The error task `id` failed with, if it is still kept (undefined if not).
+  failureOf(id) {
+    return this.failures.get(id) || undefined;
+  }
+
+  // A cancel was requested while task `id` ran: its completion becomes an
+  // AbortError with `reason` (see settleAborted).
+  abortRequested(id, reason) {
+    this.aborts.set(id, reason);
   }
 
   // Whether task `id` (already settled) failed.

@@ -6,14 +6,13 @@
 // run, which task runs next) is the native runtime's.
 
 const os = require('node:os');
-const v8 = require('node:v8');
 const { EventEmitter } = require('node:events');
 
 const addonLoader = require('./addon');
 const codec = require('./codec');
 const errors = require('./errors');
 const { FunctionRegistry } = require('./functions');
-const { PendingTable, Single, Watched, Group } = require('./completions');
+const { PendingTable, Single, Watched } = require('./completions');
 const { SubmitQueue } = require('./submit-queue');
 const { Executors } = require('./executors');
 const { Packer, packBatch } = require('./pack');
@@ -23,17 +22,10 @@ const { retry } = require('./retry');
 const { createLogger } = require('./logging');
 const { health } = require('./health');
 const { resolveOptions, toNativeOptions, resolveShutdownOptions, nativeChange } = require('./options');
-const { isPlainObject, rejectUnknownKeys } = require('./validate');
-const {
-  argsOnly, isPlainSpec, readRunOptions, readSpec, readPriority, readSignal, readTimeout, readCancel, PRIORITIES, EMPTY,
-} = require('./task-options');
+const { isPlainObject } = require('./validate');
+const groups = require('./groups');
+const { argsOnly, readRunOptions, readCancel, PRIORITIES, EMPTY } = require('./task-options');
 
-const MAP_OPTION_KEYS = ['chunkSize', 'priority', 'concurrency', 'onProgress', 'timeout'];
-const RUN_ALL_OPTION_KEYS = ['signal'];
-const CHUNKS_PER_WORKER = 4;  // default map() chunking: about this many chunks per executor
-// runAll/map hand a large group to the addon this many tasks per native call,
-// so executors start on the first tasks while the rest are still encoded.
-const SUBMIT_CHUNK = 4096;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const IDLE_TRIM_MS = 200;   // memory.cleanup 'aggressive': idle this long before memory is released
 const kApplyOptions = Symbol('tasklets.applyOptions');
@@ -71,6 +63,7 @@ class Tasklets extends EventEmitter {
   #progress = new Map();        // task id -> onProgress
   #given;                       // the options as given (merged by configure())
   #slots;                       // most executors resize() can reach
+  #groupPort;                   // what js/groups.js may do with this pool
 
   constructor(options) {
     super();
@@ -99,11 +92,40 @@ class Tasklets extends EventEmitter {
       pool: this.#poolId, workers: resolved.workers, placement: resolved.placement, maxQueue: resolved.maxQueue,
     });
     this.#registry = new FunctionRegistry((source) => this.#addon.registerFunction(this.#poolId, source));
-    this.#queue = new SubmitQueue(
-      (count, ids, fnIds, argKinds, args, priorities, timeouts, packed, offsets) =>
-        this.#addon.submit(this.#poolId, count, ids, fnIds, argKinds, args, priorities, packed, offsets,
-                           undefined, timeouts),
-      (ids, count, err) => this.#pending.abandon(ids, count, () => err));
+    this.#queue = new SubmitQueue((columns) => this.#submit(columns),
+                                  (ids, count, err) => this.#pending.abandon(ids, count, () => err));
+    this.#groupPort = this.#makeGroupPort();
+  }
+
+  #makeGroupPort() {
+    const pool = this;
+    return {
+      policy: () => this.#resolved.timeout,
+      workersMax: () => this.#resolved.workers.max,
+      memoryLimited: () => this.#resolved.memory.limit !== Infinity,
+      fnIdOf: (fn, label) => this.#fnIdOf(fn, label),
+      idOfMap: (fn) => this.#registry.idOfMap(fn),
+      admit: (n) => this.#admit(n),
+      flush: () => this.#queue.flush(),
+      reserveIds: (n) => {
+        const base = this.#nextId;
+        this.#nextId += n;
+        return base;
+      },
+      addGroup: (group) => {
+        this.#pending.addGroup(group);
+        this.#noteBacklog();
+      },
+      submit: (columns) => this.#submit(columns),
+      abandon: (ids, n, err) => this.#pending.abandon(ids, n, () => err),
+      cancelRange: (base, size) => this.#cancelRange(base, size),
+      track: (watch) => this.#track(watch),
+      push: (id, fnId, kind, args, priority, timeout) => this.#queue.push(id, fnId, kind, args, priority, timeout),
+      unlisten: (signal, onAbort, taskId) => this.#unlisten(signal, onAbort, taskId),
+      get log() {
+        return pool.#log;  // replaced when configure() changes logging
+      },
+    };
   }
 
   // Changes the running pool's configuration; only the options given change.
@@ -202,7 +224,7 @@ class Tasklets extends EventEmitter {
         if (o.signal !== undefined && o.signal.aborted) throw errors.aborted(o.signal.reason);
         if (o.dependsOn !== undefined) {
           const failed = this.#pending.failedDependency(o.dependsOn);
-          if (failed !== undefined) throw errors.dependencyFailed(failed, this.#pending.failures.get(failed) || undefined);
+          if (failed !== undefined) throw errors.dependencyFailed(failed, this.#pending.failureOf(failed));
         }
       }
       this.#admit(1);
@@ -300,10 +322,13 @@ class Tasklets extends EventEmitter {
     }
     this.#queue.flush();  // earlier run() calls go first
     try {
-      this.#submit(1, Float64Array.of(id), Uint32Array.of(fnId), Uint8Array.of(kind), [args], Uint8Array.of(priority),
-                   transfer === undefined ? undefined : [transfer],
-                   timeout === Infinity ? undefined : Float64Array.of(timeout),
-                   dependsOn === undefined ? undefined : [dependsOn]);
+      this.#submit({
+        count: 1, ids: Float64Array.of(id), fnIds: Uint32Array.of(fnId), argKinds: Uint8Array.of(kind), args: [args],
+        priorities: Uint8Array.of(priority),
+        timeouts: timeout === Infinity ? undefined : Float64Array.of(timeout),
+        transfers: transfer === undefined ? undefined : [transfer],
+        dependencies: dependsOn === undefined ? undefined : [dependsOn],
+      });
     } catch (err) {
       this.#pending.abandon(Float64Array.of(id), 1, () => err);
     }
@@ -332,7 +357,7 @@ class Tasklets extends EventEmitter {
       return true;
     }
     if (outcome >= CANCEL_RUNNING) {
-      this.#pending.aborts.set(id, reason);
+      this.#pending.abortRequested(id, reason);
       this.#executors.abort(id, reason, outcome - CANCEL_RUNNING - 1);
       return true;
     }
@@ -341,75 +366,14 @@ class Tasklets extends EventEmitter {
 
   runAll(tasks, options) {
     if (this.#closed) return Promise.reject(errors.poolShutdown('The pool is shut down and accepts no new tasks'));
-    let columns;
-    let signal;
-    try {
-      if (options !== undefined) {
-        if (!isPlainObject(options)) throw errors.argType('options', 'an object', options);
-        rejectUnknownKeys(options, RUN_ALL_OPTION_KEYS, 'options.');
-        signal = readSignal('options.signal', options.signal);
-        if (signal !== undefined && signal.aborted) throw errors.aborted(signal.reason);
-      }
-      columns = this.#runAllColumns(tasks);
-      this.#admit(columns.count);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.#submitGroup(columns, false, signal);
+    return groups.runAll(this.#groupPort, tasks, options);
   }
 
-  // Data-parallel map: `items` in chunks of `chunkSize`, one task per chunk.
-  // `concurrency` bounds the chunks in flight (default: all submitted at
-  // once, as one group); `onProgress({ completed, total, percentage })` is
-  // told after each chunk (`completed` and `total` count items).
+  // Data-parallel map: `items` in chunks of `chunkSize`, one task per chunk
+  // (js/groups.js).
   map(fn, items, options) {
     if (this.#closed) return Promise.reject(errors.poolShutdown('The pool is shut down and accepts no new tasks'));
-    let columns;
-    try {
-      columns = this.#mapColumns(fn, items, options);
-      this.#admit(Math.min(columns.count, columns.concurrency));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (columns.concurrency < columns.count) return this.#mapLimited(columns);
-    return this.#submitGroup(columns, true, undefined);
-  }
-
-  // map() with at most `concurrency` chunks in flight: each settled chunk
-  // submits the next; the first failure rejects the map and submits no more.
-  #mapLimited(columns) {
-    const { count, concurrency, onProgress, chunkItems, totalItems, timeout } = columns;
-    const watch = timeout === this.#resolved.timeout.default ? null : (entry) => {
-      entry.timeout = timeout === Infinity ? undefined : timeout;
-    };
-    const results = new Array(count);
-    let next = 0;
-    let done = 0;
-    let itemsDone = 0;
-    let failed = false;
-    return new Promise((resolve, reject) => {
-      const launch = () => {
-        if (failed || next >= count) return;
-        const c = next++;
-        const promise = this.#track(watch);
-        this.#queue.push(promise.taskId, columns.fnIds[c], columns.argKinds[c], columns.args[c], columns.priorities[c], timeout);
-        columns.args[c] = undefined;
-        promise.then((value) => {
-          if (failed) return;
-          results[c] = value;
-          done++;
-          itemsDone += chunkItems(c);
-          if (onProgress !== undefined) reportProgress(onProgress, itemsDone, totalItems, this.#log);
-          if (done === count) resolve(results.flat());
-          else launch();
-        }, (err) => {
-          if (failed) return;
-          failed = true;
-          reject(err);
-        });
-      };
-      for (let k = 0; k < concurrency && k < count; k++) launch();
-    });
+    return groups.map(this.#groupPort, fn, items, options);
   }
 
   // [{ name, task, args, priority, timeout }] -> [{ name, success, result | error }]
@@ -599,219 +563,27 @@ class Tasklets extends EventEmitter {
     if (!this.#closed) this.#log.warn('executor could not start', { pool: this.#poolId, worker: slot, err });
   }
 
-  // Validates every task and encodes it into submission columns. The
-  // arguments are not copied: runAll submits them before it returns.
-  #runAllColumns(tasks) {
-    if (!Array.isArray(tasks)) throw errors.argType('tasks', 'an array', tasks);
-    const n = tasks.length;
-    const columns = newColumns(n);
-    const policy = this.#resolved.timeout;
-    let lastFn = null;
-    let lastId = 0;
-    for (let i = 0; i < n; i++) {
-      const spec = tasks[i];
-      let fn;
-      let args = EMPTY;
-      let priority = PRIORITIES.normal;
-      let timeout = policy.default;
-      if (typeof spec === 'function') {
-        fn = spec;
-      } else if (isPlainSpec(spec)) {
-        fn = spec.task;
-        if (spec.args !== undefined) args = spec.args;
-      } else {
-        ({ fn, args, priority, timeout } = readSpec(spec, i, policy));
-      }
-      if (fn !== lastFn) {
-        lastId = this.#fnIdOf(fn, `tasks[${i}].task`);
-        lastFn = fn;
-      }
-      columns.fnIds[i] = lastId;
-      if (codec.allPrimitive(args)) {
-        columns.argKinds[i] = codec.KIND_PRIMITIVES;
-        columns.args[i] = args;
-      } else {
-        columns.argKinds[i] = codec.KIND_SERIALIZED;
-        columns.args[i] = codec.serializeArgs(args, `tasks[${i}].args`);
-      }
-      columns.priorities[i] = priority;
-      if (timeout !== Infinity) {
-        if (columns.timeouts === undefined) columns.timeouts = new Float64Array(n);
-        columns.timeouts[i] = timeout;
-      }
-    }
-    return columns;
-  }
-
-  #mapColumns(fn, items, options) {
-    if (typeof fn !== 'function') throw errors.argType('fn', 'a function', fn);
-    if (items === null || typeof items !== 'object' || typeof items[Symbol.iterator] !== 'function') {
-      throw errors.argType('items', 'an array or an iterable', items);
-    }
-    const list = Array.isArray(items) ? items : Array.from(items);
-    const { chunkSize, priority, concurrency, onProgress, timeout } = this.#readMapOptions(options, list.length);
-    const bad = codec.checkCloneable(list, 'items');
-    if (bad !== null) throw errors.argNotCloneable(bad.path, bad.reason);
-    const fnId = this.#registry.idOfMap(fn);
-    const n = Math.ceil(list.length / chunkSize);
-    const columns = newColumns(n);
-    for (let c = 0; c < n; c++) {
-      const start = c * chunkSize;
-      let bytes;
-      try {
-        bytes = v8.serialize([list.slice(start, start + chunkSize), start]);
-      } catch (err) {
-        throw errors.argNotCloneable(`items[${start}..${start + chunkSize - 1}]`, String(err && err.message));
-      }
-      columns.fnIds[c] = fnId;
-      columns.argKinds[c] = codec.KIND_SERIALIZED;
-      columns.args[c] = bytes;
-      columns.priorities[c] = priority;
-    }
-    // Each chunk is a task with the map's timeout (the pool's default
-    // unless options.timeout says otherwise).
-    if (timeout !== Infinity) columns.timeouts = new Float64Array(n).fill(timeout);
-    columns.timeout = timeout;
-    columns.concurrency = concurrency;
-    columns.onProgress = onProgress;
-    columns.totalItems = list.length;
-    columns.chunkItems = (c) => Math.min(chunkSize, list.length - c * chunkSize);
-    return columns;
-  }
-
-  #readMapOptions(options, length) {
-    let chunkSize;
-    let concurrency;
-    let onProgress;
-    let priority = PRIORITIES.normal;
-    let timeout = this.#resolved.timeout.default;
-    if (options !== undefined) {
-      if (!isPlainObject(options)) throw errors.argType('options', 'an object', options);
-      rejectUnknownKeys(options, MAP_OPTION_KEYS, 'options.');
-      ({ chunkSize, concurrency, onProgress } = options);
-      priority = readPriority('options.priority', options.priority);
-      timeout = readTimeout('options.timeout', options.timeout, this.#resolved.timeout);
-      if (onProgress !== undefined && typeof onProgress !== 'function') {
-        throw errors.optionType('options.onProgress', 'a function', onProgress);
-      }
-      if (concurrency !== undefined && concurrency !== Infinity &&
-          (typeof concurrency !== 'number' || !Number.isInteger(concurrency) || concurrency < 1)) {
-        throw (typeof concurrency === 'number' ? errors.optionRange : errors.optionType)(
-          'options.concurrency', 'a positive integer or Infinity', concurrency);
-      }
-    }
-    if (chunkSize === undefined) {
-      chunkSize = Math.max(1, Math.ceil(length / (this.#resolved.workers.max * CHUNKS_PER_WORKER)));
-    } else if (typeof chunkSize !== 'number') {
-      throw errors.optionType('options.chunkSize', 'a positive integer', chunkSize);
-    } else if (!Number.isInteger(chunkSize) || chunkSize < 1) {
-      throw errors.optionRange('options.chunkSize', 'a positive integer', chunkSize);
-    }
-    return { chunkSize, priority, concurrency: concurrency === undefined ? Infinity : concurrency, onProgress, timeout };
-  }
-
-  // One native call per batch; primitive arguments travel packed in one buffer.
-  #submit(count, ids, fnIds, argKinds, args, priorities, transfers, timeouts, deps) {
-    const { packed, offsets } = packBatch(this.#packer, count, argKinds, args);
-    this.#addon.submit(this.#poolId, count, ids, fnIds, argKinds, args, priorities, packed, offsets,
-                       transfers, timeouts, deps);
-  }
-
-  // One submit call for a whole group, one promise for its results. If a
-  // task fails (or `signal` aborts), the group rejects and its tasks still
-  // queued are cancelled.
-  #submitGroup(columns, flatten, signal) {
-    const n = columns.count;
-    if (n === 0) return Promise.resolve([]);
-    this.#queue.flush();  // earlier run() calls go first
-    const base = this.#nextId;
-    this.#nextId += n;
-    for (let i = 0; i < n; i++) columns.ids[i] = base + i;
-    let group;
-    const promise = new Promise((resolve, reject) => {
-      group = new Group(base, n, flatten, resolve, reject, (g) => this.#cancelRest(g));
-    });
-    group.timeouts = columns.timeouts === undefined ? null : columns.timeouts;
-    if (columns.onProgress !== undefined) {
-      const { onProgress, chunkItems, totalItems } = columns;
-      let itemsDone = 0;
-      group.onSuccess = (i) => {
-        itemsDone += chunkItems(i);
-        reportProgress(onProgress, itemsDone, totalItems, this.#log);
-      };
-    }
-    if (signal !== undefined) {
-      const onAbort = () => {
-        if (group.done) return;
-        const err = errors.aborted(signal.reason);
-        group.fail(base, err);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      const unlisten = () => this.#unlisten(signal, onAbort, base);
-      promise.then(unlisten, unlisten);
-    }
-    this.#pending.addGroup(group);
-    this.#noteBacklog();
-    // With memory.limit a group is refused or accepted whole (one call);
-    // otherwise it goes in chunks. A chunk that fails (no memory) fails the
-    // group: the rest is never submitted and its queued tasks are cancelled.
-    const chunk = this.#resolved.memory.limit === Infinity ? SUBMIT_CHUNK : n;
-    let submitted = 0;
-    try {
-      while (submitted < n) {
-        const end = Math.min(n, submitted + chunk);
-        this.#submitColumns(columns, submitted, end);
-        submitted = end;
-      }
-    } catch (err) {
-      this.#pending.abandon(columns.ids.subarray(submitted), n - submitted, () => err);
-    }
-    return promise;
-  }
-
-  #submitColumns(c, start, end) {
-    if (start === 0 && end === c.count) {
-      this.#submit(c.count, c.ids, c.fnIds, c.argKinds, c.args, c.priorities, undefined, c.timeouts, undefined);
-      return;
-    }
-    this.#submit(end - start, c.ids.subarray(start, end), c.fnIds.subarray(start, end),
-                 c.argKinds.subarray(start, end), c.args.slice(start, end), c.priorities.subarray(start, end),
-                 undefined, c.timeouts === undefined ? undefined : c.timeouts.subarray(start, end), undefined);
+  // One native call per batch of submission columns (addon/protocol.md,
+  // submit): { count, ids, fnIds, argKinds, args, priorities, timeouts?,
+  // packed?, offsets?, transfers?, dependencies? }. Primitive arguments
+  // travel packed in one buffer: packed here unless the caller (the
+  // SubmitQueue) packed them already.
+  #submit(c) {
+    let { packed, offsets } = c;
+    if (packed === undefined) ({ packed, offsets } = packBatch(this.#packer, c.count, c.argKinds, c.args));
+    this.#addon.submit(this.#poolId, c.count, c.ids, c.fnIds, c.argKinds, c.args, c.priorities, packed, offsets,
+                       c.transfers, c.timeouts, c.dependencies);
   }
 
   // A failed group: its tasks still queued will not be needed.
-  #cancelRest(group) {
+  #cancelRange(base, size) {
     if (this.#closed && this.#shutdown !== null) return;
     try {
-      this.#addon.cancelRange(this.#poolId, group.base, group.size);
+      this.#addon.cancelRange(this.#poolId, base, size);
     } catch {
       // The pool is gone: nothing is queued any more.
     }
   }
-}
-
-// map()'s onProgress; a throwing callback is logged, the map goes on.
-function reportProgress(onProgress, completed, total, log) {
-  try {
-    onProgress({ completed, total, percentage: total === 0 ? 100 : Math.round((completed / total) * 10000) / 100 });
-  } catch (err) {
-    log.warn('map onProgress threw', { err });
-  }
-}
-
-function newColumns(n) {
-  return {
-    count: n,
-    ids: new Float64Array(n),
-    fnIds: new Uint32Array(n),
-    argKinds: new Uint8Array(n),
-    args: new Array(n),
-    priorities: new Uint8Array(n),
-    timeouts: undefined,
-    timeout: Infinity,
-    concurrency: Infinity,
-    onProgress: undefined,
-  };
 }
 
 module.exports = { Tasklets, cpuCount, kApplyOptions };

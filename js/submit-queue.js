@@ -14,10 +14,11 @@ const { Packer, packArgs, ARG_PRIMITIVES, ARG_PACKED } = require('./pack');
 const MAX_BATCH = 4096;
 
 class SubmitQueue {
-  // submit(count, ids, fnIds, argKinds, args, priorities, timeouts, packed,
-  // offsets) may throw (timeouts: a Float64Array of ms, 0 = none, or
-  // undefined when no task of the batch has one); then
-  // failed(ids, count, error) is told which tasks never reached the addon.
+  // submit(columns) may throw (the submission columns of js/pool.js:
+  // { count, ids, fnIds, argKinds, args, priorities, timeouts, packed,
+  // offsets }, timeouts a Float64Array of ms, 0 = none, or undefined when no
+  // task of the batch has one); then failed(ids, count, error) is told
+  // which tasks never reached the addon.
   constructor(submit, failed) {
     this.submit = submit;
     this.failed = failed;
@@ -83,8 +84,10 @@ class SubmitQueue {
     this.timed = false;
     this.offsets[count] = this.packer.size;
     try {
-      this.submit(count, this.ids, this.fnIds, this.argKinds, this.args, this.priorities, timeouts,
-                  this.packer.bytes.subarray(0, this.packer.size), this.offsets);
+      this.submit({
+        count, ids: this.ids, fnIds: this.fnIds, argKinds: this.argKinds, args: this.args, priorities: this.priorities,
+        timeouts, packed: this.packer.bytes.subarray(0, this.packer.size), offsets: this.offsets,
+      });
     } catch (err) {
       this.failed(this.ids.slice(0, count), count, err);
     } finally {

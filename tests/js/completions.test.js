@@ -83,7 +83,7 @@ test('each id settles once; abandon rejects what will never complete', async () 
 
 test('run() calls of one turn are submitted in one call; a full batch goes at once', async () => {
   const calls = [];
-  const queue = new SubmitQueue((count, ids, fnIds, kinds, args, prios, timeouts, packed, offsets) => {
+  const queue = new SubmitQueue(({ count, ids, argKinds: kinds, args, priorities: prios, packed, offsets }) => {
     calls.push({
       count,
       ids: Array.from(ids.subarray(0, count)),
