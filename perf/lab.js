@@ -170,7 +170,11 @@ async function main() {
       process.stdout.write(`docs:    ${path.relative(process.cwd(), file)}\n`);
     }
   }
-  const broken = results.flatMap((r) => r.entries).filter((e) => e.participant.library === 'tasklets' && (e.status === 'failed' || e.status === 'wrong'));
+  // Any participant that failed or answered wrong fails the run: a
+  // comparison that silently drops a peer is not one (a peer that is not
+  // installed is listed as unavailable instead, and does not count here).
+  const broken = results.flatMap((r) => r.entries).filter((e) => e.status === 'failed' || e.status === 'wrong');
+  for (const e of broken) process.stderr.write(`perf lab: ${e.label} ${e.status}: ${e.reason}\n`);
   return broken.length ? 1 : 0;
 }
 
