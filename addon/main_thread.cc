@@ -153,20 +153,10 @@ Packed packed_arg(const Napi::CallbackInfo& info, std::uint32_t count) {
   return p;
 }
 
-JsCall encode_call(napi_env env, double id, std::uint32_t fn, std::uint8_t kind, napi_value args) {
-  JsCall c = new_call(id, fn, kind);
-  codec::Bytes b;
-  if (kind == kPrimitives) {
-    bool is_array = false;
-    check(env, napi_is_array(env, args, &is_array));
-    if (!is_array) throw type_error(env, "ERR_INVALID_ARG_TYPE", "tasklets: primitive arguments must be an Array");
-    b = codec::encode_array(env, args);
-  } else if (kind == kSerialized) {
-    const ByteView v = bytes_of(env, args);
-    b = codec::copy_bytes(v.data, v.size);
-  } else {
-    throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: an argument kind must be 1 or 2");
-  }
+JsCall serialized_call(napi_env env, double id, std::uint32_t fn, napi_value args) {
+  JsCall c = new_call(id, fn, kSerialized);
+  const ByteView v = bytes_of(env, args);
+  const codec::Bytes b = codec::copy_bytes(v.data, v.size);
   c.data.bytes = b.data;
   c.length = b.size;
   return c;
@@ -341,11 +331,12 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
       encoded.by_priority[p].push_back(packed_call(env, ids[i], fns[i], packed, i));
       continue;
     }
+    if (kinds[i] != kSerialized) throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: an argument kind must be 2 or 3");
     // One scope per task: a batch of 100k would otherwise pile up handles.
     Napi::HandleScope scope(env);
     napi_value a;
     check(env, napi_get_element(env, args, i, &a));
-    encoded.by_priority[p].push_back(encode_call(env, ids[i], fns[i], kinds[i], a));
+    encoded.by_priority[p].push_back(serialized_call(env, ids[i], fns[i], a));
   }
   // memory.limit: the arguments of tasks not run yet stay within it; a
   // batch that would pass it is refused whole (backpressure, as maxQueue).
