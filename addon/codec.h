@@ -12,18 +12,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "protocol.h"
+
 namespace tasklets_addon::codec {
 
-enum Tag : std::uint8_t {
-  kUndefined = 0,
-  kNull = 1,
-  kFalse = 2,
-  kTrue = 3,
-  kFloat64 = 4,
-  kString = 5,
-  kBigInt = 6,
-  kInt32 = 7,
-};
+// The tags (Tag) are protocol.h's.
 
 // Bytes owned by whoever holds them; release with free_bytes().
 struct Bytes {

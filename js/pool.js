@@ -10,6 +10,7 @@ const v8 = require('node:v8');
 const { EventEmitter } = require('node:events');
 
 const addonLoader = require('./addon');
+const { ArgKind, ResultKind, Cancel, MODULE_MARKER } = require('./protocol');
 const codec = require('./codec');
 const errors = require('./errors');
 const { FunctionRegistry } = require('./functions');
@@ -36,13 +37,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const IDLE_TRIM_MS = 200;   // memory.cleanup 'aggressive': idle this long before memory is released
 const kApplyOptions = Symbol('tasklets.applyOptions');
 // Completion kinds (addon/protocol.md) as log records name them.
-const OUTCOMES = ['', 'succeeded', 'succeeded', 'failed', 'cancelled', 'timed out', 'pending', 'executor stopped', 'dependency failed'];
-// addon.cancel(): 1 = it was queued and is cancelled; >= 2 = it runs.
-const CANCEL_QUEUED = 1;
-const CANCEL_RUNNING = 2;
-// The registered "source" of a module task (js/executor.js reads it back):
-// this prefix, then JSON [path, exportName]. Never a valid expression.
-const MODULE_MARKER = '\u0000module:';
+const OUTCOMES = ['', 'succeeded', 'succeeded', 'failed', 'cancelled', 'timed out', 'pending', 'runtime error', 'dependency failed'];
 
 function cpuCount() {
   return os.availableParallelism();
@@ -179,7 +174,7 @@ class Tasklets extends EventEmitter {
   run(fn, options) {
     if (this.#closed) return Promise.reject(errors.poolShutdown('The pool is shut down and accepts no new tasks'));
     let fnId;
-    let kind = codec.KIND_PRIMITIVES;
+    let kind = ArgKind.PRIMITIVES;
     let args = EMPTY;
     let priority = PRIORITIES.normal;
     let timeout = this.#resolved.timeout.default;
@@ -204,10 +199,10 @@ class Tasklets extends EventEmitter {
       }
       this.#admit(1);
       if (o !== null && o.transfer !== undefined) {
-        kind = codec.KIND_SERIALIZED;
+        kind = ArgKind.SERIALIZED;
         args = codec.serializeTransfer(args, o.transfer, 'options');
       } else if (!codec.allPrimitive(args)) {
-        kind = codec.KIND_SERIALIZED;
+        kind = ArgKind.SERIALIZED;
         args = codec.serializeArgs(args, 'args');
       }
       // Primitive args are packed when queued (js/submit-queue.js), or
@@ -318,7 +313,7 @@ class Tasklets extends EventEmitter {
     if (!this.#pending.has(id)) return false;
     this.#queue.flush();
     const outcome = this.#addon.cancel(this.#poolId, id, force);
-    if (outcome === CANCEL_QUEUED) {
+    if (outcome === Cancel.CANCELLED) {
       // Settled here and now (its kind-4 completion will find nothing).
       this.#pending.abandon(Float64Array.of(id), 1, () => {
         const err = errors.aborted(reason);
@@ -328,9 +323,9 @@ class Tasklets extends EventEmitter {
       this.#afterSettling();
       return true;
     }
-    if (outcome >= CANCEL_RUNNING) {
+    if (outcome >= Cancel.RUNNING) {
       this.#pending.aborts.set(id, reason);
-      this.#executors.abort(id, reason, outcome - CANCEL_RUNNING - 1);
+      this.#executors.abort(id, reason, outcome - Cancel.RUNNING - 1);
       return true;
     }
     return false;  // settled natively: its completion is on its way
@@ -540,7 +535,7 @@ class Tasklets extends EventEmitter {
     const trace = this.#log.enabled('trace');
     for (let i = 0; i < count; i++) {
       const kind = kinds[i];
-      const ok = kind === 1 || kind === 2;
+      const ok = kind === ResultKind.PRIMITIVE || kind === ResultKind.SERIALIZED;
       if (ok && !trace) continue;
       const fields = { pool: this.#poolId, taskId: ids[i], worker: workers[i], durationMs: durations[i], outcome: OUTCOMES[kind] || `kind ${kind}` };
       if (ok) this.#log.trace('task settled', fields);
@@ -604,10 +599,10 @@ class Tasklets extends EventEmitter {
       }
       columns.fnIds[i] = lastId;
       if (codec.allPrimitive(args)) {
-        columns.argKinds[i] = codec.KIND_PRIMITIVES;
+        columns.argKinds[i] = ArgKind.PRIMITIVES;
         columns.args[i] = args;
       } else {
-        columns.argKinds[i] = codec.KIND_SERIALIZED;
+        columns.argKinds[i] = ArgKind.SERIALIZED;
         columns.args[i] = codec.serializeArgs(args, `tasks[${i}].args`);
       }
       columns.priorities[i] = priority;
@@ -640,7 +635,7 @@ class Tasklets extends EventEmitter {
         throw errors.argNotCloneable(`items[${start}..${start + chunkSize - 1}]`, String(err && err.message));
       }
       columns.fnIds[c] = fnId;
-      columns.argKinds[c] = codec.KIND_SERIALIZED;
+      columns.argKinds[c] = ArgKind.SERIALIZED;
       columns.args[c] = bytes;
       columns.priorities[c] = priority;
     }
