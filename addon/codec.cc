@@ -188,19 +188,6 @@ Bytes copy_bytes(const void* data, std::size_t size) {
   return Bytes{p, static_cast<std::uint32_t>(size)};
 }
 
-Bytes encode_array(napi_env env, napi_value array) {
-  std::uint32_t n = 0;
-  check(env, napi_get_array_length(env, array, &n));
-  Writer w;
-  w.put(n);
-  for (std::uint32_t i = 0; i < n; ++i) {
-    napi_value v;
-    check(env, napi_get_element(env, array, i, &v));
-    encode_one(env, v, w);
-  }
-  return w.release();
-}
-
 Bytes encode_value(napi_env env, napi_value value) {
   Writer w;
   encode_one(env, value, w);

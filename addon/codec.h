@@ -1,7 +1,8 @@
 // The primitive codec of protocol.md ("Values on the wire"): a tagged byte
 // encoding of undefined, null, booleans, numbers, strings (UTF-16 code units,
-// so lone surrogates round-trip) and BigInts. Arguments are encoded as an
-// array of values, a result as one value. Bytes come from the calling
+// so lone surrogates round-trip) and BigInts. Arguments arrive as an array
+// of values packed by js/pack.js (decoded here); a result is one value,
+// encoded here: one encoder per direction. Bytes come from the calling
 // thread's jemalloc arena (tasklets::thread_local_bytes) and cross threads
 // inside a JsCall.
 #pragma once
@@ -11,18 +12,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "protocol.h"
+
 namespace tasklets_addon::codec {
 
-enum Tag : std::uint8_t {
-  kUndefined = 0,
-  kNull = 1,
-  kFalse = 2,
-  kTrue = 3,
-  kFloat64 = 4,
-  kString = 5,
-  kBigInt = 6,
-  kInt32 = 7,
-};
+// The tags (Tag) are protocol.h's.
 
 // Bytes owned by whoever holds them; release with free_bytes().
 struct Bytes {
@@ -33,8 +27,8 @@ void free_bytes(unsigned char* data) noexcept;
 // Throws std::bad_alloc.
 Bytes copy_bytes(const void* data, std::size_t size);
 
-// Throw Napi::TypeError (code ERR_INVALID_ARG_TYPE) for a non-primitive.
-Bytes encode_array(napi_env env, napi_value array);
+// A result; throws Napi::TypeError (code ERR_INVALID_ARG_TYPE) for a
+// non-primitive. (Arguments are encoded by js/pack.js.)
 Bytes encode_value(napi_env env, napi_value value);
 
 // Scalars (undefined, null, booleans, numbers) travel without bytes: true

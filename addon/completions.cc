@@ -37,33 +37,33 @@ napi_value buffer_copy(napi_env env, const unsigned char* data, std::size_t size
 }
 
 // The kind onCompletions reports, and the value to go with it (or null).
-std::uint8_t convert(napi_env env, TaskBase& t, napi_value& value) {
+ResultKind convert(napi_env env, TaskBase& t, napi_value& value) {
   JsCall& c = js_call(t);
   value = nullptr;
   switch (t.status()) {
-    case TaskStatus::cancelled: return kCancelled;
-    case TaskStatus::timed_out: return kTimedOut;
-    case TaskStatus::dependency_failed: return kDependencyFailed;
+    case TaskStatus::cancelled: return ResultKind::kCancelled;
+    case TaskStatus::timed_out: return ResultKind::kTimedOut;
+    case TaskStatus::dependency_failed: return ResultKind::kDependencyFailed;
     case TaskStatus::succeeded:
     case TaskStatus::failed: break;
     default: TASKLETS_ASSERT(false && "a task in the completion list is not settled");
   }
   switch (c.result_kind) {
-    case kPrimitives:
+    case ResultKind::kPrimitive:
       value = c.inline_tag != kNotInline ? codec::decode_scalar(env, c.inline_tag, c.data.number)
                                          : codec::decode_value(env, c.data.bytes, c.length);
-      return kPrimitives;
-    case kSerialized:
-    case kError:
+      return ResultKind::kPrimitive;
+    case ResultKind::kSerialized:
+    case ResultKind::kError:
       value = buffer_copy(env, c.data.bytes, c.length);
       return c.result_kind;
-    case kNativeError:
+    case ResultKind::kRuntimeError:
       check(env, napi_create_string_utf8(env, reinterpret_cast<const char*>(c.data.bytes), c.length, &value));
-      return kNativeError;
+      return ResultKind::kRuntimeError;
     default: {
       static constexpr char kLost[] = "tasklets: the task settled without a result";
       check(env, napi_create_string_utf8(env, kLost, sizeof kLost - 1, &value));
-      return kNativeError;
+      return ResultKind::kRuntimeError;
     }
   }
 }
@@ -105,7 +105,7 @@ void deliver_completions(napi_env env, napi_value on_completions, PoolState& sta
       workers[i] = c.slot;
       durations[i] = c.duration_ms;
       napi_value value;
-      kinds[i] = convert(env, *tasks[i], value);
+      kinds[i] = static_cast<std::uint8_t>(convert(env, *tasks[i], value));
       if (value) check(env, napi_set_element(env, argv[3], static_cast<std::uint32_t>(i), value));
     }
   }

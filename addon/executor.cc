@@ -129,7 +129,7 @@ void call_wake(napi_env env, napi_value wake, Executor* ex) noexcept {
       for (std::size_t i = 0; i < n; ++i) {
         static_cast<double*>(ids_data)[i] = ex->settled[i].first;
         static_cast<std::uint8_t*>(whys_data)[i] =
-            ex->settled[i].second == TaskStatus::timed_out ? kTimedOut : kCancelled;
+            static_cast<std::uint8_t>(ex->settled[i].second == TaskStatus::timed_out ? ResultKind::kTimedOut : ResultKind::kCancelled);
       }
       argc = 2;
     }
@@ -166,27 +166,28 @@ void wake_call_js(napi_env env, napi_value wake, void*, void*) noexcept {
   call_wake(env, wake, ex);
 }
 
-// A result the executor could not produce: a UTF-8 message (kind 7).
+// A result the executor could not produce: a UTF-8 message.
 void set_native_error(JsCall& c, const char* message) noexcept {
   free_payload_bytes(c);
-  c.result_kind = kNativeError;
+  c.result_kind = ResultKind::kRuntimeError;
   try {
     const codec::Bytes b = codec::copy_bytes(message, std::strlen(message));
     c.data.bytes = b.data;
     c.length = b.size;
   } catch (...) {
     // No memory for the message: the main side reports a generic one.
-    c.result_kind = kNone;
+    c.result_kind = ResultKind::kNone;
   }
 }
 
 // Stores what `invoke` returned for outcome `kind` into the payload.
-void set_result(napi_env env, JsCall& c, std::int32_t kind, napi_value value) {
+void set_result(napi_env env, JsCall& c, std::int32_t outcome, napi_value value) {
   free_payload_bytes(c);
+  const auto kind = static_cast<ResultKind>(outcome);
   switch (kind) {
-    case kCancelled:  // the task ended after its signal was aborted (cancel)
+    case ResultKind::kCancelled:  // the task ended after its signal was aborted (cancel)
       break;
-    case kPrimitives: {
+    case ResultKind::kPrimitive: {
       std::uint8_t tag;
       double number;
       if (codec::encode_scalar(env, value, tag, number)) {
@@ -199,8 +200,8 @@ void set_result(napi_env env, JsCall& c, std::int32_t kind, napi_value value) {
       }
       break;
     }
-    case kSerialized:
-    case kError: {
+    case ResultKind::kSerialized:
+    case ResultKind::kError: {
       const ByteView v = bytes_of(env, value);
       const codec::Bytes b = codec::copy_bytes(v.data, v.size);
       c.data.bytes = b.data;
@@ -208,9 +209,9 @@ void set_result(napi_env env, JsCall& c, std::int32_t kind, napi_value value) {
       break;
     }
     default:
-      throw coded_error(env, "ERR_TASKLETS_NATIVE", "tasklets: invoke wrote an unknown outcome " + std::to_string(kind));
+      throw coded_error(env, "ERR_TASKLETS_NATIVE", "tasklets: invoke wrote an unknown outcome " + std::to_string(outcome));
   }
-  c.result_kind = static_cast<std::uint8_t>(kind);
+  c.result_kind = kind;
 }
 
 void finish(Executor& ex, TaskBase* t, std::int64_t start_ns) noexcept {
@@ -218,8 +219,8 @@ void finish(Executor& ex, TaskBase* t, std::int64_t start_ns) noexcept {
   c.slot = static_cast<std::int16_t>(ex.slot);
   c.duration_ms = static_cast<double>(now_ns() - start_ns) / 1e6;
   TaskStatus status = TaskStatus::failed;
-  if (c.result_kind == kPrimitives || c.result_kind == kSerialized) status = TaskStatus::succeeded;
-  if (c.result_kind == kCancelled) status = TaskStatus::cancelled;
+  if (c.result_kind == ResultKind::kPrimitive || c.result_kind == ResultKind::kSerialized) status = TaskStatus::succeeded;
+  if (c.result_kind == ResultKind::kCancelled) status = TaskStatus::cancelled;
   ex.worker->finish(t, status);
 }
 
@@ -228,7 +229,7 @@ void finish(Executor& ex, TaskBase* t, std::int64_t start_ns) noexcept {
 void settle_interrupted(Executor& ex, TaskBase* t, std::int64_t start_ns, TaskStatus why) noexcept {
   JsCall& c = js_call(*t);
   free_payload_bytes(c);
-  c.result_kind = why == TaskStatus::timed_out ? kTimedOut : kCancelled;
+  c.result_kind = why == TaskStatus::timed_out ? ResultKind::kTimedOut : ResultKind::kCancelled;
   c.slot = static_cast<std::int16_t>(ex.slot);
   c.duration_ms = static_cast<double>(now_ns() - start_ns) / 1e6;
   const double id = c.id;
@@ -257,7 +258,7 @@ std::string take_exception_message(napi_env env) noexcept {
 // no longer count toward the pool's memory.limit).
 napi_value args_of(napi_env env, PoolState& state, JsCall& c) {
   napi_value args;
-  if (c.arg_kind == kPrimitives) {
+  if (c.arg_kind == ArgKind::kPacked) {
     args = codec::decode_array(env, arg_bytes(c), c.length);
   } else {
     void* ignored;
@@ -277,7 +278,7 @@ bool run_task(napi_env env, Executor& ex, napi_value invoke, TaskBase* t) noexce
     napi_value argv[5], recv, result;
     argv[2] = args_of(env, *ex.state, c);
     check(env, napi_create_uint32(env, c.fn, &argv[0]));
-    check(env, napi_create_uint32(env, c.arg_kind, &argv[1]));
+    check(env, napi_create_uint32(env, static_cast<std::uint32_t>(c.arg_kind), &argv[1]));
     check(env, napi_create_double(env, c.id, &argv[3]));
     check(env, napi_get_undefined(env, &recv));
     if (c.link.transfers) {
@@ -285,7 +286,7 @@ bool run_task(napi_env env, Executor& ex, napi_value invoke, TaskBase* t) noexce
     } else {
       argv[4] = recv;  // undefined
     }
-    ex.outcome[0] = 0;
+    ex.outcome[0] = static_cast<std::int32_t>(ResultKind::kNone);
     {
       std::lock_guard lock(ex.run_mutex);
       ex.invoking = t;
@@ -309,7 +310,7 @@ bool run_task(napi_env env, Executor& ex, napi_value invoke, TaskBase* t) noexce
     if (called != napi_ok) {
       invoked = false;
       set_native_error(c, take_exception_message(env).c_str());
-    } else if (ex.outcome[0] == kPending) {
+    } else if (ex.outcome[0] == static_cast<std::int32_t>(ResultKind::kPending)) {
       ex.pending.emplace(c.id, Executor::Pending{t, start});
       ex.state->begin_async();
       return true;
@@ -325,12 +326,12 @@ bool run_task(napi_env env, Executor& ex, napi_value invoke, TaskBase* t) noexce
   return invoked;
 }
 
+Napi::Value batch_result(Napi::Env env, RunBatch r) { return Napi::Number::New(env, static_cast<std::uint8_t>(r)); }
+
 // The slot is left: the AttachedWorker goes; detach() releases the rest.
-napi_value exit_slot(napi_env env, Executor& ex) {
+Napi::Value exit_slot(Napi::Env env, Executor& ex) {
   ex.worker.reset();
-  napi_value two;
-  check(env, napi_create_int32(env, 2, &two));
-  return two;
+  return batch_result(env, RunBatch::kStop);
 }
 
 }  // namespace
@@ -397,8 +398,8 @@ Napi::Value run_batch(const Napi::CallbackInfo& info) {
   napi_value invoke = function_arg(info, 0);
   const std::uint32_t max_tasks = uint32_arg(info, 1);
   const double budget_us = number_arg(info, 2);
-  if (!ex.worker) return Napi::Number::New(env, 2);
-  if (ex.draining && !ex.pending.empty()) return Napi::Number::New(env, 1);
+  if (!ex.worker) return batch_result(env, RunBatch::kStop);
+  if (ex.draining && !ex.pending.empty()) return batch_result(env, RunBatch::kParked);
   ex.draining = false;
 
   const std::int64_t deadline = now_ns() + static_cast<std::int64_t>(budget_us * 1000.0);
@@ -406,18 +407,18 @@ Napi::Value run_batch(const Napi::CallbackInfo& info) {
   for (;;) {
     if (TaskBase* t = ex.worker->take()) {
       const bool ok = run_task(env, ex, invoke, t);
-      if (!ok || ++ran >= max_tasks || now_ns() >= deadline) return Napi::Number::New(env, 0);
+      if (!ok || ++ran >= max_tasks || now_ns() >= deadline) return batch_result(env, RunBatch::kAgain);
       continue;
     }
     switch (ex.worker->idle()) {
       case AttachedWorker::Idle::retry:
-        if (now_ns() >= deadline) return Napi::Number::New(env, 0);
+        if (now_ns() >= deadline) return batch_result(env, RunBatch::kAgain);
         continue;
-      case AttachedWorker::Idle::parked: return Napi::Number::New(env, 1);
+      case AttachedWorker::Idle::parked: return batch_result(env, RunBatch::kParked);
       case AttachedWorker::Idle::drain:
         ex.draining = true;
-        return Napi::Number::New(env, 1);
-      case AttachedWorker::Idle::exit: return Napi::Value(env, exit_slot(env, ex));
+        return batch_result(env, RunBatch::kParked);
+      case AttachedWorker::Idle::exit: return exit_slot(env, ex);
     }
   }
 }

@@ -19,6 +19,9 @@ Napi::Value cancel(const Napi::CallbackInfo& info);
 Napi::Value cancel_range(const Napi::CallbackInfo& info);
 Napi::Value resize(const Napi::CallbackInfo& info);
 
+// protocol.cc: the numbers of protocol.h, exported as `protocol`
+Napi::Object protocol_object(Napi::Env env);
+
 // memory.cc
 Napi::Value trim_memory(const Napi::CallbackInfo& info);
 

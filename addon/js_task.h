@@ -19,24 +19,12 @@
 #include <type_traits>
 
 #include "codec.h"
+#include "protocol.h"
 #include "tasklets/attached_worker.hpp"
 
 namespace tasklets_addon {
 
 struct TransferList;
-
-// Payload kinds of protocol.md, plus the addon's own states.
-enum Kind : std::uint8_t {
-  kNone = 0,         // not run yet: `data.bytes` holds the arguments
-  kPrimitives = 1,
-  kSerialized = 2,
-  kError = 3,
-  kCancelled = 4,    // onCompletions only
-  kTimedOut = 5,     // onCompletions only
-  kPending = 6,      // invoke returned a promise
-  kNativeError = 7,  // the addon could not run the task: value is a message string
-  kDependencyFailed = 8,  // onCompletions only: a task it depended on did not succeed
-};
 
 // JsCall::inline_tag when the arguments or the result live in `data.bytes`.
 inline constexpr std::uint8_t kNotInline = 0xff;
@@ -65,8 +53,8 @@ struct JsCall {
   std::uint32_t length;              // of data.bytes
   std::uint32_t fn;                  // function id (registerFunction)
   std::int16_t slot;                 // executor slot that ran it, -1 if none
-  std::uint8_t arg_kind;             // kPrimitives | kSerialized
-  std::uint8_t result_kind;          // Kind
+  ArgKind arg_kind;
+  ResultKind result_kind;            // kNone until it ran
   std::uint8_t inline_tag;           // codec tag of an inline scalar, or kNotInline
 
   // Attached workers never call a task; Pool::post needs a callable type.

@@ -101,10 +101,8 @@ struct Encoded {
   }
 };
 
-// Kind 3 (js/pack.js): the task's primitive arguments were already encoded by
-// JS into the batch's packed buffer; only its slice is copied.
-constexpr std::uint8_t kPackedPrimitives = 3;
-
+// ArgKind::kPacked: the task's primitive arguments were packed by js/pack.js
+// into the batch's packed buffer; only its slice is copied.
 struct Packed {
   const unsigned char* bytes = nullptr;
   const std::uint32_t* offsets = nullptr;  // count + 1 entries
@@ -112,13 +110,13 @@ struct Packed {
 };
 
 // A call whose arguments are still to be attached.
-JsCall new_call(double id, std::uint32_t fn, std::uint8_t arg_kind) noexcept {
+JsCall new_call(double id, std::uint32_t fn, ArgKind arg_kind) noexcept {
   JsCall c{};
   c.id = id;
   c.fn = fn;
   c.slot = -1;
   c.arg_kind = arg_kind;
-  c.result_kind = kNone;
+  c.result_kind = ResultKind::kNone;
   c.inline_tag = kNotInline;
   return c;
 }
@@ -129,7 +127,7 @@ JsCall packed_call(napi_env env, double id, std::uint32_t fn, const Packed& pack
   if (begin > end || end > packed.size) {
     throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: packed argument offsets out of range");
   }
-  JsCall c = new_call(id, fn, kPrimitives);
+  JsCall c = new_call(id, fn, ArgKind::kPacked);
   const std::uint32_t size = end - begin;
   if (size <= kInlineArgBytes) {
     std::memcpy(&c.data, packed.bytes + begin, size);
@@ -153,20 +151,10 @@ Packed packed_arg(const Napi::CallbackInfo& info, std::uint32_t count) {
   return p;
 }
 
-JsCall encode_call(napi_env env, double id, std::uint32_t fn, std::uint8_t kind, napi_value args) {
-  JsCall c = new_call(id, fn, kind);
-  codec::Bytes b;
-  if (kind == kPrimitives) {
-    bool is_array = false;
-    check(env, napi_is_array(env, args, &is_array));
-    if (!is_array) throw type_error(env, "ERR_INVALID_ARG_TYPE", "tasklets: primitive arguments must be an Array");
-    b = codec::encode_array(env, args);
-  } else if (kind == kSerialized) {
-    const ByteView v = bytes_of(env, args);
-    b = codec::copy_bytes(v.data, v.size);
-  } else {
-    throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: an argument kind must be 1 or 2");
-  }
+JsCall serialized_call(napi_env env, double id, std::uint32_t fn, napi_value args) {
+  JsCall c = new_call(id, fn, ArgKind::kSerialized);
+  const ByteView v = bytes_of(env, args);
+  const codec::Bytes b = codec::copy_bytes(v.data, v.size);
   c.data.bytes = b.data;
   c.length = b.size;
   return c;
@@ -325,7 +313,7 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
       check(env, napi_get_element(env, deps, i, &list));
       encoded.deps[p].push_back(dependency_ids(env, list));
     }
-    if (kinds[i] == kPackedPrimitives) {
+    if (kinds[i] == static_cast<std::uint8_t>(ArgKind::kPacked)) {
       // Packed primitives may be stored inline, over the transfer link: a
       // transfer comes with serialized arguments only (protocol.md).
       if (transfers) {
@@ -341,11 +329,12 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
       encoded.by_priority[p].push_back(packed_call(env, ids[i], fns[i], packed, i));
       continue;
     }
+    if (kinds[i] != static_cast<std::uint8_t>(ArgKind::kSerialized)) throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: an argument kind must be 2 or 3");
     // One scope per task: a batch of 100k would otherwise pile up handles.
     Napi::HandleScope scope(env);
     napi_value a;
     check(env, napi_get_element(env, args, i, &a));
-    encoded.by_priority[p].push_back(encode_call(env, ids[i], fns[i], kinds[i], a));
+    encoded.by_priority[p].push_back(serialized_call(env, ids[i], fns[i], a));
   }
   // memory.limit: the arguments of tasks not run yet stay within it; a
   // batch that would pass it is refused whole (backpressure, as maxQueue).
@@ -427,10 +416,10 @@ class FoundTask {
   tasklets::detail::TaskBase* t_;
 };
 
-// cancel(poolId, id, force) -> 0: not pending in the runtime (settled, its
-// completion on its way), 1: it was queued or waiting and is now cancelled,
-// >= 2: it is running (with force, its executor was asked to stop it), on
-// executor slot `result - 3` (2: the slot is not known).
+// cancel(poolId, id, force) -> CancelResult (protocol.h): kNotPending
+// (settled, its completion on its way), kCancelled (it was queued or waiting),
+// or kRunning + 1 + slot (with force, its executor was asked to stop it;
+// kRunning alone: the slot is not known).
 Napi::Value cancel(const Napi::CallbackInfo& info) {
   std::shared_ptr<PoolState> state = pool_arg(info, 0);
   const double id = number_arg(info, 1);
@@ -438,16 +427,17 @@ Napi::Value cancel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const FoundTask found(*state, id);
   tasklets::detail::TaskBase* t = found.get();
-  if (!t) return Napi::Number::New(env, 0);
-  if (tasklets::detail::cancel_task(*t)) return Napi::Number::New(env, 1);
+  const auto result = [&](CancelResult r) { return Napi::Number::New(env, static_cast<std::uint8_t>(r)); };
+  if (!t) return result(CancelResult::kNotPending);
+  if (tasklets::detail::cancel_task(*t)) return result(CancelResult::kCancelled);
   const std::uint32_t word = t->state.load(std::memory_order_acquire);
   if (static_cast<tasklets::TaskStatus>(word & tasklets::detail::kStatusMask) != tasklets::TaskStatus::running) {
-    return Napi::Number::New(env, 0);
+    return result(CancelResult::kNotPending);
   }
   if (force) tasklets::detail::interrupt_task(*t, tasklets::TaskStatus::cancelled);
   // Running on a hosted slot (an executor): the state word says which.
   const double slot = (word & tasklets::detail::kHostedBit) ? static_cast<double>(word >> tasklets::detail::kSlotShift) : -1;
-  return Napi::Number::New(env, 3 + slot);
+  return Napi::Number::New(env, static_cast<double>(CancelResult::kRunning) + 1 + slot);
 }
 
 // cancelRange(poolId, firstId, count) -> how many of those tasks were still

@@ -59,6 +59,7 @@ napi_value init(napi_env raw_env, napi_value raw_exports) {
   export_function<run_batch>(env, exports, "runBatch");
   export_function<finish_async>(env, exports, "finishAsync");
   export_function<detach>(env, exports, "detach");
+  exports.Set("protocol", protocol_object(env));
   return exports;
 }
 

@@ -84,7 +84,7 @@ std::vector<TaskBase*> PoolState::take_completed() {
 }
 
 void PoolState::release_unrun_arguments(JsCall& c) noexcept {
-  if (c.result_kind == kNone && c.inline_tag == kNotInline && c.data.bytes) {
+  if (c.result_kind == ResultKind::kNone && c.inline_tag == kNotInline && c.data.bytes) {
     argument_bytes.fetch_sub(c.length, std::memory_order_relaxed);
   }
   free_payload_bytes(c);

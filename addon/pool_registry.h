@@ -92,7 +92,7 @@ struct PoolState {
   std::vector<unsigned> requested_slots();  // asked for, not attached
   bool any_attached();
 
-  // --- tasks whose promise is still pending on an executor (kPending):
+  // --- tasks whose promise is still pending on an executor (ResultKind::kPending):
   // running as far as JS is concerned, so shutdown waits for them.
   void begin_async() noexcept;
   void end_async() noexcept;

@@ -19,10 +19,7 @@
 const v8 = require('node:v8');
 const { types } = require('node:util');
 const errors = require('./errors');
-
-const KIND_PRIMITIVES = 1;
-const KIND_SERIALIZED = 2;
-const KIND_ERROR = 3;
+const { ResultKind } = require('./protocol');
 
 function isPrimitive(value) {
   const t = typeof value;
@@ -249,22 +246,19 @@ function culpritIndex(args, label) {
 // by `encodeError` (task-errors.js, passed in to keep this file free of it).
 function encodeResult(value, out, encodeError) {
   if (isPrimitive(value)) {
-    out[0] = KIND_PRIMITIVES;
+    out[0] = ResultKind.PRIMITIVE;
     return value;
   }
   const bytes = trySerialize(value, 'result');
   if (Buffer.isBuffer(bytes)) {
-    out[0] = KIND_SERIALIZED;
+    out[0] = ResultKind.SERIALIZED;
     return bytes;
   }
-  out[0] = KIND_ERROR;
+  out[0] = ResultKind.ERROR;
   return encodeError(errors.resultNotCloneable(bytes.path, bytes.reason));
 }
 
 module.exports = {
-  KIND_PRIMITIVES,
-  KIND_SERIALIZED,
-  KIND_ERROR,
   isPrimitive,
   allPrimitive,
   checkCloneable,

@@ -3,7 +3,7 @@
 // onCompletions callback that settles many of them per call
 // (addon/protocol.md, onCompletions).
 //
-// A pending entry is either a Single (one run() promise, kept in a Map by
+// A pending entry is either a Single (one run() promise, in a ring keyed by
 // id) or a Group (one runAll()/map() promise over tasks with consecutive
 // ids, so a task's slot in the group is `id - group.base`; groups are found
 // by binary search over their id ranges, with no per-task table entry).
@@ -21,13 +21,8 @@ const codec = require('./codec');
 const errors = require('./errors');
 const taskErrors = require('./task-errors');
 
-const KIND_PRIMITIVES = 1;
-const KIND_SERIALIZED = 2;
-const KIND_ERROR = 3;
-const KIND_CANCELLED = 4;
-const KIND_TIMED_OUT = 5;
-const KIND_NATIVE_ERROR = 7;
-const KIND_DEPENDENCY_FAILED = 8;
+const { ResultKind } = require('./protocol');
+
 // Failed task ids whose error is kept for dependents' `cause`; older ones
 // keep only their id.
 const FAILURES_KEPT = 10000;
@@ -149,16 +144,16 @@ function nativeError(id, kind, value) {
 // native errors); `entry` may add what it knows (timeout, dependencies).
 function failure(table, entry, id, kind, value, worker, duration) {
   switch (kind) {
-    case KIND_ERROR:
+    case ResultKind.ERROR:
       return taskErrors.rebuild(codec.deserialize(value), id, worker, duration);
-    case KIND_CANCELLED:
+    case ResultKind.CANCELLED:
       return cancelledError(id);
-    case KIND_TIMED_OUT: {
+    case ResultKind.TIMED_OUT: {
       const err = errors.taskTimeout(table.timeoutOf(entry, id));
       err.taskId = id;
       return err;
     }
-    case KIND_DEPENDENCY_FAILED: {
+    case ResultKind.DEPENDENCY_FAILED: {
       const dep = table.failedDependency(entry.dependsOn);
       const err = errors.dependencyFailed(dep === undefined ? 'unknown' : dep, dep === undefined ? undefined : table.failureOf(dep));
       err.taskId = id;
@@ -366,7 +361,7 @@ class PendingTable {
       const kind = kinds[i];
       const entry = this.take(id);
       if (entry === undefined) {
-        if (kind !== KIND_PRIMITIVES && kind !== KIND_SERIALIZED) this.remember(id, null);
+        if (kind !== ResultKind.PRIMITIVE && kind !== ResultKind.SERIALIZED) this.remember(id, null);
         continue;
       }
       try {
@@ -381,11 +376,11 @@ class PendingTable {
   dispatch(entry, id, kind, value, worker, duration) {
     if (this.aborts.size !== 0 && this.aborts.has(id)) {
       this.settleAborted(entry, id, kind, value, worker, duration);
-    } else if (kind === KIND_PRIMITIVES) {
+    } else if (kind === ResultKind.PRIMITIVE) {
       entry.succeed(id, value);
-    } else if (kind === KIND_NATIVE_ERROR && this.stopped !== null) {
+    } else if (kind === ResultKind.RUNTIME_ERROR && this.stopped !== null) {
       this.fail(entry, id, this.stopped(id));
-    } else if (kind === KIND_NATIVE_ERROR && worker >= 0 && this.crashed !== null) {
+    } else if (kind === ResultKind.RUNTIME_ERROR && worker >= 0 && this.crashed !== null) {
       this.settleCrashed(entry, id, worker, value);
     } else {
       this.settle(entry, id, kind, value, worker, duration);
@@ -406,11 +401,11 @@ class PendingTable {
   // Turns one completion into the entry's outcome. Never throws.
   settle(entry, id, kind, value, worker, duration) {
     try {
-      if (kind === KIND_PRIMITIVES) {
+      if (kind === ResultKind.PRIMITIVE) {
         entry.succeed(id, value);
         return;
       }
-      if (kind === KIND_SERIALIZED) {
+      if (kind === ResultKind.SERIALIZED) {
         if (entry.done !== true) entry.succeed(id, codec.deserialize(value));
         return;
       }
@@ -432,12 +427,12 @@ class PendingTable {
   settleAborted(entry, id, kind, value, worker, duration) {
     const reason = this.aborts.get(id);
     this.aborts.delete(id);
-    if (kind === KIND_PRIMITIVES || kind === KIND_SERIALIZED || kind === KIND_TIMED_OUT) {
+    if (kind === ResultKind.PRIMITIVE || kind === ResultKind.SERIALIZED || kind === ResultKind.TIMED_OUT) {
       this.settle(entry, id, kind, value, worker, duration);
       return;
     }
     let cause = reason;
-    if (kind === KIND_ERROR) {
+    if (kind === ResultKind.ERROR) {
       try {
         cause = taskErrors.rebuild(codec.deserialize(value), id, worker, duration);
       } catch (err) {
@@ -490,4 +485,4 @@ class PendingTable {
   }
 }
 
-module.exports = { PendingTable, Single, Watched, Group, concat, KIND_DEPENDENCY_FAILED };
+module.exports = { PendingTable, Single, Watched, Group, concat };

@@ -27,17 +27,12 @@ const codec = require('./codec');
 const taskErrors = require('./task-errors');
 const { compile } = require('./functions');
 const { loadExport, loadedExport } = require('./modules');
+const { ArgKind, ResultKind, RunBatch, AbortRing, MODULE_MARKER } = require('./protocol');
 
 const MAX_TASKS_PER_BATCH = 256;  // tasks per runBatch call before the loop turns
 const BATCH_BUDGET_US = 2000;     // time per runBatch call before the loop turns
-const OUTCOME_PENDING = 6;
 const PROGRESS_INTERVAL_MS = 50;  // at most one progress message per task per interval
-const ABORT_RING = 256;           // js/executors.js
-const ABORT_HEADER_BYTES = 24;
-const INTERRUPT_TIMED_OUT = 5;    // addon: why a pending task was settled natively
-const KIND_CANCELLED = 4;         // outcome of a task that ended after its signal aborted
 const CONTEXT_USE = /\btasklet\b/;
-const MODULE_MARKER = '\u0000module:';  // js/pool.js
 
 const { poolId, slot, addonPath, abortSab, progressPort } = workerData;
 const addon = load(addonPath);
@@ -46,9 +41,9 @@ const asyncOutcome = new Int32Array(1);
 const compiled = new Map();           // fnId -> { fn, withContext }
 const pendingIds = new Set();         // tasks whose promise has not settled
 const active = new Map();             // task id -> TaskContext
-const abortCount = new Int32Array(abortSab, 0, 2);
-const invoking = new Float64Array(abortSab, 8, 2);  // [id being invoked, id to abort]
-const abortIds = new Float64Array(abortSab, ABORT_HEADER_BYTES, ABORT_RING);
+const abortCount = new Int32Array(abortSab, AbortRing.COUNTS, 2);
+const invoking = new Float64Array(abortSab, AbortRing.INVOKING, 2);  // [id being invoked, id to abort]
+const abortIds = new Float64Array(abortSab, AbortRing.IDS, AbortRing.SLOTS);
 let abortsSeen = Atomics.load(abortCount, 0);
 let runningAbortsSeen = Atomics.load(abortCount, 1);
 let store = null;                     // AsyncLocalStorage, made for the first task that needs it
@@ -190,8 +185,8 @@ function pollAborts() {
   }
   const n = Atomics.load(abortCount, 0);
   if (n === abortsSeen) return;
-  for (let k = Math.max(abortsSeen, n - ABORT_RING); k < n; k++) {
-    const ctx = active.get(abortIds[k % ABORT_RING]);
+  for (let k = Math.max(abortsSeen, n - AbortRing.SLOTS); k < n; k++) {
+    const ctx = active.get(abortIds[k % AbortRing.SLOTS]);
     if (ctx !== undefined) ctx.abort();
   }
   abortsSeen = n;
@@ -225,7 +220,7 @@ function invoke(fnId, argKind, args, id, transferred) {
     }
     let list = args;
     if (transferred !== undefined) list = codec.deserializeTransferred(args, transferred);
-    else if (argKind === codec.KIND_SERIALIZED) list = codec.deserialize(args);
+    else if (argKind === ArgKind.SERIALIZED) list = codec.deserialize(args);
     let result;
     if (withContext) {
       ctx = new TaskContext(id);
@@ -240,7 +235,7 @@ function invoke(fnId, argKind, args, id, transferred) {
     }
     current = null;
     if (isThenable(result)) {
-      outcome[0] = OUTCOME_PENDING;
+      outcome[0] = ResultKind.PENDING;
       pendingIds.add(id);
       Promise.resolve(result).then((value) => finishAsync(id, value, false), (err) => finishAsync(id, err, true));
       return undefined;
@@ -248,7 +243,7 @@ function invoke(fnId, argKind, args, id, transferred) {
     if (ctx !== null) {
       ctx.close();
       if (ctx.aborted) {
-        outcome[0] = KIND_CANCELLED;
+        outcome[0] = ResultKind.CANCELLED;
         return undefined;
       }
     }
@@ -259,11 +254,11 @@ function invoke(fnId, argKind, args, id, transferred) {
     if (ctx !== null) {
       ctx.close();
       if (ctx.aborted) {
-        outcome[0] = KIND_CANCELLED;
+        outcome[0] = ResultKind.CANCELLED;
         return undefined;
       }
     }
-    outcome[0] = codec.KIND_ERROR;
+    outcome[0] = ResultKind.ERROR;
     return taskErrors.encode(err);
   }
 }
@@ -273,11 +268,11 @@ function finishAsync(id, value, failed) {
   if (ctx !== undefined) ctx.close();
   // Settled natively already (interrupted: timed out or force-cancelled).
   if (!pendingIds.delete(id)) return;
-  let kind = codec.KIND_ERROR;
+  let kind = ResultKind.ERROR;
   let payload;
   try {
     if (ctx !== undefined && ctx.aborted) {
-      kind = KIND_CANCELLED;
+      kind = ResultKind.CANCELLED;
     } else if (failed) {
       payload = taskErrors.encode(value);
     } else {
@@ -285,7 +280,7 @@ function finishAsync(id, value, failed) {
       kind = asyncOutcome[0];
     }
   } catch (err) {
-    kind = codec.KIND_ERROR;
+    kind = ResultKind.ERROR;
     payload = taskErrors.encode(err);
   }
   addon.finishAsync(id, kind, payload);
@@ -303,9 +298,9 @@ function loop() {
     process.off('uncaughtException', onStrayException);
     throw err;
   }
-  if (status === 0) {
+  if (status === RunBatch.AGAIN) {
     setImmediate(loop);
-  } else if (status === 1) {
+  } else if (status === RunBatch.PARKED) {
     parked = true;
   } else {
     stopping = true;
@@ -324,7 +319,7 @@ function wake(ids, whys) {
       pendingIds.delete(ids[i]);
       const ctx = active.get(ids[i]);
       if (ctx !== undefined) {
-        ctx.abort(whys[i] === INTERRUPT_TIMED_OUT
+        ctx.abort(whys[i] === ResultKind.TIMED_OUT
           ? new DOMException('The task timed out', 'TimeoutError') : abortError('The task was cancelled'));
         ctx.close();
       }

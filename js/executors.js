@@ -19,11 +19,11 @@
 // - why an executor died, so a task it took down rejects with the right code
 //   (ERR_WORKER_OUT_OF_MEMORY or ERR_WORKER_CRASHED).
 //
-// Abort ring layout (after the header below, Float64 ids): count = number of
-// requests ever written; ids[k % ABORT_RING] = the task id of request k.
-// Only this thread writes. A request goes to the ring of the executor the
+// Abort ring (AbortRing in js/protocol.js): count = number of requests ever
+// written; ids[k % AbortRing.SLOTS] = the task id of request k. Only this
+// thread writes. A request goes to the ring of the executor the
 // runtime says runs the task (to every ring when it cannot say), so a task
-// polling synchronously misses its request only if ABORT_RING requests for
+// polling synchronously misses its request only if AbortRing.SLOTS requests for
 // other tasks of the same executor pass before it polls; each request is
 // also posted as a message.
 
@@ -31,13 +31,9 @@ const path = require('node:path');
 const { Worker, MessageChannel, receiveMessageOnPort } = require('node:worker_threads');
 
 const addonLoader = require('./addon');
+const { AbortRing } = require('./protocol');
 
 const EXECUTOR_PATH = path.join(__dirname, 'executor.js');
-const ABORT_RING = 256;
-// Header: Int32 [0] ring count, [1] abort-running generation; Float64 [1] id
-// of the task the executor is invoking (0: none), [2] id to abort if it is
-// that task.
-const ABORT_HEADER_BYTES = 24;
 const EXIT_GRACE_MS = 2000;
 
 class Executors {
@@ -63,7 +59,7 @@ class Executors {
   start(slot) {
     let worker;
     const { port1: progress, port2: progressPort } = new MessageChannel();
-    const abortSab = new SharedArrayBuffer(ABORT_HEADER_BYTES + ABORT_RING * 8);
+    const abortSab = new SharedArrayBuffer(AbortRing.BYTES);
     try {
       worker = new Worker(EXECUTOR_PATH, {
         workerData: { poolId: this.poolId, slot, addonPath: addonLoader.addonPath(), abortSab, progressPort },
@@ -77,8 +73,8 @@ class Executors {
     }
     const record = {
       worker, slot, attached: false, binding: null, exited: null, error: null, progress,
-      abortCount: new Int32Array(abortSab, 0, 2), abortIds: new Float64Array(abortSab, ABORT_HEADER_BYTES, ABORT_RING),
-      invoking: new Float64Array(abortSab, 8, 2),
+      abortCount: new Int32Array(abortSab, AbortRing.COUNTS, 2), abortIds: new Float64Array(abortSab, AbortRing.IDS, AbortRing.SLOTS),
+      invoking: new Float64Array(abortSab, AbortRing.INVOKING, 2),
     };
     progress.on('message', (message) => this.onProgress(message));
     progress.unref();
@@ -152,7 +148,7 @@ class Executors {
         Atomics.add(record.abortCount, 1, 1);
       }
       const k = Atomics.load(record.abortCount, 0);
-      record.abortIds[k % ABORT_RING] = id;
+      record.abortIds[k % AbortRing.SLOTS] = id;
       Atomics.store(record.abortCount, 0, k + 1);
       try {
         record.worker.postMessage({ type: 'abort', id, reason });
@@ -215,4 +211,4 @@ function deathOf(err, code) {
   return { code: 'ERR_WORKER_CRASHED', message: `the executor exited with code ${code}` };
 }
 
-module.exports = { Executors, ABORT_RING, ABORT_HEADER_BYTES };
+module.exports = { Executors };

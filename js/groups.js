@@ -26,6 +26,7 @@
 const v8 = require('node:v8');
 const codec = require('./codec');
 const errors = require('./errors');
+const { ArgKind } = require('./protocol');
 const { Group } = require('./completions');
 const { isPlainObject, rejectUnknownKeys } = require('./validate');
 const { isPlainSpec, readSpec, readPriority, readSignal, readTimeout, PRIORITIES, EMPTY } = require('./task-options');
@@ -82,10 +83,10 @@ function runAllColumns(pool, tasks) {
     }
     columns.fnIds[i] = lastId;
     if (codec.allPrimitive(args)) {
-      columns.argKinds[i] = codec.KIND_PRIMITIVES;
+      columns.argKinds[i] = ArgKind.PRIMITIVES;
       columns.args[i] = args;
     } else {
-      columns.argKinds[i] = codec.KIND_SERIALIZED;
+      columns.argKinds[i] = ArgKind.SERIALIZED;
       columns.args[i] = codec.serializeArgs(args, `tasks[${i}].args`);
     }
     columns.priorities[i] = priority;
@@ -150,7 +151,7 @@ function mapColumns(pool, fn, items, options) {
       throw errors.argNotCloneable(`items[${start}..${start + chunkSize - 1}]`, String(err && err.message));
     }
     columns.fnIds[c] = fnId;
-    columns.argKinds[c] = codec.KIND_SERIALIZED;
+    columns.argKinds[c] = ArgKind.SERIALIZED;
     columns.args[c] = bytes;
     columns.priorities[c] = priority;
   }

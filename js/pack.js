@@ -6,18 +6,7 @@
 // keep their serialized Buffer.
 
 const errors = require('./errors');
-
-const ARG_PRIMITIVES = 1;
-const ARG_PACKED = 3;
-
-const TAG_UNDEFINED = 0;
-const TAG_NULL = 1;
-const TAG_FALSE = 2;
-const TAG_TRUE = 3;
-const TAG_FLOAT64 = 4;
-const TAG_STRING = 5;
-const TAG_BIGINT = 6;
-const TAG_INT32 = 7;
+const { ArgKind, Tag } = require('./protocol');
 
 const MASK64 = (1n << 64n) - 1n;
 
@@ -52,11 +41,11 @@ class Packer {
   number(v) {
     this.reserve(9);
     if ((v | 0) === v && !Object.is(v, -0)) {
-      this.bytes[this.size] = TAG_INT32;
+      this.bytes[this.size] = Tag.INT32;
       this.view.setInt32(this.size + 1, v, true);
       this.size += 5;
     } else {
-      this.bytes[this.size] = TAG_FLOAT64;
+      this.bytes[this.size] = Tag.FLOAT64;
       this.view.setFloat64(this.size + 1, v, true);
       this.size += 9;
     }
@@ -65,7 +54,7 @@ class Packer {
   string(v) {
     const n = v.length;
     this.reserve(5 + 2 * n);
-    this.bytes[this.size] = TAG_STRING;
+    this.bytes[this.size] = Tag.STRING;
     this.view.setUint32(this.size + 1, n, true);
     let at = this.size + 5;
     // UTF-16 code units as they are: lone surrogates survive.
@@ -81,7 +70,7 @@ class Packer {
       words.push(magnitude & MASK64);
       magnitude >>= 64n;
     } while (magnitude > 0n);
-    this.u8(TAG_BIGINT);
+    this.u8(Tag.BIGINT);
     this.u8(negative ? 1 : 0);
     this.u32(words.length);
     this.reserve(8 * words.length);
@@ -95,11 +84,11 @@ class Packer {
     switch (typeof v) {
       case 'number': return this.number(v);
       case 'string': return this.string(v);
-      case 'boolean': return this.u8(v ? TAG_TRUE : TAG_FALSE);
-      case 'undefined': return this.u8(TAG_UNDEFINED);
+      case 'boolean': return this.u8(v ? Tag.TRUE : Tag.FALSE);
+      case 'undefined': return this.u8(Tag.UNDEFINED);
       case 'bigint': return this.bigint(v);
       default:
-        if (v === null) return this.u8(TAG_NULL);
+        if (v === null) return this.u8(Tag.NULL);
         // Callers pack only arrays they found all-primitive; reading one
         // again can differ only through getters.
         throw errors.argNotCloneable('args', `it holds a ${typeof v} where a primitive was read a moment before (an element with a getter?)`);
@@ -129,9 +118,9 @@ function packBatch(packer, count, argKinds, args) {
   const offsets = new Uint32Array(count + 1);
   for (let i = 0; i < count; i++) {
     offsets[i] = packer.size;
-    if (argKinds[i] === ARG_PRIMITIVES) {
+    if (argKinds[i] === ArgKind.PRIMITIVES) {
       packer.list(args[i]);
-      argKinds[i] = ARG_PACKED;
+      argKinds[i] = ArgKind.PACKED;
       args[i] = undefined;
     }
   }
@@ -139,4 +128,4 @@ function packBatch(packer, count, argKinds, args) {
   return { packed: packer.bytes.subarray(0, packer.size), offsets };
 }
 
-module.exports = { Packer, packBatch, packArgs, ARG_PRIMITIVES, ARG_PACKED };
+module.exports = { Packer, packBatch, packArgs };

@@ -9,6 +9,7 @@ const os = require('node:os');
 const { EventEmitter } = require('node:events');
 
 const addonLoader = require('./addon');
+const { ArgKind, ResultKind, Cancel, MODULE_MARKER } = require('./protocol');
 const codec = require('./codec');
 const errors = require('./errors');
 const { FunctionRegistry } = require('./functions');
@@ -30,13 +31,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const IDLE_TRIM_MS = 200;   // memory.cleanup 'aggressive': idle this long before memory is released
 const kApplyOptions = Symbol('tasklets.applyOptions');
 // Completion kinds (addon/protocol.md) as log records name them.
-const OUTCOMES = ['', 'succeeded', 'succeeded', 'failed', 'cancelled', 'timed out', 'pending', 'executor stopped', 'dependency failed'];
-// addon.cancel(): 1 = it was queued and is cancelled; >= 2 = it runs.
-const CANCEL_QUEUED = 1;
-const CANCEL_RUNNING = 2;
-// The registered "source" of a module task (js/executor.js reads it back):
-// this prefix, then JSON [path, exportName]. Never a valid expression.
-const MODULE_MARKER = '\u0000module:';
+const OUTCOMES = ['', 'succeeded', 'succeeded', 'failed', 'cancelled', 'timed out', 'pending', 'runtime error', 'dependency failed'];
 
 function cpuCount() {
   return os.availableParallelism();
@@ -204,7 +199,7 @@ class Tasklets extends EventEmitter {
   run(fn, options) {
     if (this.#closed) return Promise.reject(errors.poolShutdown('The pool is shut down and accepts no new tasks'));
     let fnId;
-    let kind = codec.KIND_PRIMITIVES;
+    let kind = ArgKind.PRIMITIVES;
     let args = EMPTY;
     let priority = PRIORITIES.normal;
     let timeout = this.#resolved.timeout.default;
@@ -229,10 +224,10 @@ class Tasklets extends EventEmitter {
       }
       this.#admit(1);
       if (o !== null && o.transfer !== undefined) {
-        kind = codec.KIND_SERIALIZED;
+        kind = ArgKind.SERIALIZED;
         args = codec.serializeTransfer(args, o.transfer, 'options');
       } else if (!codec.allPrimitive(args)) {
-        kind = codec.KIND_SERIALIZED;
+        kind = ArgKind.SERIALIZED;
         args = codec.serializeArgs(args, 'args');
       }
       // Primitive args are packed when queued (js/submit-queue.js), or
@@ -346,7 +341,7 @@ class Tasklets extends EventEmitter {
     if (!this.#pending.has(id)) return false;
     this.#queue.flush();
     const outcome = this.#addon.cancel(this.#poolId, id, force);
-    if (outcome === CANCEL_QUEUED) {
+    if (outcome === Cancel.CANCELLED) {
       // Settled here and now (its kind-4 completion will find nothing).
       this.#pending.abandon(Float64Array.of(id), 1, () => {
         const err = errors.aborted(reason);
@@ -356,9 +351,9 @@ class Tasklets extends EventEmitter {
       this.#afterSettling();
       return true;
     }
-    if (outcome >= CANCEL_RUNNING) {
+    if (outcome >= Cancel.RUNNING) {
       this.#pending.abortRequested(id, reason);
-      this.#executors.abort(id, reason, outcome - CANCEL_RUNNING - 1);
+      this.#executors.abort(id, reason, outcome - Cancel.RUNNING - 1);
       return true;
     }
     return false;  // settled natively: its completion is on its way
@@ -511,7 +506,7 @@ class Tasklets extends EventEmitter {
     const trace = this.#log.enabled('trace');
     for (let i = 0; i < count; i++) {
       const kind = kinds[i];
-      const ok = kind === 1 || kind === 2;
+      const ok = kind === ResultKind.PRIMITIVE || kind === ResultKind.SERIALIZED;
       if (ok && !trace) continue;
       const fields = { pool: this.#poolId, taskId: ids[i], worker: workers[i], durationMs: durations[i], outcome: OUTCOMES[kind] || `kind ${kind}` };
       if (ok) this.#log.trace('task settled', fields);

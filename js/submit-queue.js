@@ -9,7 +9,8 @@
 // Primitive arguments are packed at push (js/pack.js), so what the caller
 // does to its args array after run() returns cannot reach the task.
 
-const { Packer, packArgs, ARG_PRIMITIVES, ARG_PACKED } = require('./pack');
+const { Packer, packArgs } = require('./pack');
+const { ArgKind } = require('./protocol');
 
 const MAX_BATCH = 4096;
 
@@ -40,7 +41,7 @@ class SubmitQueue {
   // then nothing of the task was queued.
   push(id, fnId, argKind, args, priority, timeout) {
     const i = this.count;
-    if (argKind === ARG_PRIMITIVES) {
+    if (argKind === ArgKind.PRIMITIVES) {
       const at = this.packer.size;
       try {
         this.offsets[i] = packArgs(this.packer, args);
@@ -48,7 +49,7 @@ class SubmitQueue {
         this.packer.size = at;
         throw err;
       }
-      this.argKinds[i] = ARG_PACKED;
+      this.argKinds[i] = ArgKind.PACKED;
     } else {
       this.offsets[i] = this.packer.size;
       this.argKinds[i] = argKind;

@@ -7,7 +7,8 @@ const assert = require('node:assert/strict');
 const v8 = require('node:v8');
 const { PendingTable, Single, Group } = require('../../js/completions');
 const { SubmitQueue, MAX_BATCH } = require('../../js/submit-queue');
-const { Packer, ARG_PACKED } = require('../../js/pack');
+const { Packer } = require('../../js/pack');
+const { ArgKind } = require('../../js/protocol');
 const taskErrors = require('../../js/task-errors');
 
 function deferred(make) {
@@ -109,7 +110,7 @@ test('run() calls of one turn are submitted in one call; a full batch goes at on
   assert.deepEqual(calls, [{
     count: 3,
     ids: [1, 2, 3],
-    kinds: [ARG_PACKED, 2, ARG_PACKED],
+    kinds: [ArgKind.PACKED, ArgKind.SERIALIZED, ArgKind.PACKED],
     slices: [packedOf([1, 'one']), [], packedOf([3n, null])],
     args: [undefined, serialized, undefined],
     prio: 1,
