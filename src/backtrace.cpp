@@ -1,0 +1,194 @@
+// Symbolization reads the ELF symbol tables itself (.symtab, else .dynsym)
+// because the runtime is built with hidden visibility: dladdr() and
+// backtrace_symbols() only see exported symbols, so nearly every tasklets
+// frame would print as a bare address. The tables are mapped read-only for
+// one to_string() call; nothing here runs on a hot path.
+#include "tasklets/backtrace.hpp"
+
+#include <cxxabi.h>
+#include <elf.h>
+#include <execinfo.h>
+#include <fcntl.h>
+#include <link.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+
+namespace tasklets {
+
+namespace {
+
+// The loaded object that holds an address, and its load bias (what the
+// st_value of its symbols is relative to).
+struct Module {
+  std::string path;
+  std::uintptr_t bias = 0;
+};
+
+struct FindModule {
+  std::uintptr_t pc;
+  Module found;
+  bool ok = false;
+};
+
+int find_module_cb(dl_phdr_info* info, std::size_t, void* data) {
+  auto* q = static_cast<FindModule*>(data);
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD) continue;
+    const std::uintptr_t begin = info->dlpi_addr + ph.p_vaddr;
+    if (q->pc >= begin && q->pc < begin + ph.p_memsz) {
+      // The main program is listed with an empty name.
+      q->found.path = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : "/proc/self/exe";
+      q->found.bias = info->dlpi_addr;
+      q->ok = true;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+// A read-only mapping of one ELF file, unmapped on destruction.
+class ElfFile {
+ public:
+  explicit ElfFile(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && st.st_size >= static_cast<off_t>(sizeof(ElfW(Ehdr)))) {
+      void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p != MAP_FAILED) {
+        base_ = static_cast<const unsigned char*>(p);
+        size_ = static_cast<std::size_t>(st.st_size);
+      }
+    }
+    ::close(fd);
+  }
+  ~ElfFile() {
+    if (base_) ::munmap(const_cast<unsigned char*>(base_), size_);
+  }
+  ElfFile(const ElfFile&) = delete;
+  ElfFile& operator=(const ElfFile&) = delete;
+
+  // The function symbol that holds `offset` (an address minus the load
+  // bias) and how far into it the address is; false if none does.
+  bool lookup(std::uintptr_t offset, std::string& name, std::uintptr_t& into) const {
+    const auto* eh = header();
+    if (!eh) return false;
+    for (const ElfW(Word) type : {SHT_SYMTAB, SHT_DYNSYM}) {
+      for (unsigned i = 0; i < eh->e_shnum; ++i) {
+        const ElfW(Shdr)* sh = section(i);
+        if (!sh || sh->sh_type != type || sh->sh_entsize != sizeof(ElfW(Sym))) continue;
+        const ElfW(Shdr)* strs = section(sh->sh_link);
+        if (!strs || !in_file(sh->sh_offset, sh->sh_size) || !in_file(strs->sh_offset, strs->sh_size)) continue;
+        if (find_in(*sh, *strs, offset, name, into)) return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  bool in_file(std::uint64_t off, std::uint64_t len) const { return off <= size_ && len <= size_ - off; }
+
+  const ElfW(Ehdr)* header() const {
+    if (!base_ || std::memcmp(base_, ELFMAG, SELFMAG) != 0 || base_[EI_CLASS] != ELFCLASS64) return nullptr;
+    const auto* eh = reinterpret_cast<const ElfW(Ehdr)*>(base_);
+    if (eh->e_shentsize != sizeof(ElfW(Shdr)) || !in_file(eh->e_shoff, std::uint64_t{eh->e_shnum} * sizeof(ElfW(Shdr)))) {
+      return nullptr;
+    }
+    return eh;
+  }
+
+  const ElfW(Shdr)* section(unsigned i) const {
+    const auto* eh = reinterpret_cast<const ElfW(Ehdr)*>(base_);
+    if (i >= eh->e_shnum) return nullptr;
+    return reinterpret_cast<const ElfW(Shdr)*>(base_ + eh->e_shoff) + i;
+  }
+
+  bool find_in(const ElfW(Shdr)& symtab, const ElfW(Shdr)& strtab, std::uintptr_t offset, std::string& name,
+               std::uintptr_t& into) const {
+    const auto* syms = reinterpret_cast<const ElfW(Sym)*>(base_ + symtab.sh_offset);
+    const std::size_t count = symtab.sh_size / sizeof(ElfW(Sym));
+    const char* strings = reinterpret_cast<const char*>(base_ + strtab.sh_offset);
+    for (std::size_t k = 0; k < count; ++k) {
+      const ElfW(Sym)& s = syms[k];
+      const unsigned type = ELF64_ST_TYPE(s.st_info);
+      if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s.st_shndx == SHN_UNDEF || s.st_value == 0) continue;
+      const std::uintptr_t size = s.st_size ? s.st_size : 1;
+      if (offset < s.st_value || offset - s.st_value >= size || s.st_name >= strtab.sh_size) continue;
+      name.assign(strings + s.st_name, ::strnlen(strings + s.st_name, strtab.sh_size - s.st_name));
+      into = offset - s.st_value;
+      return true;
+    }
+    return false;
+  }
+
+  const unsigned char* base_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+std::string demangle(const std::string& name) {
+  int status = 0;
+  std::unique_ptr<char, decltype(&std::free)> out(abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status),
+                                                  &std::free);
+  return status == 0 && out ? std::string(out.get()) : name;
+}
+
+}  // namespace
+
+// noinline: the frame count to skip relies on this being a frame of its own.
+__attribute__((noinline)) Backtrace Backtrace::capture(std::size_t skip) noexcept {
+  std::array<void*, kMaxFrames + 8> raw;
+  const int n = ::backtrace(raw.data(), static_cast<int>(raw.size()));
+  Backtrace bt;
+  const std::size_t first = 1 + skip;  // this function's own frame
+  for (std::size_t i = first; i < static_cast<std::size_t>(n) && bt.size_ < kMaxFrames; ++i) {
+    bt.frames_[bt.size_++] = raw[i];
+  }
+  return bt;
+}
+
+std::string Backtrace::to_string() const {
+  std::map<std::string, std::unique_ptr<ElfFile>> files;
+  std::string out;
+  char line[96];
+  for (std::size_t i = 0; i < size_; ++i) {
+    // A return address: the call that made the frame is the byte before it.
+    const auto pc = reinterpret_cast<std::uintptr_t>(frames_[i]) - 1;
+    FindModule q{pc, {}, false};
+    dl_iterate_phdr(find_module_cb, &q);
+    std::string function = "??";
+    std::uintptr_t into = 0;
+    if (q.ok) {
+      auto& file = files[q.found.path];
+      if (!file) file = std::make_unique<ElfFile>(q.found.path);
+      std::string raw_name;
+      if (file->lookup(pc - q.found.bias, raw_name, into)) function = demangle(raw_name);
+    }
+    std::snprintf(line, sizeof line, "#%zu ", i);
+    out += line;
+    out += function;
+    if (function != "??") {
+      std::snprintf(line, sizeof line, "+0x%zx", static_cast<std::size_t>(into + 1));
+      out += line;
+    }
+    if (q.ok) {
+      std::snprintf(line, sizeof line, "+0x%zx)", static_cast<std::size_t>(pc + 1 - q.found.bias));
+      out += " (" + q.found.path + line;
+    } else {
+      std::snprintf(line, sizeof line, " (%p)", frames_[i]);
+      out += line;
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace tasklets
