@@ -28,6 +28,8 @@ const taskErrors = require('./task-errors');
 const { compile } = require('./functions');
 const { loadExport, loadedExport } = require('./modules');
 
+taskErrors.recordLongStacks();
+
 const MAX_TASKS_PER_BATCH = 256;  // tasks per runBatch call before the loop turns
 const BATCH_BUDGET_US = 2000;     // time per runBatch call before the loop turns
 const OUTCOME_PENDING = 6;

@@ -20,6 +20,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <vector>
 
 namespace tasklets {
 
@@ -33,7 +34,7 @@ struct Module {
 };
 
 struct FindModule {
-  std::uintptr_t pc;
+  std::uintptr_t pc = 0;
   Module found;
   bool ok = false;
 };
@@ -54,6 +55,15 @@ int find_module_cb(dl_phdr_info* info, std::size_t, void* data) {
   }
   return 0;
 }
+
+// One address to name: its offset in the object, and what was found.
+struct Query {
+  std::size_t frame;
+  std::uintptr_t offset;
+  std::string name;
+  std::uintptr_t into = 0;
+  bool found = false;
+};
 
 // A read-only mapping of one ELF file, unmapped on destruction.
 class ElfFile {
@@ -77,21 +87,21 @@ class ElfFile {
   ElfFile(const ElfFile&) = delete;
   ElfFile& operator=(const ElfFile&) = delete;
 
-  // The function symbol that holds `offset` (an address minus the load
-  // bias) and how far into it the address is; false if none does.
-  bool lookup(std::uintptr_t offset, std::string& name, std::uintptr_t& into) const {
+  // For each query offset (an address minus the load bias), the function
+  // symbol that holds it and how far into it the address is. One pass over
+  // the table for all of them: a program's table can hold 100k symbols.
+  void lookup(std::vector<Query>& queries) const {
     const auto* eh = header();
-    if (!eh) return false;
+    if (!eh) return;
     for (const ElfW(Word) type : {SHT_SYMTAB, SHT_DYNSYM}) {
       for (unsigned i = 0; i < eh->e_shnum; ++i) {
         const ElfW(Shdr)* sh = section(i);
         if (!sh || sh->sh_type != type || sh->sh_entsize != sizeof(ElfW(Sym))) continue;
         const ElfW(Shdr)* strs = section(sh->sh_link);
         if (!strs || !in_file(sh->sh_offset, sh->sh_size) || !in_file(strs->sh_offset, strs->sh_size)) continue;
-        if (find_in(*sh, *strs, offset, name, into)) return true;
+        find_in(*sh, *strs, queries);
       }
     }
-    return false;
   }
 
  private:
@@ -112,8 +122,7 @@ class ElfFile {
     return reinterpret_cast<const ElfW(Shdr)*>(base_ + eh->e_shoff) + i;
   }
 
-  bool find_in(const ElfW(Shdr)& symtab, const ElfW(Shdr)& strtab, std::uintptr_t offset, std::string& name,
-               std::uintptr_t& into) const {
+  void find_in(const ElfW(Shdr)& symtab, const ElfW(Shdr)& strtab, std::vector<Query>& queries) const {
     const auto* syms = reinterpret_cast<const ElfW(Sym)*>(base_ + symtab.sh_offset);
     const std::size_t count = symtab.sh_size / sizeof(ElfW(Sym));
     const char* strings = reinterpret_cast<const char*>(base_ + strtab.sh_offset);
@@ -121,13 +130,15 @@ class ElfFile {
       const ElfW(Sym)& s = syms[k];
       const unsigned type = ELF64_ST_TYPE(s.st_info);
       if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s.st_shndx == SHN_UNDEF || s.st_value == 0) continue;
+      if (s.st_name >= strtab.sh_size) continue;
       const std::uintptr_t size = s.st_size ? s.st_size : 1;
-      if (offset < s.st_value || offset - s.st_value >= size || s.st_name >= strtab.sh_size) continue;
-      name.assign(strings + s.st_name, ::strnlen(strings + s.st_name, strtab.sh_size - s.st_name));
-      into = offset - s.st_value;
-      return true;
+      for (Query& q : queries) {
+        if (q.found || q.offset < s.st_value || q.offset - s.st_value >= size) continue;
+        q.name.assign(strings + s.st_name, ::strnlen(strings + s.st_name, strtab.sh_size - s.st_name));
+        q.into = q.offset - s.st_value;
+        q.found = true;
+      }
     }
-    return false;
   }
 
   const unsigned char* base_ = nullptr;
@@ -156,35 +167,40 @@ __attribute__((noinline)) Backtrace Backtrace::capture(std::size_t skip) noexcep
 }
 
 std::string Backtrace::to_string() const {
-  std::map<std::string, std::unique_ptr<ElfFile>> files;
-  std::string out;
-  char line[96];
+  // Which object holds each frame, then one symbol-table pass per object.
+  std::vector<FindModule> where(size_);
+  std::map<std::string, std::vector<Query>> by_object;
   for (std::size_t i = 0; i < size_; ++i) {
     // A return address: the call that made the frame is the byte before it.
-    const auto pc = reinterpret_cast<std::uintptr_t>(frames_[i]) - 1;
-    FindModule q{pc, {}, false};
-    dl_iterate_phdr(find_module_cb, &q);
-    std::string function = "??";
-    std::uintptr_t into = 0;
-    if (q.ok) {
-      auto& file = files[q.found.path];
-      if (!file) file = std::make_unique<ElfFile>(q.found.path);
-      std::string raw_name;
-      if (file->lookup(pc - q.found.bias, raw_name, into)) function = demangle(raw_name);
+    where[i].pc = reinterpret_cast<std::uintptr_t>(frames_[i]) - 1;
+    dl_iterate_phdr(find_module_cb, &where[i]);
+    if (where[i].ok) by_object[where[i].found.path].push_back(Query{i, where[i].pc - where[i].found.bias, {}});
+  }
+  std::vector<const Query*> named(size_, nullptr);
+  for (auto& [path, queries] : by_object) {
+    ElfFile(path).lookup(queries);
+    for (const Query& q : queries) {
+      if (q.found) named[q.frame] = &q;
     }
-    std::snprintf(line, sizeof line, "#%zu ", i);
-    out += line;
-    out += function;
-    if (function != "??") {
-      std::snprintf(line, sizeof line, "+0x%zx", static_cast<std::size_t>(into + 1));
-      out += line;
-    }
-    if (q.ok) {
-      std::snprintf(line, sizeof line, "+0x%zx)", static_cast<std::size_t>(pc + 1 - q.found.bias));
-      out += " (" + q.found.path + line;
+  }
+  std::string out;
+  char number[48];
+  for (std::size_t i = 0; i < size_; ++i) {
+    std::snprintf(number, sizeof number, "#%zu ", i);
+    out += number;
+    if (named[i]) {
+      out += demangle(named[i]->name);
+      std::snprintf(number, sizeof number, "+0x%zx", static_cast<std::size_t>(named[i]->into + 1));
+      out += number;
     } else {
-      std::snprintf(line, sizeof line, " (%p)", frames_[i]);
-      out += line;
+      out += "??";
+    }
+    if (where[i].ok) {
+      std::snprintf(number, sizeof number, "+0x%zx)", static_cast<std::size_t>(where[i].pc + 1 - where[i].found.bias));
+      out += " (" + where[i].found.path + number;
+    } else {
+      std::snprintf(number, sizeof number, " (%p)", frames_[i]);
+      out += number;
     }
     out += '\n';
   }
