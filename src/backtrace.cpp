@@ -154,15 +154,23 @@ std::string demangle(const std::string& name) {
 
 }  // namespace
 
-// noinline: the frame count to skip relies on this being a frame of its own.
+// noinline: the caller is found by this frame's own return address.
 __attribute__((noinline)) Backtrace Backtrace::capture(std::size_t skip) noexcept {
   std::array<void*, kMaxFrames + 8> raw;
-  const int n = ::backtrace(raw.data(), static_cast<int>(raw.size()));
-  Backtrace bt;
-  const std::size_t first = 1 + skip;  // this function's own frame
-  for (std::size_t i = first; i < static_cast<std::size_t>(n) && bt.size_ < kMaxFrames; ++i) {
-    bt.frames_[bt.size_++] = raw[i];
+  const auto n = static_cast<std::size_t>(::backtrace(raw.data(), static_cast<int>(raw.size())));
+  // The frames above the caller are backtrace()'s and this function's, and
+  // more of them when a sanitizer intercepts backtrace(): start where the
+  // caller is, found by the address this call returns to.
+  void* const caller = __builtin_return_address(0);
+  std::size_t first = 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (raw[i] == caller) {
+      first = i;
+      break;
+    }
   }
+  Backtrace bt;
+  for (std::size_t i = first + skip; i < n && bt.size_ < kMaxFrames; ++i) bt.frames_[bt.size_++] = raw[i];
   return bt;
 }
 
