@@ -109,13 +109,19 @@ main() {
   if install_prefix "$prefix"; then pass "meson install into a prefix"; else fail "meson install into a prefix"; fi
 
   # The installed archive carries the private jemalloc (so consumers need
-  # none): its objects define the tlje_ API. (grep reads all of nm's
-  # output: an early exit would fail the pipeline with SIGPIPE.)
-  local archive=$prefix/lib/libtasklets.a
-  if [[ -f $archive ]] && nm "$archive" 2>/dev/null | grep ' T tlje_mallocx$' >/dev/null; then
-    pass "libtasklets.a holds the private jemalloc"
+  # none): its objects define the tlje_ API, and no allocator entry point
+  # (malloc, free, ...) that would replace the program's own. (grep reads
+  # all of nm's output: an early exit would fail the pipeline with SIGPIPE.)
+  local archive=$prefix/lib/libtasklets.a symbols
+  symbols=$(nm "$archive" 2>/dev/null) || symbols=""
+  local private replacing
+  private=$(grep -c ' T tlje_mallocx$' <<<"$symbols") || true
+  replacing=$(grep -cE ' [TWi] (malloc|free|calloc|realloc|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size)$' <<<"$symbols") || true
+  log "nm libtasklets.a: tlje_mallocx defined $private time(s), $replacing allocator entry points"
+  if ((private == 1 && replacing == 0)); then
+    pass "libtasklets.a holds the private jemalloc and leaves malloc alone"
   else
-    fail "libtasklets.a holds the private jemalloc"
+    fail "libtasklets.a holds the private jemalloc and leaves malloc alone"
   fi
 
   mkdir -p "$work/blocks"
