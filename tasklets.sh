@@ -6,6 +6,8 @@
 #   ./tasklets.sh test        build, run every test (C++ in normal and ThreadSanitizer
 #                             builds, then the Node tests)
 #   ./tasklets.sh test-asan   the C++ suite under AddressSanitizer + UBSan
+#   ./tasklets.sh test-consumers  examples/cpp built with pkg-config, as a meson
+#                             subproject and with CMake (docs/building.md)
 #   ./tasklets.sh bench       the C++ benchmarks (tasklets vs oneTBB vs a mutex pool)
 #   ./tasklets.sh deps        only install the dependencies
 #
@@ -19,6 +21,7 @@ readonly APT_PACKAGES=(
   libhwloc-dev hwloc libconcurrentqueue-dev
   libgtest-dev libbenchmark-dev libtbb-dev
   bzip2 dpkg-dev
+  cmake
 )
 
 log() { printf '\033[1m[tasklets]\033[0m %s\n' "$*" >&2; }
@@ -131,6 +134,15 @@ PY
   rm -f "$out"
 }
 
+# The C++ consumer builds of examples/cpp (tests/consumers/run.sh); prints
+# "<passed> <failed>".
+run_consumer_tests() {
+  local out
+  out=$(tests/consumers/run.sh | tail -n 1) || true
+  [[ $out =~ ^[0-9]+\ [0-9]+$ ]] || out="0 1"
+  echo "$out"
+}
+
 cmd_demo() {
   deps
   build build
@@ -160,7 +172,10 @@ cmd_test() {
   local lp=0 lf=0
   if node perf/lab.js --quick --only overhead --no-report --no-cpp >&2; then lp=1; else lf=1; fi
   log "perf lab smoke test: $lp passed, $lf failed"
-  local total_p=$((p + tp + np + lp)) total_f=$((f + tf + nf + lf))
+  local cp cf
+  read -r cp cf < <(run_consumer_tests)
+  log "C++ consumers: $cp passed, $cf failed"
+  local total_p=$((p + tp + np + lp + cp)) total_f=$((f + tf + nf + lf + cf))
   echo "tests: $total_p passed, $total_f failed"
   ((total_f == 0))
 }
@@ -170,6 +185,15 @@ cmd_test_asan() {
   build build-asan -Db_sanitize=address,undefined -Dbuildtype=debugoptimized -Db_lundef=false -Dbenchmarks=false -Daddon=disabled
   local p f
   read -r p f < <(run_meson_tests build-asan)
+  echo "tests: $p passed, $f failed"
+  ((f == 0))
+}
+
+cmd_test_consumers() {
+  deps
+  build build
+  local p f
+  read -r p f < <(run_consumer_tests)
   echo "tests: $p passed, $f failed"
   ((f == 0))
 }
@@ -185,7 +209,8 @@ case "${1:-demo}" in
   build) cmd_build ;;
   test) cmd_test ;;
   test-asan) cmd_test_asan ;;
+  test-consumers) cmd_test_consumers ;;
   bench) shift; cmd_bench "$@" ;;
   deps) deps ;;
-  *) echo "usage: $0 [demo|build|test|test-asan|bench|deps]" >&2; exit 2 ;;
+  *) echo "usage: $0 [demo|build|test|test-asan|test-consumers|bench|deps]" >&2; exit 2 ;;
 esac

@@ -3,6 +3,7 @@
 #include <exception>
 #include <new>
 
+#include "tasklets/backtrace.hpp"
 #include "tasklets/error.hpp"
 
 namespace tasklets_addon {
@@ -14,7 +15,7 @@ const char* code_of(tasklets::Errc errc) noexcept {
     case tasklets::Errc::shutdown: return "ERR_POOL_SHUTDOWN";
     case tasklets::Errc::invalid_argument:
     case tasklets::Errc::topology: return "ERR_INVALID_ARG_VALUE";
-    default: return "ERR_TASKLETS_NATIVE";
+    default: return kNativeCode;
   }
 }
 
@@ -24,10 +25,20 @@ E with_code(E error, const char* code) {
   return error;
 }
 
+// A failure of native code: where it happened natively (`nativeTrace`) and
+// the JS call that reached it (`stackTrace`, the error's own stack).
+Napi::Error with_trace(Napi::Error error, const tasklets::Backtrace& trace) {
+  error.Set("nativeTrace", Napi::String::New(error.Env(), trace.to_string()));
+  error.Set("stackTrace", error.Get("stack"));
+  return error;
+}
+
 }  // namespace
 
 Napi::Error coded_error(napi_env env, const char* code, const std::string& message) {
-  return with_code(Napi::Error::New(env, message), code);
+  Napi::Error error = with_code(Napi::Error::New(env, message), code);
+  if (std::string_view(code) == kNativeCode) return with_trace(error, tasklets::Backtrace::capture());
+  return error;
 }
 
 Napi::Error type_error(napi_env env, const char* code, const std::string& message) {
@@ -41,13 +52,14 @@ Napi::Error current_exception_to_js(napi_env env) noexcept {
     try {
       throw;
     } catch (const tasklets::Error& e) {
-      return coded_error(env, code_of(e.code()), e.what());
+      Napi::Error error = with_code(Napi::Error::New(env, e.what()), code_of(e.code()));
+      return e.trace() ? with_trace(error, *e.trace()) : error;
     } catch (const std::bad_alloc&) {
-      return coded_error(env, "ERR_TASKLETS_NATIVE", "tasklets: out of memory");
+      return with_code(Napi::Error::New(env, "tasklets: out of memory"), kNativeCode);
     } catch (const std::exception& e) {
-      return coded_error(env, "ERR_TASKLETS_NATIVE", e.what());
+      return with_code(Napi::Error::New(env, e.what()), kNativeCode);
     } catch (...) {
-      return coded_error(env, "ERR_TASKLETS_NATIVE", "tasklets: unknown native error");
+      return with_code(Napi::Error::New(env, "tasklets: unknown native error"), kNativeCode);
     }
   } catch (const Napi::Error& e) {
     return e;

@@ -3,13 +3,23 @@
 // with a `code` (ERR_POOL_SHUTDOWN, ERR_INVALID_ARG_VALUE, ERR_TASKLETS_NATIVE),
 // anything else becomes ERR_TASKLETS_NATIVE. Messages come from the core;
 // the wording users see is js/'s business.
+//
+// Native traces (docs/api.md, "Errors"): a tasklets::Error brings the
+// `nativeTrace` of where the runtime raised it (the addon turns recording
+// on); an ERR_TASKLETS_NATIVE error the addon raises itself (a broken
+// expectation between js/ and the addon) gets the trace of where it was
+// made. Other C++ exceptions (std::bad_alloc...) carry no trace: catching
+// them here would only show this file.
 #pragma once
 
 #include <napi.h>
 
 #include <string>
+#include <string_view>
 
 namespace tasklets_addon {
+
+inline constexpr char kNativeCode[] = "ERR_TASKLETS_NATIVE";
 
 Napi::Error coded_error(napi_env env, const char* code, const std::string& message);
 Napi::Error type_error(napi_env env, const char* code, const std::string& message);

@@ -39,6 +39,7 @@
 #include "js_task.h"
 #include "transfer.h"
 #include "pool_registry.h"
+#include "tasklets/backtrace.hpp"
 
 namespace tasklets_addon {
 
@@ -166,12 +167,17 @@ void wake_call_js(napi_env env, napi_value wake, void*, void*) noexcept {
   call_wake(env, wake, ex);
 }
 
-// A result the executor could not produce: a UTF-8 message.
+// A result the executor could not produce (kind 7): a UTF-8 message, a NUL,
+// and the native stack of where the addon found out (protocol.md). The
+// trace is symbolized here, on the failing executor, not on the main thread.
 void set_native_error(JsCall& c, const char* message) noexcept {
   free_payload_bytes(c);
   c.result_kind = ResultKind::kRuntimeError;
   try {
-    const codec::Bytes b = codec::copy_bytes(message, std::strlen(message));
+    std::string text(message);
+    text += '\0';
+    text += tasklets::Backtrace::capture().to_string();
+    const codec::Bytes b = codec::copy_bytes(text.data(), text.size());
     c.data.bytes = b.data;
     c.length = b.size;
   } catch (...) {

@@ -6,6 +6,7 @@
 #include "env_data.h"
 #include "errors.h"
 #include "exports.h"
+#include "tasklets/error.hpp"
 
 namespace tasklets_addon {
 
@@ -43,6 +44,9 @@ napi_value init(napi_env raw_env, napi_value raw_exports) {
     delete data;
     throw Napi::Error::New(env, "tasklets: cannot set up the addon in this thread");
   }
+  // Errors the runtime raises reach JS with their nativeTrace (errors.h);
+  // they are rare there, so the stack walk each costs does not matter.
+  tasklets::record_error_traces(true);
   export_function<create_pool>(env, exports, "createPool");
   export_function<submit>(env, exports, "submit");
   export_function<register_function>(env, exports, "registerFunction");

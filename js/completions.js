@@ -131,12 +131,15 @@ function cancelledError(id) {
   return err;
 }
 
-// The addon could not run the task (kind 7, `value` its message), or sent a
-// kind this file does not know: either way, an error that says so.
+// The addon could not run the task (kind 7, `value` its message and native
+// trace), or sent a kind this file does not know: either way, an error that
+// says so.
 function nativeError(id, kind, value) {
-  const err = new Error(typeof value === 'string' ? value : `tasklets: unknown completion kind ${kind} for task ${id}`);
+  const { message, nativeTrace } = taskErrors.nativeFailure(value);
+  const err = new Error(message !== undefined ? message : `tasklets: unknown completion kind ${kind} for task ${id}`);
   err.code = 'ERR_TASKLETS_NATIVE';
   err.taskId = id;
+  if (nativeTrace !== undefined) err.nativeTrace = nativeTrace;
   return err;
 }
 
@@ -447,13 +450,15 @@ class PendingTable {
   // The executor that ran the task stopped under it: the error says why,
   // once the Worker's exit tells (an out-of-memory executor is reported as
   // such). The task stays counted until then.
-  settleCrashed(entry, id, slot, message) {
+  settleCrashed(entry, id, slot, value) {
+    const { message, nativeTrace } = taskErrors.nativeFailure(value);
     this.count++;
     this.crashed(slot).then((death) => {
       this.count--;
       const err = errors.workerCrashed(death.code, `${death.message} (${message})`);
       err.taskId = id;
       err.workerThread = slot;
+      if (nativeTrace !== undefined) err.nativeTrace = nativeTrace;
       try {
         this.fail(entry, id, err);
       } catch (thrown) {

@@ -29,6 +29,8 @@ const { compile } = require('./functions');
 const { loadExport, loadedExport } = require('./modules');
 const { ArgKind, ResultKind, RunBatch, AbortRing, MODULE_MARKER } = require('./protocol');
 
+taskErrors.recordLongStacks();
+
 const MAX_TASKS_PER_BATCH = 256;  // tasks per runBatch call before the loop turns
 const BATCH_BUDGET_US = 2000;     // time per runBatch call before the loop turns
 const PROGRESS_INTERVAL_MS = 50;  // at most one progress message per task per interval

@@ -381,6 +381,10 @@ export interface TaskletsError extends Error {
   code: ErrorCode;
   /** The task concerned, when there is one. */
   taskId?: number;
+  /** For failures of native code: the symbolized C++ stack, innermost frame first (docs/api.md, "Native traces"). */
+  nativeTrace?: string;
+  /** For errors native code raised while called from JS: the JS stack of that call. */
+  stackTrace?: string;
 }
 
 /** A rejected task's error: the task's own error rebuilt, plus where and how long it ran. */
@@ -393,6 +397,10 @@ export interface TaskError extends Error {
   duration: number;
   /** When the task threw something that is not an Error: that value (if it could be cloned). */
   value?: unknown;
+  /** The stack as the executor recorded it when the task threw (up to 64 frames), never rewritten. */
+  stackTrace?: string;
+  /** Absent: a task's own error has no native part. */
+  nativeTrace?: undefined;
 }
 
 export interface DependencyFailedError extends TaskletsError {

@@ -7,7 +7,11 @@
 // never throws.
 // Main side: rebuild(plain, details) makes an Error of the same class for the
 // standard classes and a plain Error carrying the `name` for the others, with
-// the executor's stack, and adds taskId, workerThread and duration.
+// the executor's stack, and adds taskId, workerThread, duration and
+// stackTrace (the stack as the executor recorded it, unchanged).
+//
+// Failures of native code (payload kind 7) arrive as a message, a NUL and
+// the addon's symbolized C++ stack: nativeFailure() splits them.
 
 const v8 = require('node:v8');
 const { inspect } = require('node:util');
@@ -18,6 +22,10 @@ const STANDARD = {
 };
 const RESERVED_PROPS = new Set(['name', 'message', 'stack', 'code', 'cause', 'errors']);
 const MAX_CAUSE_DEPTH = 16;
+
+// Frames V8 records for an error thrown in an executor (Node's default is
+// 10, which cuts a task's stack off inside library code).
+const EXECUTOR_STACK_FRAMES = 64;
 
 const CLOSURE_HINT =
   ' (tasks run in a separate thread and cannot see variables of the caller; pass them in args)';
@@ -140,7 +148,23 @@ function rebuild(plain, taskId, workerThread, duration) {
   err.taskId = taskId;
   err.workerThread = workerThread;
   err.duration = duration;
+  if (plain !== null && typeof plain === 'object' && typeof plain.stack === 'string') err.stackTrace = plain.stack;
   return err;
 }
 
-module.exports = { toPlain, encode, rebuild, CLOSURE_HINT };
+// Executor side, once at start: errors thrown there keep more of their stack.
+function recordLongStacks() {
+  if (!(Error.stackTraceLimit >= EXECUTOR_STACK_FRAMES)) Error.stackTraceLimit = EXECUTOR_STACK_FRAMES;
+}
+
+// A kind 7 value -> { message, nativeTrace } (nativeTrace undefined when
+// the addon sent none).
+function nativeFailure(value) {
+  if (typeof value !== 'string') return { message: undefined, nativeTrace: undefined };
+  const nul = value.indexOf('\u0000');
+  if (nul === -1) return { message: value, nativeTrace: undefined };
+  const trace = value.slice(nul + 1);
+  return { message: value.slice(0, nul), nativeTrace: trace === '' ? undefined : trace };
+}
+
+module.exports = { toPlain, encode, rebuild, recordLongStacks, nativeFailure, CLOSURE_HINT, EXECUTOR_STACK_FRAMES };

@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -29,21 +30,39 @@ enum class Errc {
 // Stable, grep-able name of a code ("invalid_argument", ...).
 std::string_view errc_name(Errc code) noexcept;
 
+class Backtrace;  // backtrace.hpp
+
+// Whether an Error records the native stack where it is raised (process-wide,
+// off by default). Recording costs a stack walk per Error constructed (a few
+// microseconds, docs/building.md "Native traces"), which a cancelled task's
+// Handle::get() or a submit after shutdown would otherwise not pay; the Node
+// addon turns it on.
+void record_error_traces(bool on) noexcept;
+bool recording_error_traces() noexcept;
+
+namespace detail {
+// The current stack without this call's frame and `skip` more, or null when
+// traces are not recorded (or memory for one is short).
+std::shared_ptr<const Backtrace> trace_if_recording(std::size_t skip) noexcept;
+}  // namespace detail
+
 class Error : public std::runtime_error {
  public:
   Error(Errc code, const std::string& message)
-      : std::runtime_error(message), code_(code) {}
+      : std::runtime_error(message), code_(code), trace_(detail::trace_if_recording(0)) {}
   Errc code() const noexcept { return code_; }
+  // Where it was raised, null unless record_error_traces(true) was in force
+  // then. Copies of the error share it.
+  const std::shared_ptr<const Backtrace>& trace() const noexcept { return trace_; }
 
  private:
   Errc code_;
+  std::shared_ptr<const Backtrace> trace_;
 };
 
 namespace detail {
-[[noreturn]] inline void assert_fail(const char* expr, const char* file, int line) noexcept {
-  std::fprintf(stderr, "tasklets: invariant broken: %s (%s:%d)\n", expr, file, line);
-  std::abort();
-}
+// Prints the broken invariant and the native stack to stderr, then aborts.
+[[noreturn]] void assert_fail(const char* expr, const char* file, int line) noexcept;
 }  // namespace detail
 
 }  // namespace tasklets

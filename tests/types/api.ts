@@ -135,9 +135,11 @@ async function main(): Promise<void> {
     }
     const taskError = err as TaskError;
     const where: number = taskError.workerThread + taskError.duration + taskError.taskId;
+    const stack: string | undefined = taskError.stackTrace;
+    const native: string | undefined = known.nativeTrace;
     const exhausted = err as RetriesExhaustedError;
     const attempts: number = exhausted.attempts + exhausted.errors.length;
-    void [code, where, attempts];
+    void [code, where, attempts, stack, native];
   }
   const aborted = new AbortError('stopped', { cause: 'why' });
 
