@@ -76,8 +76,6 @@ void start_executor_call_js(napi_env env, napi_value start_executor, void*, void
 
 // ---------------------------------------------------------------- submit
 
-constexpr std::size_t kSubmitChunk = 256;  // Pool::submit_batch's own chunk: one bulk enqueue each
-
 // Arguments encoded so far, freed unless handed to the runtime. Per
 // priority, in submission order: the calls, each one's timeout (ms, 0 none;
 // empty when the batch has no timeouts) and its dependencies (JS ids; empty
@@ -198,7 +196,8 @@ void submit_run(PoolState& state, std::vector<JsCall>& calls, std::size_t& next,
   options.deadline = deadline_after(timeout_ms);
   while (next < end) {
     const std::size_t begin = next;
-    const std::size_t n = std::min(kSubmitChunk, end - begin);
+    // Pool::submit_batch's own chunk: one bulk enqueue each.
+    const std::size_t n = std::min(tasklets::Pool::kBatchChunk, end - begin);
     // One task object per call (post_batch would group calls into
     // segments, which an executor cannot take one by one). Throws
     // Errc::shutdown with nothing of this chunk enqueued; the chunks before
