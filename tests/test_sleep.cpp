@@ -34,6 +34,10 @@ struct Harness {
   std::atomic<std::int64_t> work{0};
   std::atomic<std::int64_t> done_items{0};
   std::atomic<bool> stop{false};
+  // Items taken when a sleeper last found no work: a poster that waits for
+  // it to reach the items posted so far posts into that sleeper's way to
+  // the park.
+  std::atomic<std::int64_t> idle_at{-1};
 
   bool take() {
     std::int64_t c = work.load(std::memory_order_relaxed);
@@ -44,13 +48,21 @@ struct Harness {
   }
 
   // A worker's loop: take, else park by the protocol (prepare, re-check,
-  // cancel or sleep).
+  // cancel or sleep). A pause of varying length between the failed take
+  // and the park lets the poster's next post land anywhere in between: the
+  // window a missing re-check or fence would lose a wakeup in.
   void sleeper(Parker& p, int spins) {
+    std::uint32_t seed = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(&p)) | 1u;
     while (!stop.load(std::memory_order_acquire)) {
       if (take()) {
         done_items.fetch_add(1, std::memory_order_acq_rel);
         continue;
       }
+      idle_at.store(done_items.load(std::memory_order_acquire), std::memory_order_release);
+      seed ^= seed << 13;
+      seed ^= seed >> 17;
+      seed ^= seed << 5;
+      for (std::uint32_t i = seed % 512; i > 0; --i) cpu_relax();
       bool found = false;
       for (int i = 0; i < spins && !found; ++i) {
         cpu_relax();
@@ -111,8 +123,12 @@ void rounds_of_one(int sleepers, int spins, int rounds) {
   auto threads = h.start(spins);
   int stuck_round = -1;
   for (int r = 1; r <= rounds; ++r) {
-    h.post(1);
     const auto until = std::chrono::steady_clock::now() + kRoundLimit;
+    // A sleeper is on its way to the park (or parked) with nothing left.
+    while (h.idle_at.load(std::memory_order_acquire) < r - 1 && std::chrono::steady_clock::now() < until) {
+      std::this_thread::yield();
+    }
+    h.post(1);
     while (h.done_items.load(std::memory_order_acquire) < r) {
       if (std::chrono::steady_clock::now() >= until) break;
       std::this_thread::yield();
