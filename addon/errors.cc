@@ -45,6 +45,8 @@ Napi::Error type_error(napi_env env, const char* code, const std::string& messag
   return with_code(Napi::TypeError::New(env, message), code);
 }
 
+Napi::Error status_error(napi_env env, const char* code) { return coded_error(env, code, code); }
+
 Napi::Error current_exception_to_js(napi_env env) noexcept {
   // Building the error may itself fail (a terminating isolate); then the
   // bare Error that napi makes for a failed call is the best we have.

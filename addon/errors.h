@@ -2,7 +2,9 @@
 // guarded(): a Napi::Error passes through, a tasklets::Error becomes an Error
 // with a `code` (ERR_POOL_SHUTDOWN, ERR_INVALID_ARG_VALUE, ERR_TASKLETS_NATIVE),
 // anything else becomes ERR_TASKLETS_NATIVE. Messages come from the core;
-// the wording users see is js/'s business.
+// the wording users see is js/'s business: a refusal users meet (the pool
+// is shut down, memory.limit) is a status_error, which carries its code and
+// the facts only, and js/addon.js words it (js/errors.js).
 //
 // Native traces (docs/api.md, "Errors"): a tasklets::Error brings the
 // `nativeTrace` of where the runtime raised it (the addon turns recording
@@ -23,6 +25,8 @@ inline constexpr char kNativeCode[] = "ERR_TASKLETS_NATIVE";
 
 Napi::Error coded_error(napi_env env, const char* code, const std::string& message);
 Napi::Error type_error(napi_env env, const char* code, const std::string& message);
+// An Error whose message is its code; js/ gives it words.
+Napi::Error status_error(napi_env env, const char* code);
 
 // Converts the exception being handled (call inside a catch block).
 Napi::Error current_exception_to_js(napi_env env) noexcept;

@@ -2,8 +2,8 @@
 // the executor: V8's TerminateExecution ends the running script at its next
 // interrupt check (a loop back-edge, a call), uncatchably, and
 // CancelTerminateExecution lets the same isolate run JavaScript again.
-// Node's vm timeouts work the same way. N-API has neither, so this file, like
-// transfer.cc, uses V8's own API.
+// Node's vm timeouts work the same way. N-API has neither: these are
+// implemented in transfer.cc, the addon's one file that calls V8's API.
 //
 // Protocol (executor.cc, "Interrupts"): the executor thread publishes the
 // task it is invoking under its run mutex; an interrupter terminates only

@@ -76,8 +76,6 @@ void start_executor_call_js(napi_env env, napi_value start_executor, void*, void
 
 // ---------------------------------------------------------------- submit
 
-constexpr std::size_t kSubmitChunk = 256;  // Pool::submit_batch's own chunk: one bulk enqueue each
-
 // Arguments encoded so far, freed unless handed to the runtime. Per
 // priority, in submission order: the calls, each one's timeout (ms, 0 none;
 // empty when the batch has no timeouts) and its dependencies (JS ids; empty
@@ -160,10 +158,6 @@ JsCall serialized_call(napi_env env, double id, std::uint32_t fn, napi_value arg
   return c;
 }
 
-[[noreturn]] void throw_shut_down(napi_env env) {
-  throw coded_error(env, "ERR_POOL_SHUTDOWN", "the pool is shut down; no new tasks are accepted");
-}
-
 std::vector<double> dependency_ids(napi_env env, napi_value list) {
   napi_valuetype type;
   check(env, napi_typeof(env, list, &type));
@@ -198,7 +192,8 @@ void submit_run(PoolState& state, std::vector<JsCall>& calls, std::size_t& next,
   options.deadline = deadline_after(timeout_ms);
   while (next < end) {
     const std::size_t begin = next;
-    const std::size_t n = std::min(kSubmitChunk, end - begin);
+    // Pool::submit_batch's own chunk: one bulk enqueue each.
+    const std::size_t n = std::min(tasklets::Pool::kBatchChunk, end - begin);
     // One task object per call (post_batch would group calls into
     // segments, which an executor cannot take one by one). Throws
     // Errc::shutdown with nothing of this chunk enqueued; the chunks before
@@ -289,7 +284,7 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
   const std::uint8_t* priorities = typed_array_arg<std::uint8_t>(info, 6, napi_uint8_array, count);
   const Packed packed = packed_arg(info, count);
   napi_value transfers = info.Length() > 9 && info[9].IsArray() ? napi_value(info[9]) : nullptr;
-  if (!state->pool->accepting()) throw_shut_down(env);
+  if (!state->pool->accepting()) throw status_error(env, "ERR_POOL_SHUTDOWN");
 
   const double* timeouts = nullptr;
   if (info.Length() > 10 && !info[10].IsUndefined()) {
@@ -337,7 +332,8 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
     encoded.by_priority[p].push_back(serialized_call(env, ids[i], fns[i], a));
   }
   // memory.limit: the arguments of tasks not run yet stay within it; a
-  // batch that would pass it is refused whole (backpressure, as maxQueue).
+  // batch that would pass it is refused whole (backpressure, as maxQueue),
+  // with the figures js/ words the refusal with.
   if (state->argument_limit != INT64_MAX) {
     std::int64_t batch = 0;
     for (const auto& calls : encoded.by_priority) {
@@ -345,9 +341,10 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
     }
     const std::int64_t held = state->argument_bytes.load(std::memory_order_relaxed);
     if (held + batch > state->argument_limit) {
-      throw coded_error(env, "ERR_QUEUE_FULL",
-                        "tasklets: the arguments of the tasks not run yet would take " + std::to_string(held + batch) +
-                            " bytes, more than memory.limit (" + std::to_string(state->argument_limit) + ")");
+      Napi::Error e = status_error(env, "ERR_QUEUE_FULL");
+      e.Set("argumentBytes", Napi::Number::New(env, static_cast<double>(held + batch)));
+      e.Set("argumentLimit", Napi::Number::New(env, static_cast<double>(state->argument_limit)));
+      throw e;
     }
   }
   // Transferred buffers are detached last, once nothing can refuse the

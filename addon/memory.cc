@@ -11,18 +11,15 @@
 //   there pauses the application for as long as its heap takes to mark.
 #include <malloc.h>
 
-#include <jemalloc/jemalloc.h>
-
 #include "env_data.h"
 #include "exports.h"
 #include "isolate.h"
+#include "tasklets/arena.hpp"
 
 namespace tasklets_addon {
 
 Napi::Value trim_memory(const Napi::CallbackInfo& info) {
-  // "arena.<MALLCTL_ARENAS_ALL>.purge": all arenas at once.
-  static const std::string all = "arena." + std::to_string(MALLCTL_ARENAS_ALL) + ".purge";
-  tlje_mallctl(all.c_str(), nullptr, nullptr, nullptr, 0);
+  tasklets::purge_all_arenas();
   malloc_trim(0);
   const bool main_too = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
   if (env_data(info.Env()).executor || main_too) release_heap_memory();

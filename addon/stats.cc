@@ -31,11 +31,9 @@ Napi::Object worker(Napi::Env env, const tasklets::WorkerStats& w) {
   o.Set("numa", Napi::Number::New(env, w.numa));
   o.Set("pinned", Napi::Boolean::New(env, w.pinned));
   o.Set("bindError", Napi::String::New(env, w.bind_error));
-  o.Set("executed", num(env, w.counters.executed));
-  o.Set("failed", num(env, w.counters.failed));
-  o.Set("stolen", num(env, w.counters.stolen));
-  o.Set("parked", num(env, w.counters.parked));
-  o.Set("woken", num(env, w.counters.woken));
+#define TASKLETS_SET_COUNTER(field, name) o.Set(name, num(env, w.counters.field));
+  TASKLETS_WORKER_COUNTERS(TASKLETS_SET_COUNTER)
+#undef TASKLETS_SET_COUNTER
   return o;
 }
 
@@ -56,6 +54,7 @@ Napi::Object arena(Napi::Env env, const tasklets::ArenaStats& a) {
   o.Set("active", num(env, a.active_bytes));
   o.Set("resident", num(env, a.resident_bytes));
   o.Set("mapped", num(env, a.mapped_bytes));
+  o.Set("bindFailures", num(env, a.bind_failures));
   return o;
 }
 

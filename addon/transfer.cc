@@ -7,6 +7,7 @@
 #include <v8.h>
 
 #include "errors.h"
+#include "isolate.h"
 
 namespace tasklets_addon {
 
@@ -82,5 +83,23 @@ napi_value give_transfers(napi_env env, TransferList* list) {
 }
 
 void free_transfers(TransferList* list) noexcept { delete list; }
+
+// ---------------------------------------------------------------- isolate.h
+// The addon's other uses of V8's own API, kept in this one file: stopping
+// the JavaScript a task runs, and releasing heap memory.
+
+IsolateHandle current_isolate() noexcept { return v8::Isolate::GetCurrent(); }
+
+void terminate_execution(IsolateHandle isolate) noexcept {
+  static_cast<v8::Isolate*>(isolate)->TerminateExecution();
+}
+
+void cancel_termination(IsolateHandle isolate) noexcept {
+  static_cast<v8::Isolate*>(isolate)->CancelTerminateExecution();
+}
+
+void release_heap_memory() noexcept {
+  if (v8::Isolate* isolate = v8::Isolate::GetCurrent()) isolate->LowMemoryNotification();
+}
 
 }  // namespace tasklets_addon

@@ -2,7 +2,8 @@
 // executor that runs the task (run(fn, { args, transfer })).
 //
 // N-API has no way to move an ArrayBuffer's memory between isolates, so this
-// file uses V8's own API (as does isolate.cc, for interrupts), the way Node's
+// uses V8's own API (transfer.cc, the addon's one file that calls V8, which
+// also implements isolate.h), the way Node's
 // MessagePort moves transferables: the sender's buffer gives up its backing
 // store (GetBackingStore + Detach, so the sender sees a detached, zero-length
 // buffer, as after postMessage), the store travels with the task as a

@@ -14,6 +14,33 @@ function addonPath() {
 
 let loaded = null;
 
+// The main-thread calls whose refusals users meet, and what a shut-down
+// pool refused. The addon reports a refusal as a code and facts; the words
+// are js/errors.js's, whichever side saw it first.
+const WORDED = {
+  submit: 'The pool is shut down and accepts no new tasks',
+  registerFunction: 'The pool is shut down and accepts no new tasks',
+  resize: 'The pool is shut down; its configuration cannot change',
+  cancel: 'The pool is shut down',
+  cancelRange: 'The pool is shut down',
+  stats: 'The pool is shut down',
+};
+
+function worded(native) {
+  const addon = { ...native };
+  for (const [name, shutDown] of Object.entries(WORDED)) {
+    const fn = native[name];
+    addon[name] = (...args) => {
+      try {
+        return Reflect.apply(fn, native, args);
+      } catch (err) {
+        throw errors.fromNative(err, shutDown);
+      }
+    };
+  }
+  return addon;
+}
+
 // Loads once per thread; throws ERR_TASKLETS_NOT_BUILT when the file is
 // missing or does not load (the loader's message is kept as the cause).
 function load(file = addonPath()) {
@@ -26,8 +53,8 @@ function load(file = addonPath()) {
     e.cause = err;
     throw e;
   }
-  loaded = { file, addon };
-  return addon;
+  loaded = { file, addon: worded(addon) };
+  return loaded.addon;
 }
 
 module.exports = { load, addonPath };

@@ -45,6 +45,8 @@ const TABLE = {
     : `The task did not finish within its timeout of ${ms} ms`)],
   ERR_QUEUE_FULL: [Error, (max, n) =>
     `The pool's queue is full: ${n} more task(s) would exceed maxQueue (${max}); wait for the 'drain' event`],
+  ERR_ARGUMENT_MEMORY_FULL: [Error, (bytes, limit) =>
+    `The arguments of the tasks not run yet would take ${bytes} bytes, more than memory.limit (${limit})`],
   ERR_DEPENDENCY_FAILED: [Error, (dep) => `Task ${dep}, which this task depends on, did not succeed`],
   ERR_WORKER_CRASHED: [Error, (why) => `The executor running the task stopped: ${why}`],
   ERR_WORKER_OUT_OF_MEMORY: [Error, (why) => `The executor running the task ran out of memory (${why})`],
@@ -54,7 +56,7 @@ const TABLE = {
 };
 
 // Unknown options carry ERR_INVALID_ARG_VALUE: one code for every bad option.
-const CODE_ALIAS = { ERR_UNKNOWN_OPTION: 'ERR_INVALID_ARG_VALUE', ERR_INVALID_ARG: 'ERR_INVALID_ARG_VALUE' };
+const CODE_ALIAS = { ERR_UNKNOWN_OPTION: 'ERR_INVALID_ARG_VALUE', ERR_INVALID_ARG: 'ERR_INVALID_ARG_VALUE', ERR_ARGUMENT_MEMORY_FULL: 'ERR_QUEUE_FULL' };
 
 // The error of a cancelled task, as Node's own AbortError (node:events,
 // fs, fetch): name 'AbortError', code 'ABORT_ERR'.
@@ -91,6 +93,20 @@ module.exports = {
   poolShutdown: (what) => makeError('ERR_POOL_SHUTDOWN', null, [what]),
   taskTimeout: (ms) => makeError('ERR_TASK_TIMEOUT', null, [ms]),
   queueFull: (max, n) => makeError('ERR_QUEUE_FULL', null, [max, n]),
+  // A refusal the addon reports as a code and facts (addon/errors.h,
+  // status_error), in these words; `shutDown` says what a shut-down pool
+  // refused. Any other error passes as it is.
+  fromNative(err, shutDown) {
+    if (err === null || typeof err !== 'object') return err;
+    if (err.code === 'ERR_POOL_SHUTDOWN') return makeError('ERR_POOL_SHUTDOWN', null, [shutDown]);
+    if (err.code === 'ERR_QUEUE_FULL' && err.argumentLimit !== undefined) {
+      const e = makeError('ERR_ARGUMENT_MEMORY_FULL', null, [err.argumentBytes, err.argumentLimit]);
+      e.argumentBytes = err.argumentBytes;
+      e.argumentLimit = err.argumentLimit;
+      return e;
+    }
+    return err;
+  },
   dependencyFailed(dep, cause) {
     const err = makeError('ERR_DEPENDENCY_FAILED', null, [dep]);
     err.dependency = dep;

@@ -283,6 +283,8 @@ export interface WorkerStats {
   stolen: number;
   parked: number;
   woken: number;
+  cancelled: number;
+  timedOut: number;
 }
 
 export interface TaskPoolStats {
@@ -299,6 +301,8 @@ export interface ArenaStats {
   active: number;
   resident: number;
   mapped: number;
+  /** Extents the arena could not bind to its NUMA node. */
+  bindFailures: number;
 }
 
 /** getStats(): the native runtime's figures plus the main thread's. See docs/api.md for every field. */

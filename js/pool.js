@@ -31,7 +31,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const IDLE_TRIM_MS = 200;   // memory.cleanup 'aggressive': idle this long before memory is released
 const kApplyOptions = Symbol('tasklets.applyOptions');
 // Completion kinds (addon/protocol.md) as log records name them.
-const OUTCOMES = ['', 'succeeded', 'succeeded', 'failed', 'cancelled', 'timed out', 'pending', 'runtime error', 'dependency failed'];
+const OUTCOMES = {
+  [ResultKind.PRIMITIVE]: 'succeeded', [ResultKind.SERIALIZED]: 'succeeded', [ResultKind.ERROR]: 'failed',
+  [ResultKind.CANCELLED]: 'cancelled', [ResultKind.TIMED_OUT]: 'timed out', [ResultKind.RUNTIME_ERROR]: 'runtime error',
+  [ResultKind.DEPENDENCY_FAILED]: 'dependency failed',
+};
 
 function cpuCount() {
   return os.availableParallelism();

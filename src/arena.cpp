@@ -305,6 +305,10 @@ ArenaStats allocator_totals() {
   return s;
 }
 
+void purge_all_arenas() noexcept {
+  ctl_run(CtlName("arena", MALLCTL_ARENAS_ALL, "purge").c_str());
+}
+
 // No thread cache on either side: a payload is often freed by another thread
 // than the one that allocated it, and a thread cache holding a region of a
 // pool's arena would outlive arena.<i>.destroy when that pool goes away.

@@ -60,7 +60,7 @@ Worker& Scheduler::attach(unsigned slot, detail::NotifyFn notify, void* context)
   t_worker = &w;
   t_scheduler = this;
   detail::pin(*this, w);
-  w.tokens = std::make_unique<detail::OwnerTokens>(w.queue);
+  w.tokens = std::make_unique<detail::TaskQueue::OwnerTokens>(w.queue);
   w.last_ns = 0;
   return w;
 }

@@ -101,24 +101,16 @@ LatencySummary summarize(const HistogramSnapshot& s) noexcept {
 }
 
 void WorkerCountersSnapshot::merge(const WorkerCountersSnapshot& o) noexcept {
-  executed += o.executed;
-  failed += o.failed;
-  stolen += o.stolen;
-  parked += o.parked;
-  woken += o.woken;
-  cancelled += o.cancelled;
-  timed_out += o.timed_out;
+#define TASKLETS_MERGE(field, name) field += o.field;
+  TASKLETS_WORKER_COUNTERS(TASKLETS_MERGE)
+#undef TASKLETS_MERGE
 }
 
 WorkerCountersSnapshot snapshot(const WorkerCounters& c) noexcept {
   WorkerCountersSnapshot s;
-  s.executed = c.executed.load(kRelaxed);
-  s.failed = c.failed.load(kRelaxed);
-  s.stolen = c.stolen.load(kRelaxed);
-  s.parked = c.parked.load(kRelaxed);
-  s.woken = c.woken.load(kRelaxed);
-  s.cancelled = c.cancelled.load(kRelaxed);
-  s.timed_out = c.timed_out.load(kRelaxed);
+#define TASKLETS_LOAD(field, name) s.field = c.field.load(kRelaxed);
+  TASKLETS_WORKER_COUNTERS(TASKLETS_LOAD)
+#undef TASKLETS_LOAD
   return s;
 }
 

@@ -50,6 +50,25 @@ class TaskQueue {
  public:
   TaskQueue() : queues_{MoodyQueue(QueueTraits::BLOCK_SIZE * 2), MoodyQueue(QueueTraits::BLOCK_SIZE * 4), MoodyQueue(QueueTraits::BLOCK_SIZE * 2)} {}
 
+  // The serving thread's own producer and consumer tokens (moodycamel's fast
+  // path for a thread that keeps pushing to and popping from one queue).
+  // Made and used on that thread only.
+  class OwnerTokens {
+   public:
+    explicit OwnerTokens(TaskQueue& q)
+        : produce_{moodycamel::ProducerToken(q.queue(Priority::high)),
+                   moodycamel::ProducerToken(q.queue(Priority::normal)),
+                   moodycamel::ProducerToken(q.queue(Priority::low))},
+          consume_{moodycamel::ConsumerToken(q.queue(Priority::high)),
+                   moodycamel::ConsumerToken(q.queue(Priority::normal)),
+                   moodycamel::ConsumerToken(q.queue(Priority::low))} {}
+
+   private:
+    friend class TaskQueue;
+    moodycamel::ProducerToken produce_[kPriorityCount];
+    moodycamel::ConsumerToken consume_[kPriorityCount];
+  };
+
   // Raise the count first; the caller must check for shutdown between
   // reserve() and push() (docs/architecture.md, "Shutdown").
   void reserve(Priority p, std::int64_t n = 1) noexcept {
@@ -62,9 +81,11 @@ class TaskQueue {
     handoff_release(t);
     if (!queue(t->priority).enqueue(t)) throw Error(Errc::allocation, "task queue could not grow");
   }
-  void push(moodycamel::ProducerToken& tok, TaskBase* t) {
+  void push(OwnerTokens& tok, TaskBase* t) {
     handoff_release(t);
-    if (!queue(t->priority).enqueue(tok, t)) throw Error(Errc::allocation, "task queue could not grow");
+    if (!queue(t->priority).enqueue(tok.produce_[static_cast<unsigned>(t->priority)], t)) {
+      throw Error(Errc::allocation, "task queue could not grow");
+    }
   }
   void push_bulk(Priority p, TaskBase* const* ts, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) handoff_release(ts[i]);
@@ -80,10 +101,10 @@ class TaskQueue {
     handoff_acquire(t);
     return t;
   }
-  TaskBase* try_pop(moodycamel::ConsumerToken& tok, Priority p) noexcept {
+  TaskBase* try_pop(OwnerTokens& tok, Priority p) noexcept {
     if (count(p).load(std::memory_order_relaxed) <= 0) return nullptr;
     TaskBase* t = nullptr;
-    if (!queue(p).try_dequeue(tok, t)) return nullptr;
+    if (!queue(p).try_dequeue(tok.consume_[static_cast<unsigned>(p)], t)) return nullptr;
     count(p).fetch_sub(1, std::memory_order_relaxed);
     handoff_acquire(t);
     return t;
@@ -99,9 +120,9 @@ class TaskQueue {
     }
     return false;
   }
-  MoodyQueue& queue(Priority p) noexcept { return queues_[static_cast<unsigned>(p)]; }
 
  private:
+  MoodyQueue& queue(Priority p) noexcept { return queues_[static_cast<unsigned>(p)]; }
   std::atomic<std::int64_t>& count(Priority p) noexcept {
     return counts_[static_cast<unsigned>(p)].value;
   }

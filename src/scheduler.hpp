@@ -89,6 +89,16 @@ class Scheduler {
   State state() const noexcept { return static_cast<State>(state_.load(std::memory_order_acquire)); }
 
  private:
+  // Throws Error(shutdown) unless the pool accepts tasks: the one wording
+  // of a refused submission.
+  void require_accepting() const;
+  // The slot an outside submitter queues to next: round robin over the
+  // active slots, per thread.
+  unsigned next_outside_slot() noexcept;
+  // Where the task this thread is submitting goes: a worker's own slot, or
+  // the slot acquire() chose for an outside submitter (its memory is that
+  // slot's NUMA node's).
+  detail::Worker& submit_target() noexcept;
   void kick_housekeeper() noexcept;
   void adjust_pending(Priority p, std::int64_t n) noexcept;
   void wake_after_push(detail::Worker& target, std::size_t tasks) noexcept;

@@ -7,14 +7,6 @@
 
 namespace tasklets::detail {
 
-OwnerTokens::OwnerTokens(TaskQueue& q)
-    : produce{moodycamel::ProducerToken(q.queue(Priority::high)),
-              moodycamel::ProducerToken(q.queue(Priority::normal)),
-              moodycamel::ProducerToken(q.queue(Priority::low))},
-      consume{moodycamel::ConsumerToken(q.queue(Priority::high)),
-              moodycamel::ConsumerToken(q.queue(Priority::normal)),
-              moodycamel::ConsumerToken(q.queue(Priority::low))} {}
-
 Worker::Worker(unsigned id_, WorkerPlacement placement_, std::vector<unsigned> steal_order_)
     : id(id_), placement(std::move(placement_)), steal_order(std::move(steal_order_)) {}
 
@@ -73,7 +65,7 @@ void idle(Scheduler& s, Worker& self, unsigned& rounds) noexcept {
 
 void worker_main(Scheduler& s, Worker& self) noexcept {
   pin(s, self);
-  self.tokens = std::make_unique<OwnerTokens>(self.queue);
+  self.tokens = std::make_unique<TaskQueue::OwnerTokens>(self.queue);
   self.last_ns = 0;
   unsigned rounds = 0;
   for (;;) {

@@ -23,12 +23,6 @@ class Scheduler;
 
 namespace tasklets::detail {
 
-struct OwnerTokens {
-  explicit OwnerTokens(TaskQueue& q);
-  moodycamel::ProducerToken produce[kPriorityCount];
-  moodycamel::ConsumerToken consume[kPriorityCount];
-};
-
 struct alignas(64) Worker {
   Worker(unsigned id, WorkerPlacement placement, std::vector<unsigned> steal_order);
 
@@ -44,7 +38,7 @@ struct alignas(64) Worker {
 
   // --- touched only by the thread serving this slot ---
   TaskPool::Cache cache;               // of the pool of placement.numa
-  std::unique_ptr<OwnerTokens> tokens;  // made on the worker thread
+  std::unique_ptr<TaskQueue::OwnerTokens> tokens;  // made on the worker thread
   unsigned picks = 0;                  // for low-priority aging
   std::int64_t last_ns = 0;            // end of the previous task: start of the next
 
@@ -55,7 +49,7 @@ struct alignas(64) Worker {
   // retire back (CAS kRetire -> kServe) instead of starting a new thread.
   // kLeaving -> kExited is the worker's very last write to the slot: after
   // it, shutdown may destroy the pool and the scaler may reuse the slot.
-  static constexpr std::uint32_t kIdle = 0, kServe = 1, kRetire = 2, kExited = 3, kLeaving = 4;
+  static constexpr std::uint32_t kIdle = 0, kServe = 1, kRetire = 2, kLeaving = 3, kExited = 4;
   bool serving() const noexcept {
     const std::uint32_t c = control.load(std::memory_order_acquire);
     return c == kServe || c == kRetire || c == kLeaving;

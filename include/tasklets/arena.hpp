@@ -105,6 +105,11 @@ class ArenaSet {
 // an epoch refresh); bind_failures sums every ArenaSet ever created.
 ArenaStats allocator_totals();
 
+// Every jemalloc arena of the process (the per-node ones of every pool and
+// the default ones that hold payload bytes) gives its unused dirty pages
+// back to the system (memory.cleanup 'aggressive').
+void purge_all_arenas() noexcept;
+
 // Byte buffers from the calling thread's arena: a worker's is its NUMA
 // node's (ArenaSet::bind_current_thread), so a buffer a worker fills is
 // local to the node that reads it first. For payloads that cross threads

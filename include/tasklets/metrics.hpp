@@ -188,18 +188,33 @@ struct LatencySummary {
 
 LatencySummary summarize(const HistogramSnapshot& s) noexcept;
 
+// The per-worker event counters, one line each: X(field, name in getStats()).
+// The counters, their snapshot, merge(), snapshot() and the addon's stats
+// are all written from this one list.
+//   executed   tasks run to completion
+//   failed     tasks that ended in an exception
+//   stolen     tasks taken from another worker
+//   parked     times the worker went to sleep
+//   woken      times it was woken
+//   cancelled  tasks skipped as cancelled, or stopped as cancelled on a hosted slot
+//   timed_out  tasks skipped past their deadline, or stopped as timed_out on a hosted slot
+#define TASKLETS_WORKER_COUNTERS(X) \
+  X(executed, "executed")           \
+  X(failed, "failed")               \
+  X(stolen, "stolen")               \
+  X(parked, "parked")               \
+  X(woken, "woken")                 \
+  X(cancelled, "cancelled")         \
+  X(timed_out, "timedOut")
+
 // Per-worker event counters. Written only by the owning worker (relaxed load +
 // store, as record_owned above), read by snapshot() from any thread. The
 // alignment keeps each worker's block on its own cache line(s), so one worker's
 // stores never invalidate the line another worker is writing.
 struct alignas(64) WorkerCounters {
-  std::atomic<std::uint64_t> executed{0};   // tasks run to completion
-  std::atomic<std::uint64_t> failed{0};     // tasks that ended in an exception
-  std::atomic<std::uint64_t> stolen{0};     // tasks taken from another worker
-  std::atomic<std::uint64_t> parked{0};     // times the worker went to sleep
-  std::atomic<std::uint64_t> woken{0};      // times it was woken
-  std::atomic<std::uint64_t> cancelled{0};  // tasks skipped as cancelled, or stopped as cancelled on a hosted slot
-  std::atomic<std::uint64_t> timed_out{0};  // tasks skipped past their deadline, or stopped as timed_out on a hosted slot
+#define TASKLETS_COUNTER_FIELD(field, name) std::atomic<std::uint64_t> field{0};
+  TASKLETS_WORKER_COUNTERS(TASKLETS_COUNTER_FIELD)
+#undef TASKLETS_COUNTER_FIELD
 
   // Owner-only increment of one of the fields above: not safe against a
   // concurrent add() from another thread (an increment could be lost).
@@ -213,13 +228,9 @@ static_assert(sizeof(WorkerCounters) % 64 == 0,
               "two workers' counters must never share a cache line");
 
 struct WorkerCountersSnapshot {
-  std::uint64_t executed = 0;
-  std::uint64_t failed = 0;
-  std::uint64_t stolen = 0;
-  std::uint64_t parked = 0;
-  std::uint64_t woken = 0;
-  std::uint64_t cancelled = 0;
-  std::uint64_t timed_out = 0;
+#define TASKLETS_SNAPSHOT_FIELD(field, name) std::uint64_t field = 0;
+  TASKLETS_WORKER_COUNTERS(TASKLETS_SNAPSHOT_FIELD)
+#undef TASKLETS_SNAPSHOT_FIELD
 
   // Field-wise sum, for pool-wide totals over all workers.
   void merge(const WorkerCountersSnapshot& other) noexcept;

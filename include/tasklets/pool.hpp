@@ -173,8 +173,10 @@ class Pool {
   const ResolvedConfig& config() const noexcept;
   bool accepting() const noexcept;
 
- private:
+  // submit_batch and post_batch enqueue this many tasks per bulk operation.
   static constexpr std::size_t kBatchChunk = 256;
+
+ private:
 
   template <class F>
   detail::TaskBase* make_task(F&& fn, const SubmitOptions& options, bool handle) {

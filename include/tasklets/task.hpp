@@ -101,7 +101,6 @@ struct alignas(64) TaskBase {
   std::uint32_t pool_index = 0;  // own index in the owning TaskPool
   std::uint16_t home_node = 0;   // TaskPool (NUMA node) that owns the memory
   Priority priority = Priority::normal;
-  std::uint8_t worker = 0xff;    // low byte of the worker that ran it
   alignas(16) unsigned char storage[kTaskSize - 80];
 
   TaskStatus status(std::memory_order order = std::memory_order_acquire) const noexcept {

@@ -240,6 +240,11 @@ describe('stats and shutdown', { skip }, () => {
       assert.equal(after.maxWorkers, 2);
       assert.ok(after.executed >= 1);
       assert.equal(after.workers.length, 2);
+      for (const key of ['executed', 'failed', 'stolen', 'parked', 'woken', 'cancelled', 'timedOut']) {
+        assert.equal(typeof after.workers[0][key], 'number', `stats.workers[0].${key}`);
+      }
+      assert.equal(after.workers.reduce((n, w) => n + w.executed, 0), after.executed);
+      for (const arena of after.arenas) assert.equal(typeof arena.bindFailures, 'number');
     } finally {
       await pool.shutdown();
     }

@@ -8,6 +8,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const { addonPath, load } = require('../../js/addon');
 const protocol = require('../../js/protocol');
+const { Tasklets } = require('../../js/index');
 
 const skip = fs.existsSync(addonPath()) ? false : `the addon is not built (${addonPath()}): run ./tasklets.sh build or set TASKLETS_ADDON`;
 
@@ -61,5 +62,27 @@ describe('protocol', { skip, timeout: 30000 }, () => {
       await addon.shutdown(poolId, 'cancel', 5000);
     }
     assert.equal(completions, 0);
+  });
+
+  test('a shut-down pool refuses in js/ words, whichever side saw it first', async () => {
+    const pool = new Tasklets({ workers: 1 });
+    await pool.shutdown();
+    const fromJs = await pool.run(() => 1).catch((err) => err);
+    assert.equal(fromJs.code, 'ERR_POOL_SHUTDOWN');
+
+    const addon = load();
+    const poolId = addon.createPool({ min: 1, max: 1, scaling: 'fixed' }, (slot) => addon.slotFailed(poolId, slot), () => {});
+    const fnId = addon.registerFunction(poolId, '() => 1');
+    await addon.shutdown(poolId, 'cancel', 5000);
+    let fromAddon = null;
+    try {
+      addon.submit(poolId, 1, new Float64Array([1]), new Uint32Array([fnId]), new Uint8Array([protocol.ArgKind.PACKED]),
+        [undefined], new Uint8Array([1]), new Uint8Array([0, 0, 0, 0]), new Uint32Array([0, 4]));
+    } catch (err) {
+      fromAddon = err;
+    }
+    assert.ok(fromAddon instanceof Error, 'the addon refused');
+    assert.equal(fromAddon.code, 'ERR_POOL_SHUTDOWN');
+    assert.equal(fromAddon.message, fromJs.message);
   });
 });
