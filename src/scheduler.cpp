@@ -59,15 +59,13 @@ void detail::account_batch(std::int64_t executed_delta, std::uint64_t failed) no
 Scheduler::Scheduler(const PoolConfig& config, std::shared_ptr<WorkerHost> host)
     : topology_(Topology::from_config_or_env(config.topology)),
       config_(resolve_config(config, topology_)),
-      host_(std::move(host)) {
+      host_(std::move(host)),
+      slots_(std::make_unique<std::atomic<Worker*>[]>(kMaxWorkers)) {
   const auto nodes = static_cast<unsigned>(topology_.numa_nodes().size());
   arenas_ = std::make_unique<ArenaSet>(nodes, &bind_memory, &topology_);
   for (unsigned n = 0; n < nodes; ++n) task_pools_.push_back(std::make_unique<detail::TaskPool>(*arenas_, n));
-  const auto plan = plan_placement(topology_, config_.placement, config_.worker_slots);
-  for (unsigned i = 0; i < config_.worker_slots; ++i) {
-    workers_.push_back(std::make_unique<Worker>(i, plan[i], steal_order(plan, i)));
-  }
   std::lock_guard lock(control_mutex_);
+  grow_slots(config_.worker_slots);
   min_workers_.store(config_.min_workers, std::memory_order_relaxed);
   max_workers_.store(config_.max_workers, std::memory_order_relaxed);
   scaling_.store(config_.scaling, std::memory_order_relaxed);
@@ -87,9 +85,10 @@ TaskBase* Scheduler::acquire(const SubmitOptions& options, bool handle) {
   if (t_scheduler == this) {
     t = task_pool(t_worker->placement.numa).acquire(t_worker->cache);
   } else {
-    const unsigned active = std::max(1u, active_.load(std::memory_order_relaxed));
+    // Acquire: a slot that a grow published before raising active_ is seen.
+    const unsigned active = std::max(1u, active_.load(std::memory_order_acquire));
     t_target = t_round_robin++ % active;
-    t = task_pool(workers_[t_target]->placement.numa).acquire_external();
+    t = task_pool(worker(t_target).placement.numa).acquire_external();
   }
   t->owner = this;
   t->on_complete = options.on_complete;
@@ -128,7 +127,7 @@ void Scheduler::adjust_pending(Priority p, std::int64_t n) noexcept {
 }
 
 void Scheduler::enqueue(TaskBase* t) {
-  Worker& target = t_scheduler == this ? *t_worker : *workers_[t_target];
+  Worker& target = t_scheduler == this ? *t_worker : worker(t_target);
   const Priority p = t->priority;
   const bool tracked = t->deadline_ns != 0;
   t->enqueued_ns = config_.latency_metrics ? detail::now_ns() : 0;
@@ -164,11 +163,12 @@ void Scheduler::enqueue_bulk(TaskBase* const* ts, std::size_t n) {
   if (n == 0) return;
   const Priority p = ts[0]->priority;
   const bool inside = t_scheduler == this;
-  const unsigned active = inside ? 1u : std::max(1u, active_.load(std::memory_order_relaxed));
+  const unsigned active = inside ? 1u : std::max(1u, active_.load(std::memory_order_acquire));
   const unsigned groups = static_cast<unsigned>(std::min<std::size_t>(active, n));
   const std::size_t per = (n + groups - 1) / groups;
   const unsigned first = inside ? t_worker->id : t_round_robin++ % active;
-  auto target_of = [&](unsigned g) -> Worker& { return *workers_[(first + g) % (inside ? workers_.size() : active)]; };
+  const unsigned spread = inside ? slot_count() : active;
+  auto target_of = [&](unsigned g) -> Worker& { return worker((first + g) % spread); };
   auto span_of = [&](unsigned g) { return std::min(per, n - std::min(n, g * per)); };
   const auto tracked = static_cast<std::size_t>(
       std::count_if(ts, ts + n, [](const TaskBase* t) { return t->deadline_ns != 0; }));
@@ -253,9 +253,9 @@ void Scheduler::wake_after_push(Worker& target, std::size_t tasks) noexcept {
     if (near != nullptr && near != &target.parker && sleep_.wake(*near)) ++woken;
   }
   if (woken < tasks && sleep_.wake(target.parker)) ++woken;
-  for (unsigned s : target.steal_order) {
+  for (unsigned s : target.victims()) {
     if (woken >= tasks || sleep_.sleepers() == 0) return;
-    if (sleep_.wake(workers_[s]->parker)) ++woken;
+    if (sleep_.wake(worker(s).parker)) ++woken;
   }
 }
 
@@ -266,7 +266,7 @@ TaskBase* Scheduler::pop_from(Worker& w, unsigned slot, Priority p) noexcept {
   if (slot == w.id) {
     t = w.tokens ? w.queue.try_pop(w.tokens->consume[static_cast<unsigned>(p)], p) : w.queue.try_pop(p);
   } else {
-    t = workers_[slot]->queue.try_pop(p);
+    t = worker(slot).queue.try_pop(p);
     if (t) WorkerCounters::add(w.counters.stolen);
   }
   if (t && p != Priority::normal) {
@@ -277,7 +277,7 @@ TaskBase* Scheduler::pop_from(Worker& w, unsigned slot, Priority p) noexcept {
 
 TaskBase* Scheduler::scan(Worker& w, Priority p) noexcept {
   if (TaskBase* t = pop_from(w, w.id, p)) return t;
-  for (unsigned s : w.steal_order) {
+  for (unsigned s : w.victims()) {
     if (TaskBase* t = pop_from(w, s, p)) return t;
   }
   return nullptr;
@@ -355,7 +355,7 @@ void Scheduler::execute(Worker& w, TaskBase* t) noexcept {
 }
 
 bool Scheduler::any_queued() const noexcept {
-  for (const auto& w : workers_) {
+  for (const Worker* w : slots()) {
     if (w->queue.any_reserved()) return true;
   }
   return false;
@@ -517,7 +517,7 @@ void Scheduler::enqueue_after(TaskBase* t, Dependencies a, Dependencies b) {
   // it is up no worker leaves its loop, so a shutdown cannot finish (nor
   // take the deadline entries) before this task is registered, and the task
   // may still be queued here if it becomes ready while the pool drains.
-  Worker& guard = t_scheduler == this ? *t_worker : *workers_[t_target];
+  Worker& guard = t_scheduler == this ? *t_worker : worker(t_target);
   guard.queue.reserve(Priority::normal);
   detail::Waiter* w = nullptr;
   try {
@@ -633,7 +633,7 @@ void Scheduler::enqueue_ready(TaskBase& t, bool guarded) noexcept {
   // readies tasks today.)
   const bool inside = t_scheduler == this;
   Worker& target = inside ? *t_worker
-                          : *workers_[t_round_robin++ % std::max(1u, active_.load(std::memory_order_relaxed))];
+                          : worker(t_round_robin++ % std::max(1u, active_.load(std::memory_order_acquire)));
   const Priority p = t.priority;
   t.enqueued_ns = config_.latency_metrics ? detail::now_ns() : 0;
   adjust_pending(p, 1);
