@@ -123,7 +123,7 @@ std::vector<WorkerPlacement> extend_plan(const Topology& topology, Placement pla
                                             std::to_string(workers));
   }
   if (workers == plan.size()) return plan;
-  if (placement != Placement::numa) {
+  if (plan.empty() || placement != Placement::numa) {
     auto full = plan_placement(topology, placement, workers);
     plan.insert(plan.end(), full.begin() + static_cast<std::ptrdiff_t>(plan.size()), full.end());
     return plan;

@@ -238,6 +238,15 @@ TEST(Placement, ExtendPlanKeepsPlacedWorkersAndPlacesNewOnes) {
   EXPECT_EQ(grown[3].pus, topology.numa_nodes()[1].pus);
   expect_steal_orders(grown);
   EXPECT_EQ(extend_plan(topology, Placement::numa, before, 3).size(), 3u);
+  // A pool's first slots are placed exactly as plan_placement places them.
+  for (Placement p : {Placement::compact, Placement::scatter, Placement::numa, Placement::none}) {
+    const auto first = extend_plan(topology, p, {}, 5);
+    const auto fresh = plan_placement(topology, p, 5);
+    for (unsigned i = 0; i < 5; ++i) {
+      EXPECT_EQ(first[i].numa, fresh[i].numa) << placement_name(p) << " " << i;
+      EXPECT_EQ(first[i].pus, fresh[i].pus) << placement_name(p) << " " << i;
+    }
+  }
   EXPECT_EQ(error_code_of([&] { extend_plan(topology, Placement::numa, before, 2); }), Errc::invalid_argument);
 }
 

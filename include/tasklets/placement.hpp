@@ -45,7 +45,7 @@ std::vector<WorkerPlacement> plan_placement(const Topology& topology, Placement 
 // placed ones keep their entries (their workers may be running), the new
 // ones are placed as plan_placement places them, except under numa, whose
 // blocks depend on the count: there each new worker joins the node that has
-// the fewest (the lowest such node). workers below plan.size() throws
+// the fewest (the lowest such node). From an empty plan: plan_placement. workers below plan.size() throws
 // Error(Errc::invalid_argument).
 std::vector<WorkerPlacement> extend_plan(const Topology& topology, Placement placement,
                                          std::vector<WorkerPlacement> plan, unsigned workers);
