@@ -1,8 +1,9 @@
 'use strict';
 // Runs every program under examples/ (but the C++ one) in a child process
 // under a hard timeout, and checks what it did: the HTTP service under
-// overload, the image pipeline's thumbnails, the batch job's output, and the
-// BullMQ cluster against a real redis-server started here.
+// overload, the image pipeline's thumbnails, the batch job's output, the
+// tuning guide's measurements, and the BullMQ cluster against a real
+// redis-server started here.
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -168,6 +169,24 @@ describe('examples', { skip, timeout: HARD_TIMEOUT_MS * 2 }, () => {
       for (let k = 0; k < 50; k++) d = createHash('sha256').update(d).digest();
       assert.equal(results[i].digest, d.toString('hex', 0, 8));
     }
+  });
+
+  test('tuning/measure.js: each measurement runs and its figures hold together', async () => {
+    const script = path.join(examples, 'tuning', 'measure.js');
+    const [t] = await finish(start([script, 'transfer', '--mb', '8', '--tasks', '3']));
+    assert.equal(t.measure, 'transfer');
+    assert.ok(t.transferredMs < t.copiedMs, JSON.stringify(t));
+    const [p] = await finish(start([script, 'priorities', '--backlog', '100']));
+    assert.ok(p.highMs < p.normalMs, JSON.stringify(p));
+    const [b] = await finish(start([script, 'backpressure', '--requests', '120']));
+    assert.equal(b.bounded.accepted + b.bounded.refused, 120);
+    assert.ok(b.bounded.refused > 0, JSON.stringify(b));
+    assert.equal(b.unbounded.refused, 0);
+    assert.equal(b.unbounded.maxQueue, 'Infinity');
+    const [c] = await finish(start([script, 'chunks', '--items', '2000', '--us', '5']));
+    for (const key of ['inlineMs', 'runMs', 'mapMs']) assert.ok(c[key] >= 0, JSON.stringify(c));
+    const usage = await start([script, 'nothing']).exited;
+    assert.equal(usage.code, 2);
   });
 
   describe('bullmq', () => {
