@@ -533,3 +533,5 @@ export { module_ as module, module_ as taskModule };
 export function getStats(): Stats;
 export function getHealth(): Health;
 export function shutdown(options?: ShutdownOptions): Promise<ShutdownReport>;
+/** shutdown({ mode: 'cancel', timeout: 0 }) of the default pool. */
+export function terminate(): Promise<ShutdownReport>;

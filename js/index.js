@@ -116,7 +116,12 @@ function shutdown(options) {
   return defaultPool.shutdown(options);
 }
 
+// shutdown({ mode: 'cancel', timeout: 0 }) of the default pool.
+function terminate() {
+  return shutdown({ mode: 'cancel', timeout: 0 });
+}
+
 module.exports = {
   Tasklets, config, getConfig, run, runAll, map, batch, retry, cancel, module: module_, taskModule: module_,
-  getStats, getHealth, shutdown, AbortError: errors.AbortError,
+  getStats, getHealth, shutdown, terminate, AbortError: errors.AbortError,
 };

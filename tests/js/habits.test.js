@@ -134,6 +134,10 @@ describe('habits from other pools', { skip, timeout: 60000 }, () => {
   });
 });
 
-test('after the tests, the default pool shuts down', { skip }, async () => {
-  await tasklets.shutdown();
+test('terminate() of the default pool stops it at once, for good', { skip, timeout: 30000 }, async () => {
+  const endless = assert.rejects(tasklets.run(() => { for (;;); }), { code: 'ERR_POOL_SHUTDOWN' });
+  const report = await tasklets.terminate();
+  assert.equal(typeof report.timedOut, 'boolean');
+  await endless;
+  await assert.rejects(tasklets.run(() => 1), { code: 'ERR_POOL_SHUTDOWN' });
 });

@@ -1,7 +1,7 @@
 // Type tests for js/index.d.ts: this file must compile with `tsc --noEmit`
 // (tests/js/types.test.js), and every `@ts-expect-error` line must be an error.
 import tasklets, {
-  Tasklets, run, runAll, map, batch, retry, cancel, config, getConfig, getStats, getHealth, shutdown, taskModule,
+  Tasklets, run, runAll, map, batch, retry, cancel, config, getConfig, getStats, getHealth, shutdown, terminate, taskModule,
   AbortError,
 } from '../../js/index.js';
 import type {
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
   if (settled[1].status === 'fulfilled') { const s: string = settled[1].value; void s; }
   pool.on('shutdown', (info) => { const m: 'drain' | 'cancel' = info.mode; void [m, info.timeout]; });
   const terminated: { timedOut: boolean; cancelled: number } = await pool.terminate();
-  void [perSecond, positional, single, settledFirst, terminated];
+  void [perSecond, positional, single, settledFirst, terminated, terminate];
   const p50: number = getStats().queueWait.p50;
   const defaultHealth: HealthStatus = getHealth().status;
   await pool.shutdown({ mode: 'cancel', timeout: 1000 });
