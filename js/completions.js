@@ -88,6 +88,9 @@ class Group {
     this.onFail = onFail;
     this.onSuccess = null;  // (index in the group) => void, after each success
     this.timeouts = null;   // Float64Array of per-task timeouts (ms, 0 none), or null
+    // runAll's settle: 'all': each task's outcome is recorded in place as
+    // Promise.allSettled does, and the group resolves once all settled.
+    this.settleAll = false;
     this.done = false;
   }
 
@@ -102,6 +105,10 @@ class Group {
 
   succeed(id, value) {
     if (this.done) return;
+    if (this.settleAll) {
+      this.record(id, { status: 'fulfilled', value });
+      return;
+    }
     this.results[id - this.base] = value;
     if (this.onSuccess !== null) this.onSuccess(id - this.base);
     if (--this.remaining === 0) {
@@ -111,11 +118,32 @@ class Group {
   }
 
   fail(id, err) {
+    if (this.settleAll) {
+      if (!this.done) this.record(id, { status: 'rejected', reason: err });
+      return;
+    }
+    this.abort(err);
+  }
+
+  // The group rejects with `err` whatever its mode (its signal aborted, or
+  // a task failed when not settling all); its queued tasks are cancelled.
+  abort(err) {
     if (this.done) return;
     this.done = true;
     this.results = null;
     this.reject(err);
     if (this.onFail !== null) this.onFail(this);
+  }
+
+  // settle: 'all': `outcome` of task `id`, recorded once.
+  record(id, outcome) {
+    const i = id - this.base;
+    if (this.results[i] !== undefined) return;
+    this.results[i] = outcome;
+    if (--this.remaining === 0) {
+      this.done = true;
+      this.resolve(this.results);
+    }
   }
 }
 

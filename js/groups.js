@@ -28,11 +28,12 @@ const codec = require('./codec');
 const errors = require('./errors');
 const { ArgKind } = require('./protocol');
 const { Group } = require('./completions');
-const { isPlainObject, rejectUnknownKeys } = require('./validate');
+const { isPlainObject, rejectUnknownKeys, checkOneOf } = require('./validate');
 const { isPlainSpec, readSpec, readPriority, readSignal, readTimeout, PRIORITIES, EMPTY } = require('./task-options');
 
 const MAP_OPTION_KEYS = ['chunkSize', 'priority', 'concurrency', 'onProgress', 'timeout'];
-const RUN_ALL_OPTION_KEYS = ['signal'];
+const RUN_ALL_OPTION_KEYS = ['signal', 'settle'];
+const SETTLE_MODES = ['fail-fast', 'all'];
 const CHUNKS_PER_WORKER = 4;  // default map() chunking: about this many chunks per executor
 // A large group reaches the addon this many tasks per native call, so
 // executors start on the first tasks while the rest are still encoded.
@@ -189,9 +190,10 @@ function slice(c, start, end) {
 }
 
 // One submit call (or one per SUBMIT_CHUNK tasks) for a whole group, one
-// promise for its results. If a task fails (or `signal` aborts), the group
-// rejects and its tasks still queued are cancelled.
-function submitGroup(pool, columns, flatten, signal) {
+// promise for its results. If a task fails (unless `settleAll`: then each
+// outcome is recorded in place) or `signal` aborts, the group rejects and
+// its tasks still queued are cancelled.
+function submitGroup(pool, columns, flatten, signal, settleAll = false) {
   const n = columns.count;
   if (n === 0) return Promise.resolve([]);
   pool.flush();
@@ -202,6 +204,7 @@ function submitGroup(pool, columns, flatten, signal) {
     group = new Group(base, n, flatten, resolve, reject, (g) => pool.cancelRange(g.base, g.size));
   });
   group.timeouts = columns.timeouts === undefined ? null : columns.timeouts;
+  group.settleAll = settleAll;
   if (columns.onProgress !== undefined) {
     const { onProgress, chunkItems, totalItems } = columns;
     let itemsDone = 0;
@@ -212,7 +215,7 @@ function submitGroup(pool, columns, flatten, signal) {
   }
   if (signal !== undefined) {
     const onAbort = () => {
-      if (!group.done) group.fail(base, errors.aborted(signal.reason));
+      if (!group.done) group.abort(errors.aborted(signal.reason));
     };
     signal.addEventListener('abort', onAbort, { once: true });
     const unlisten = () => pool.unlisten(signal, onAbort, base);
@@ -276,11 +279,13 @@ function mapLimited(pool, columns) {
 function runAll(pool, tasks, options) {
   let columns;
   let signal;
+  let settleAll = false;
   try {
     if (options !== undefined) {
       if (!isPlainObject(options)) throw errors.argType('options', 'an object', options);
       rejectUnknownKeys(options, RUN_ALL_OPTION_KEYS, 'options.');
       signal = readSignal('options.signal', options.signal);
+      settleAll = options.settle !== undefined && checkOneOf('options.settle', options.settle, SETTLE_MODES) === 'all';
       if (signal !== undefined && signal.aborted) throw errors.aborted(signal.reason);
     }
     columns = runAllColumns(pool, tasks);
@@ -288,7 +293,7 @@ function runAll(pool, tasks, options) {
   } catch (err) {
     return Promise.reject(err);
   }
-  return submitGroup(pool, columns, false, signal);
+  return submitGroup(pool, columns, false, signal, settleAll);
 }
 
 function map(pool, fn, items, options) {

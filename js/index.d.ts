@@ -130,9 +130,19 @@ export interface TaskSpec<A extends any[] = any[], R = unknown> extends TaskOpti
 }
 
 export interface RunAllOptions {
-  /** Aborting it rejects the group (AbortError) and cancels its queued tasks. */
+  /** Aborting it rejects the group (AbortError) and cancels its queued tasks, whatever `settle` says. */
   signal?: AbortSignal;
+  /**
+   * 'fail-fast' (default): the group rejects with the first failure and its
+   * queued tasks are cancelled. 'all': it resolves once every task settled,
+   * with `{ status, value | reason }` per task, as Promise.allSettled.
+   */
+  settle?: 'fail-fast' | 'all';
 }
+
+/** A value that run(fn, x) passes as fn's one argument (a plain object would be read as options). */
+type PositionalArg = string | number | boolean | bigint | null | readonly unknown[] | ArrayBuffer | ArrayBufferView |
+  Date | RegExp | Map<unknown, unknown> | Set<unknown>;
 
 export interface MapProgress {
   /** Items done. */
@@ -336,6 +346,10 @@ export interface Stats {
   needsDrain: boolean;
   /** Native bytes held for the arguments of tasks not run yet (bounded by memory.limit). */
   argumentBytes: number;
+  /** Tasks settled per second since the pool started. */
+  throughput: number;
+  /** Mean run time of a task in microseconds (runTime.mean). */
+  meanTaskTime: number;
 }
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy' | 'shutdown';
@@ -444,6 +458,8 @@ export class AbortError extends Error {
 export interface TaskletsEvents {
   /** The pending tasks fell below `maxQueue` after `needsDrain` became true. */
   drain: [];
+  /** shutdown() (or terminate()) was called: the pool accepts no more tasks. */
+  shutdown: [info: { mode: 'drain' | 'cancel'; timeout: number }];
   newListener: [eventName: string | symbol, listener: (...args: any[]) => void];
   removeListener: [eventName: string | symbol, listener: (...args: any[]) => void];
 }
@@ -463,6 +479,11 @@ export class Tasklets {
 
   run<A extends unknown[], R>(fn: (...args: A) => R, options?: RunOptions<A>): TaskPromise<Awaited2<R>>;
   run<R = unknown>(task: ModuleTask, options?: RunOptions<any[]>): TaskPromise<R>;
+  /** Positional arguments: run(fn, a, b, ...) is run(fn, { args: [a, b, ...] }). */
+  run<A extends [unknown, unknown, ...unknown[]], R>(fn: (...args: A) => R, ...args: A): TaskPromise<Awaited2<R>>;
+  /** One positional argument that is not a plain object (which would be read as options). */
+  run<T extends PositionalArg, R>(fn: (arg: T) => R, arg: T): TaskPromise<Awaited2<R>>;
+  runAll<T extends readonly [] | readonly (AnyFunction | TaskSpec)[]>(tasks: T, options: RunAllOptions & { settle: 'all' }): Promise<{ -readonly [K in keyof T]: PromiseSettledResult<ResultOf<T[K]>> }>;
   runAll<T extends readonly [] | readonly (AnyFunction | TaskSpec)[]>(tasks: T, options?: RunAllOptions): Promise<{ -readonly [K in keyof T]: ResultOf<T[K]> }>;
   map<I, R>(fn: (item: I, index: number) => R, items: Iterable<I>, options?: MapOptions): Promise<Awaited2<R>[]>;
   batch<T extends readonly [] | readonly BatchTask[]>(taskConfigs: T, options?: BatchOptions): Promise<{ -readonly [K in keyof T]: BatchOutcome<ResultOf<T[K]>> }>;
@@ -475,11 +496,13 @@ export class Tasklets {
   getHealth(): Health;
   /**
    * Changes the running pool's configuration (only the options given):
-   * `workers` resizes it in place; placement, memory.limit or more workers
-   * than its slots throw a RangeError (ERR_INVALID_ARG_VALUE).
+   * `workers` resizes it in place, to any valid size; placement or
+   * memory.limit throw a RangeError (ERR_INVALID_ARG_VALUE).
    */
   configure(options: TaskletsOptions): ResolvedOptions;
   shutdown(options?: ShutdownOptions): Promise<ShutdownReport>;
+  /** shutdown({ mode: 'cancel', timeout: 0 }): queued tasks cancelled, running ones stopped now. */
+  terminate(): Promise<ShutdownReport>;
 
   on<E extends keyof TaskletsEvents>(event: E, listener: Listener<E>): this;
   addListener<E extends keyof TaskletsEvents>(event: E, listener: Listener<E>): this;
@@ -506,6 +529,9 @@ export function config(options: TaskletsOptions): ResolvedOptions;
 export function getConfig(): ResolvedOptions;
 export function run<A extends unknown[], R>(fn: (...args: A) => R, options?: RunOptions<A>): TaskPromise<Awaited2<R>>;
 export function run<R = unknown>(task: ModuleTask, options?: RunOptions<any[]>): TaskPromise<R>;
+export function run<A extends [unknown, unknown, ...unknown[]], R>(fn: (...args: A) => R, ...args: A): TaskPromise<Awaited2<R>>;
+export function run<T extends PositionalArg, R>(fn: (arg: T) => R, arg: T): TaskPromise<Awaited2<R>>;
+export function runAll<T extends readonly [] | readonly (AnyFunction | TaskSpec)[]>(tasks: T, options: RunAllOptions & { settle: 'all' }): Promise<{ -readonly [K in keyof T]: PromiseSettledResult<ResultOf<T[K]>> }>;
 export function runAll<T extends readonly [] | readonly (AnyFunction | TaskSpec)[]>(tasks: T, options?: RunAllOptions): Promise<{ -readonly [K in keyof T]: ResultOf<T[K]> }>;
 export function map<I, R>(fn: (item: I, index: number) => R, items: Iterable<I>, options?: MapOptions): Promise<Awaited2<R>[]>;
 export function batch<T extends readonly [] | readonly BatchTask[]>(taskConfigs: T, options?: BatchOptions): Promise<{ -readonly [K in keyof T]: BatchOutcome<ResultOf<T[K]>> }>;
@@ -519,3 +545,5 @@ export { module_ as module, module_ as taskModule };
 export function getStats(): Stats;
 export function getHealth(): Health;
 export function shutdown(options?: ShutdownOptions): Promise<ShutdownReport>;
+/** shutdown({ mode: 'cancel', timeout: 0 }) of the default pool. */
+export function terminate(): Promise<ShutdownReport>;

@@ -35,8 +35,7 @@ function onDefault(method, args) {
 // Changes the default pool's configuration; only the given options change.
 // Throws (and changes nothing) on an invalid option. A running default pool
 // takes the new options in place (workers: resized, its tasks kept) unless
-// they need another native pool (placement, memory.limit, or more workers
-// than it can grow to): then it drains its tasks in the background and the
+// they need another native pool (placement, memory.limit): then it drains its tasks in the background and the
 // next task starts a new one.
 function config(options) {
   const next = resolveOptions(options, cpuCount(), configured.options);
@@ -60,8 +59,8 @@ function getConfig() {
   return structuredClone(configured.resolved);
 }
 
-function run(fn, options) {
-  return onDefault('run', [fn, options]);
+function run(fn, ...rest) {
+  return onDefault('run', [fn, ...rest]);
 }
 
 function runAll(tasks, options) {
@@ -117,7 +116,12 @@ function shutdown(options) {
   return defaultPool.shutdown(options);
 }
 
+// shutdown({ mode: 'cancel', timeout: 0 }) of the default pool.
+function terminate() {
+  return shutdown({ mode: 'cancel', timeout: 0 });
+}
+
 module.exports = {
   Tasklets, config, getConfig, run, runAll, map, batch, retry, cancel, module: module_, taskModule: module_,
-  getStats, getHealth, shutdown, AbortError: errors.AbortError,
+  getStats, getHealth, shutdown, terminate, AbortError: errors.AbortError,
 };

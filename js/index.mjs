@@ -2,7 +2,7 @@
 import tasklets from './index.js';
 
 export const {
-  Tasklets, config, getConfig, run, runAll, map, batch, retry, cancel, getStats, getHealth, shutdown, AbortError,
+  Tasklets, config, getConfig, run, runAll, map, batch, retry, cancel, getStats, getHealth, shutdown, terminate, AbortError,
 } = tasklets;
 export const taskModule = tasklets.module;
 export default tasklets;

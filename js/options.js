@@ -199,10 +199,10 @@ function resolveOptions(user, cpuCount, base = {}) {
   return { options, resolved };
 }
 
-// The object createPool (and resize) takes (addon/protocol.md). With
-// `cpuCount`, also the pool's worker slots: how far resize() may later grow
-// it (its max, or one executor per CPU if that is more).
-function toNativeOptions(resolved, cpuCount) {
+// The object createPool (and resize) takes (addon/protocol.md); `creating`
+// adds what only createPool reads. No workerSlots: the runtime makes the
+// slots a resize needs when it grows.
+function toNativeOptions(resolved, creating = false) {
   const { min, max, scaling, idleTimeout } = resolved.workers;
   const native = {
     min,
@@ -213,10 +213,9 @@ function toNativeOptions(resolved, cpuCount) {
     idleTimeoutMs: idleTimeout,
     ...NATIVE_TUNING,
   };
-  if (cpuCount !== undefined) native.workerSlots = Math.min(MAX_WORKERS, Math.max(max, cpuCount));
   // memory.limit also bounds the native memory held by the arguments of
   // tasks not run yet (createPool only).
-  if (cpuCount !== undefined && Number.isFinite(resolved.memory.limit)) native.argumentMemoryLimit = resolved.memory.limit;
+  if (creating && Number.isFinite(resolved.memory.limit)) native.argumentMemoryLimit = resolved.memory.limit;
   return native;
 }
 

@@ -25,7 +25,7 @@ const { health } = require('./health');
 const { resolveOptions, toNativeOptions, resolveShutdownOptions, nativeChange } = require('./options');
 const { isPlainObject } = require('./validate');
 const groups = require('./groups');
-const { argsOnly, readRunOptions, readCancel, PRIORITIES, EMPTY } = require('./task-options');
+const { argsOnly, positionalArgs, readRunOptions, readCancel, PRIORITIES, EMPTY } = require('./task-options');
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const IDLE_TRIM_MS = 200;   // memory.cleanup 'aggressive': idle this long before memory is released
@@ -61,8 +61,8 @@ class Tasklets extends EventEmitter {
   #terminated = false;          // shutdown's timeout expired and executors were terminated
   #progress = new Map();        // task id -> onProgress
   #given;                       // the options as given (merged by configure())
-  #slots;                       // most executors resize() can reach
   #groupPort;                   // what js/groups.js may do with this pool
+  #startedAt = performance.now();  // for getStats().throughput
 
   constructor(options) {
     super();
@@ -81,8 +81,7 @@ class Tasklets extends EventEmitter {
       warn: (text, fields) => this.#log.warn(text, fields),
       debug: (text, fields) => this.#log.debug(text, fields),
     });
-    const native = toNativeOptions(resolved, cpuCount());
-    this.#slots = native.workerSlots;
+    const native = toNativeOptions(resolved, true);
     this.#poolId = this.#addon.createPool(
       native, (slot) => this.#executors.start(slot),
       (count, ids, kinds, values, workers, durations) => this.#onCompletions(count, ids, kinds, values, workers, durations));
@@ -128,8 +127,7 @@ class Tasklets extends EventEmitter {
   }
 
   // Changes the running pool's configuration; only the options given change.
-  // `workers` resizes it in place (up to its worker slots: its max when
-  // created, or one executor per CPU if that is more); queued and running
+  // `workers` resizes it in place, to any valid size; queued and running
   // tasks are kept. `placement` and `memory.limit` cannot change on a running
   // pool (a RangeError: create a new pool). Throws, changing nothing, on an
   // invalid option. Returns the resolved configuration.
@@ -137,9 +135,7 @@ class Tasklets extends EventEmitter {
     if (this.#closed) throw errors.poolShutdown('The pool is shut down; its configuration cannot change');
     const next = resolveOptions(options, cpuCount(), this.#given);
     if (!this[kApplyOptions](next.resolved)) {
-      throw errors.optionConflict(nativeChange(this.#resolved, next.resolved) === 'replace'
-        ? 'The "placement" and "memory.limit" options cannot change on a running pool; create a new pool for them.'
-        : `The "workers.max" option (${next.resolved.workers.max}) exceeds what this pool can grow to (${this.#slots} executors); create a new pool for more.`);
+      throw errors.optionConflict('The "placement" and "memory.limit" options cannot change on a running pool; create a new pool for them.');
     }
     this.#given = next.options;
     return this.options;
@@ -151,7 +147,7 @@ class Tasklets extends EventEmitter {
   // configure()).
   [kApplyOptions](resolved) {
     const change = nativeChange(this.#resolved, resolved);
-    if (change === 'replace' || resolved.workers.max > this.#slots) return false;
+    if (change === 'replace') return false;
     const logging = resolved.logging;
     const old = this.#resolved.logging;
     let log = null;
@@ -200,7 +196,11 @@ class Tasklets extends EventEmitter {
     throw errors.argType(label, 'a function or a module task { module, export }', fn);
   }
 
+  // run(fn, options) or run(fn, a, b, ...): see positionalArgs.
   run(fn, options) {
+    if (arguments.length > 2 || positionalArgs(options)) {
+      return this.run(fn, { args: Array.prototype.slice.call(arguments, 1) });
+    }
     if (this.#closed) return Promise.reject(errors.poolShutdown('The pool is shut down and accepts no new tasks'));
     let fnId;
     let kind = ArgKind.PRIMITIVES;
@@ -398,6 +398,9 @@ class Tasklets extends EventEmitter {
   // settled yet, as the main thread counts them.
   getStats() {
     const stats = this.#addon.stats(this.#poolId);
+    const seconds = (performance.now() - this.#startedAt) / 1000;
+    stats.throughput = seconds > 0 ? this.#pending.settledTotal / seconds : 0;
+    stats.meanTaskTime = stats.runTime.mean;
     stats.pending = this.#pending.size;
     stats.maxQueue = this.#resolved.maxQueue;
     stats.needsDrain = this.#full;
@@ -424,8 +427,19 @@ class Tasklets extends EventEmitter {
       this.#queue.flush();
       this.#closed = true;
       this.#shutdown = this.#shutDown(resolved.mode, resolved.timeoutMs);
+      try {
+        this.emit('shutdown', { mode: resolved.mode, timeout: resolved.timeoutMs });
+      } catch (err) {
+        this.#log.warn('a shutdown listener threw', { pool: this.#poolId, err });
+      }
     }
     return this.#shutdown;
+  }
+
+  // Stops now: queued tasks are cancelled, running ones stopped with their
+  // executors (shutdown({ mode: 'cancel', timeout: 0 })).
+  terminate() {
+    return this.shutdown({ mode: 'cancel', timeout: 0 });
   }
 
   async #shutDown(mode, timeoutMs) {

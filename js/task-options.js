@@ -76,6 +76,15 @@ function argsOnly(options) {
   return args;
 }
 
+// run(fn, x): is x the task's only argument rather than its options? It is
+// unless it is undefined or a plain object ({...} or Object.create(null)):
+// run(fn, 5), run(fn, buffer), run(fn, [1, 2]) pass one argument; run(fn,
+// { args: [5] }) passes options. (With more than one value after fn, every
+// value is an argument; the pool checks that count itself.)
+function positionalArgs(x) {
+  return x !== undefined && !isPlainObject(x);
+}
+
 // run(fn, options) -> { args, priority, transfer, timeout, signal, onProgress, dependsOn }
 function readRunOptions(options, policy, nextId) {
   if (!isPlainObject(options)) throw errors.argType('options', 'an object', options);
@@ -144,6 +153,7 @@ function readCancel(taskId, options) {
 
 module.exports = {
   argsOnly,
+  positionalArgs,
   isPlainSpec,
   readCancel,
   readRunOptions, readSpec, readPriority, readSignal, readTimeout, PRIORITIES, PRIORITY_NAMES, EMPTY, MAX_DEPENDENCIES,

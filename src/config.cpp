@@ -66,7 +66,6 @@ ResolvedConfig resolve_config(const PoolConfig& config, const Topology& topology
                 "workers.scaling 'fixed' needs workers.min == workers.max; use 'adaptive' for a range");
   }
   check_knobs(w);
-  constexpr unsigned kMaxWorkers = 1024;
   if (max > kMaxWorkers) {
     throw Error(Errc::invalid_argument,
                 "workers.max must not exceed " + std::to_string(kMaxWorkers));

@@ -164,7 +164,7 @@ void Scheduler::enqueue_ready(TaskBase& t, bool guarded) noexcept {
   // (Any other thread queues it only while the pool accepts tasks; none
   // readies tasks today.)
   const bool inside = t_scheduler == this;
-  Worker& target = inside ? *t_worker : *workers_[next_outside_slot()];
+  Worker& target = inside ? *t_worker : worker(next_outside_slot());
   const Priority p = t.priority;
   t.enqueued_ns = config_.latency_metrics ? detail::now_ns() : 0;
   adjust_pending(p, 1);

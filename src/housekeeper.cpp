@@ -19,7 +19,7 @@ void Scheduler::scale_tick(std::int64_t now) noexcept {
   in.max = max_workers_.load(std::memory_order_relaxed);
   in.sleeping = static_cast<unsigned>(std::max(0, sleep_.sleepers()));
   in.now_ns = now;
-  for (auto& w : workers_) {
+  for (detail::Worker* w : slots()) {
     for (unsigned p = 0; p < kPriorityCount; ++p) {
       in.backlog += static_cast<std::uint64_t>(std::max<std::int64_t>(0, w->queue.depth(static_cast<Priority>(p))));
     }

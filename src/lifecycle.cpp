@@ -18,7 +18,7 @@ using detail::Worker;
 // ---------------------------------------------------------------- threads
 
 void Scheduler::start_worker(unsigned slot) {
-  Worker& w = *workers_[slot];
+  Worker& w = worker(slot);
   std::uint32_t expected = Worker::kRetire;
   if (w.control.compare_exchange_strong(expected, Worker::kServe, std::memory_order_acq_rel)) {
     return;  // its thread had not left yet: it simply keeps serving
@@ -44,8 +44,8 @@ void Scheduler::start_worker(unsigned slot) {
 }
 
 Worker& Scheduler::attach(unsigned slot, detail::NotifyFn notify, void* context) {
-  if (slot >= workers_.size()) throw Error(Errc::invalid_argument, "no worker slot " + std::to_string(slot));
-  Worker& w = *workers_[slot];
+  if (slot >= slot_count()) throw Error(Errc::invalid_argument, "no worker slot " + std::to_string(slot));
+  Worker& w = worker(slot);
   bool unclaimed = false;
   // A slot retired before its thread arrived (Pool::resize right after a
   // grow) is still attached: the thread finds it retiring and leaves at once.
@@ -97,8 +97,8 @@ void Scheduler::detach(Worker& w) noexcept {
 }
 
 bool Scheduler::abandon_slot(unsigned slot) noexcept {
-  if (slot >= workers_.size()) return false;
-  Worker& w = *workers_[slot];
+  if (slot >= slot_count()) return false;
+  Worker& w = worker(slot);
   bool unclaimed = false;
   std::uint32_t c = w.control.load(std::memory_order_acquire);
   if ((c != Worker::kServe && c != Worker::kRetire) ||
@@ -119,7 +119,7 @@ bool Scheduler::abandon_slot(unsigned slot) noexcept {
 }
 
 void Scheduler::stop_worker_thread(unsigned slot) {
-  Worker& w = *workers_[slot];
+  Worker& w = worker(slot);
   // Only a served slot is retired: one whose thread died or never came
   // (exited, idle) has nothing to stop, and must stay out of serving().
   std::uint32_t expected = Worker::kServe;
@@ -129,27 +129,53 @@ void Scheduler::stop_worker_thread(unsigned slot) {
   sleep_.wake(w.parker);
 }
 
+// ---------------------------------------------------------------- slots
+
+void Scheduler::grow_slots(unsigned count) {
+  const unsigned have = slot_count_.load(std::memory_order_relaxed);
+  if (count <= have) return;
+  // Everything is made before anything is published: running out of memory
+  // here leaves the pool as it was.
+  auto plan = extend_plan(topology_, config_.placement, plan_, count);
+  std::vector<std::unique_ptr<const std::vector<unsigned>>> orders;
+  orders.reserve(count);
+  for (unsigned i = 0; i < count; ++i) {
+    orders.push_back(std::make_unique<const std::vector<unsigned>>(steal_order(plan, i)));
+  }
+  std::vector<std::unique_ptr<Worker>> made;
+  for (unsigned i = have; i < count; ++i) made.push_back(std::make_unique<Worker>(i, plan[i], orders[i].get()));
+  owned_.reserve(owned_.size() + made.size());
+  steal_orders_.reserve(steal_orders_.size() + orders.size());
+  // A record is complete before its pointer is (release), and the pointers
+  // before the count; active_ only rises past them after this returns.
+  for (auto& w : made) {
+    slots_[w->id].store(w.get(), std::memory_order_release);
+    owned_.push_back(std::move(w));
+  }
+  slot_count_.store(count, std::memory_order_release);
+  // The placed slots' threads may be scanning their old order right now:
+  // it stays alive (steal_orders_), they pick the new one on their next scan.
+  for (unsigned i = 0; i < have; ++i) worker(i).steal_order.store(orders[i].get(), std::memory_order_release);
+  for (auto& order : orders) steal_orders_.push_back(std::move(order));
+  plan_ = std::move(plan);
+}
+
 // ---------------------------------------------------------------- resize
 
 void Scheduler::resize(const WorkersConfig& workers) {
-  const auto capacity = static_cast<unsigned>(workers_.size());
-  // Validated as a new pool's workers would be, with max auto = capacity.
+  // Validated as a new pool's workers would be, with max auto = the slots
+  // made so far.
   PoolConfig wanted;
   wanted.workers = workers;
   if (!workers.max && !(workers.scaling == Scaling::fixed && workers.min)) {
-    wanted.workers.max = static_cast<int>(capacity);
+    wanted.workers.max = static_cast<int>(slot_count());
   }
   const ResolvedConfig r = resolve_config(wanted, topology_);
-  if (r.max_workers > capacity) {
-    throw Error(Errc::invalid_argument,
-                "workers.max (" + std::to_string(r.max_workers) + ") exceeds this pool's worker slot capacity (" +
-                    std::to_string(capacity) +
-                    ", PoolConfig::worker_slots, or workers.max when created); create a new pool for more workers");
-  }
   std::lock_guard lock(control_mutex_);
   if (state() != kRunning) {
     throw Error(Errc::shutdown, "the pool is shut down; its workers cannot be resized");
   }
+  grow_slots(r.max_workers);
   knobs_ = r.workers;
   min_workers_.store(r.min_workers, std::memory_order_relaxed);
   max_workers_.store(r.max_workers, std::memory_order_relaxed);
@@ -187,7 +213,7 @@ bool Scheduler::wait_workers_exit(std::int64_t deadline_ns) {
   for (;;) {
     const std::uint32_t seen = exited_.load(std::memory_order_acquire);
     bool all = true;
-    for (auto& w : workers_) {
+    for (Worker* w : slots()) {
       if (w->serving()) all = false;
     }
     if (all) return true;
@@ -202,7 +228,7 @@ bool Scheduler::wait_workers_exit(std::int64_t deadline_ns) {
 
 std::uint64_t Scheduler::cancel_queued() noexcept {
   std::uint64_t cancelled = 0;
-  for (auto& w : workers_) {
+  for (Worker* w : slots()) {
     for (unsigned p = 0; p < kPriorityCount; ++p) {
       while (TaskBase* t = w->queue.try_pop(static_cast<Priority>(p))) {
         if (t->claim(TaskStatus::cancelled)) {
@@ -226,7 +252,7 @@ ShutdownReport Scheduler::shutdown(ShutdownMode mode, std::chrono::milliseconds 
   }
   const auto before = cancelled_outside_.load(std::memory_order_relaxed);
   std::uint64_t by_workers_before = 0;
-  for (auto& w : workers_) by_workers_before += w->counters.cancelled.load(std::memory_order_relaxed);
+  for (Worker* w : slots()) by_workers_before += w->counters.cancelled.load(std::memory_order_relaxed);
 
   {
     // Under the control mutex: a resize or a scaling tick that saw kRunning
@@ -234,7 +260,7 @@ ShutdownReport Scheduler::shutdown(ShutdownMode mode, std::chrono::milliseconds 
     std::lock_guard lock(control_mutex_);
     state_.store(mode == ShutdownMode::drain ? kDraining : kCancelling, std::memory_order_seq_cst);
   }
-  for (auto& w : workers_) sleep_.wake(w->parker);
+  for (Worker* w : slots()) sleep_.wake(w->parker);
   std::int64_t deadline = -1;
   if (timeout != std::chrono::milliseconds::max()) {
     deadline = detail::now_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
@@ -242,7 +268,7 @@ ShutdownReport Scheduler::shutdown(ShutdownMode mode, std::chrono::milliseconds 
   if (!wait_workers_exit(deadline)) {
     report.timed_out = true;
     state_.store(kCancelling, std::memory_order_seq_cst);
-    for (auto& w : workers_) sleep_.wake(w->parker);
+    for (Worker* w : slots()) sleep_.wake(w->parker);
     wait_workers_exit(-1);
   }
   {
@@ -251,14 +277,14 @@ ShutdownReport Scheduler::shutdown(ShutdownMode mode, std::chrono::milliseconds 
     housekeeper_cv_.notify_all();
   }
   housekeeper_.join();
-  for (auto& w : workers_) {
+  for (Worker* w : slots()) {
     if (w->thread.joinable()) w->thread.join();
   }
   cancel_queued();
   for (TaskBase* t : deadlines_.take_all()) release(*t);
   state_.store(kStopped, std::memory_order_seq_cst);
   std::uint64_t by_workers_after = 0;
-  for (auto& w : workers_) by_workers_after += w->counters.cancelled.load(std::memory_order_relaxed);
+  for (Worker* w : slots()) by_workers_after += w->counters.cancelled.load(std::memory_order_relaxed);
   report.cancelled = cancelled_outside_.load(std::memory_order_relaxed) - before +
                      (by_workers_after - by_workers_before);
   shut_down_ = true;
@@ -281,7 +307,7 @@ PoolStats Scheduler::stats() const {
   s.replaced_workers = replacements_.load(std::memory_order_relaxed);
   HistogramSnapshot wait, run;
   WorkerCountersSnapshot total{};
-  for (const auto& w : workers_) {
+  for (const Worker* w : slots()) {
     for (unsigned p = 0; p < kPriorityCount; ++p) {
       s.queued[p] += static_cast<std::uint64_t>(std::max<std::int64_t>(0, w->queue.depth(static_cast<Priority>(p))));
     }

@@ -116,6 +116,29 @@ std::vector<WorkerPlacement> plan_placement(const Topology& topology, Placement 
                                           std::to_string(static_cast<int>(placement)));
 }
 
+std::vector<WorkerPlacement> extend_plan(const Topology& topology, Placement placement,
+                                         std::vector<WorkerPlacement> plan, unsigned workers) {
+  if (workers < plan.size()) {
+    throw Error(Errc::invalid_argument, "a plan of " + std::to_string(plan.size()) + " workers cannot shrink to " +
+                                            std::to_string(workers));
+  }
+  if (workers == plan.size()) return plan;
+  if (plan.empty() || placement != Placement::numa) {
+    auto full = plan_placement(topology, placement, workers);
+    plan.insert(plan.end(), full.begin() + static_cast<std::ptrdiff_t>(plan.size()), full.end());
+    return plan;
+  }
+  const auto& nodes = topology.numa_nodes();
+  std::vector<unsigned> count(nodes.size(), 0);
+  for (const auto& worker : plan) ++count[worker.numa];
+  while (plan.size() < workers) {
+    const auto node = static_cast<unsigned>(std::min_element(count.begin(), count.end()) - count.begin());
+    ++count[node];
+    plan.push_back({nodes[node].pus, node});
+  }
+  return plan;
+}
+
 std::vector<unsigned> steal_order(const std::vector<WorkerPlacement>& plan, unsigned self) {
   if (self >= plan.size()) {
     throw Error(Errc::invalid_argument, "worker " + std::to_string(self) + " is not in a plan of " +

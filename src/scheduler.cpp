@@ -59,15 +59,13 @@ void detail::account_batch(std::int64_t executed_delta, std::uint64_t failed) no
 Scheduler::Scheduler(const PoolConfig& config, std::shared_ptr<WorkerHost> host)
     : topology_(Topology::from_config_or_env(config.topology)),
       config_(resolve_config(config, topology_)),
-      host_(std::move(host)) {
+      host_(std::move(host)),
+      slots_(std::make_unique<std::atomic<Worker*>[]>(kMaxWorkers)) {
   const auto nodes = static_cast<unsigned>(topology_.numa_nodes().size());
   arenas_ = std::make_unique<ArenaSet>(nodes, &bind_memory, &topology_);
   for (unsigned n = 0; n < nodes; ++n) task_pools_.push_back(std::make_unique<detail::TaskPool>(*arenas_, n));
-  const auto plan = plan_placement(topology_, config_.placement, config_.worker_slots);
-  for (unsigned i = 0; i < config_.worker_slots; ++i) {
-    workers_.push_back(std::make_unique<Worker>(i, plan[i], steal_order(plan, i)));
-  }
   std::lock_guard lock(control_mutex_);
+  grow_slots(config_.worker_slots);
   min_workers_.store(config_.min_workers, std::memory_order_relaxed);
   max_workers_.store(config_.max_workers, std::memory_order_relaxed);
   scaling_.store(config_.scaling, std::memory_order_relaxed);
@@ -85,11 +83,12 @@ void Scheduler::require_accepting() const {
   if (!accepting()) throw Error(Errc::shutdown, "the pool is shut down; no new tasks are accepted");
 }
 
+// Acquire: a slot that a grow published before raising active_ is seen.
 unsigned Scheduler::next_outside_slot() noexcept {
-  return t_round_robin++ % std::max(1u, active_.load(std::memory_order_relaxed));
+  return t_round_robin++ % std::max(1u, active_.load(std::memory_order_acquire));
 }
 
-Worker& Scheduler::submit_target() noexcept { return t_scheduler == this ? *t_worker : *workers_[t_target]; }
+Worker& Scheduler::submit_target() noexcept { return t_scheduler == this ? *t_worker : worker(t_target); }
 
 TaskBase* Scheduler::acquire(const SubmitOptions& options, bool handle) {
   require_accepting();
@@ -98,7 +97,7 @@ TaskBase* Scheduler::acquire(const SubmitOptions& options, bool handle) {
     t = task_pool(t_worker->placement.numa).acquire(t_worker->cache);
   } else {
     t_target = next_outside_slot();
-    t = task_pool(workers_[t_target]->placement.numa).acquire_external();
+    t = task_pool(worker(t_target).placement.numa).acquire_external();
   }
   t->owner = this;
   t->on_complete = options.on_complete;
@@ -172,11 +171,12 @@ void Scheduler::enqueue_bulk(TaskBase* const* ts, std::size_t n) {
   if (n == 0) return;
   const Priority p = ts[0]->priority;
   const bool inside = t_scheduler == this;
-  const unsigned active = inside ? 1u : std::max(1u, active_.load(std::memory_order_relaxed));
+  const unsigned active = inside ? 1u : std::max(1u, active_.load(std::memory_order_acquire));
   const unsigned groups = static_cast<unsigned>(std::min<std::size_t>(active, n));
   const std::size_t per = (n + groups - 1) / groups;
   const unsigned first = inside ? t_worker->id : next_outside_slot();
-  auto target_of = [&](unsigned g) -> Worker& { return *workers_[(first + g) % (inside ? workers_.size() : active)]; };
+  const unsigned spread = inside ? slot_count() : active;
+  auto target_of = [&](unsigned g) -> Worker& { return worker((first + g) % spread); };
   auto span_of = [&](unsigned g) { return std::min(per, n - std::min(n, g * per)); };
   const auto tracked = static_cast<std::size_t>(
       std::count_if(ts, ts + n, [](const TaskBase* t) { return t->deadline_ns != 0; }));
@@ -261,9 +261,9 @@ void Scheduler::wake_after_push(Worker& target, std::size_t tasks) noexcept {
     if (near != nullptr && near != &target.parker && sleep_.wake(*near)) ++woken;
   }
   if (woken < tasks && sleep_.wake(target.parker)) ++woken;
-  for (unsigned s : target.steal_order) {
+  for (unsigned s : target.victims()) {
     if (woken >= tasks || sleep_.sleepers() == 0) return;
-    if (sleep_.wake(workers_[s]->parker)) ++woken;
+    if (sleep_.wake(worker(s).parker)) ++woken;
   }
 }
 
@@ -274,7 +274,7 @@ TaskBase* Scheduler::pop_from(Worker& w, unsigned slot, Priority p) noexcept {
   if (slot == w.id) {
     t = w.tokens ? w.queue.try_pop(*w.tokens, p) : w.queue.try_pop(p);
   } else {
-    t = workers_[slot]->queue.try_pop(p);
+    t = worker(slot).queue.try_pop(p);
     if (t) WorkerCounters::add(w.counters.stolen);
   }
   if (t && p != Priority::normal) {
@@ -285,7 +285,7 @@ TaskBase* Scheduler::pop_from(Worker& w, unsigned slot, Priority p) noexcept {
 
 TaskBase* Scheduler::scan(Worker& w, Priority p) noexcept {
   if (TaskBase* t = pop_from(w, w.id, p)) return t;
-  for (unsigned s : w.steal_order) {
+  for (unsigned s : w.victims()) {
     if (TaskBase* t = pop_from(w, s, p)) return t;
   }
   return nullptr;
@@ -362,7 +362,7 @@ void Scheduler::execute(Worker& w, TaskBase* t) noexcept {
 }
 
 bool Scheduler::any_queued() const noexcept {
-  for (const auto& w : workers_) {
+  for (const Worker* w : slots()) {
     if (w->queue.any_reserved()) return true;
   }
   return false;

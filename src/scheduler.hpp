@@ -65,7 +65,9 @@ class Scheduler {
   detail::Worker& attach(unsigned slot, detail::NotifyFn notify, void* context);
   void detach(detail::Worker& w) noexcept;
   bool abandon_slot(unsigned slot) noexcept;
-  detail::Worker& worker(unsigned slot) noexcept { return *workers_[slot]; }
+  // Slots [0, slot_count()) exist; a slot below active_workers() always does.
+  detail::Worker& worker(unsigned slot) noexcept { return *slots_[slot].load(std::memory_order_acquire); }
+  unsigned slot_count() const noexcept { return slot_count_.load(std::memory_order_acquire); }
   bool should_exit(detail::Worker& w) const noexcept;
   bool leave(detail::Worker& w) noexcept;  // commits an exit; false if a retire was taken back
   void finish_leave(detail::Worker& w) noexcept;  // the leaving thread's last touch of its slot
@@ -115,6 +117,8 @@ class Scheduler {
   void recycle(detail::TaskBase& t) noexcept;
   void help_while_waiting(detail::Worker& w, const detail::TaskBase& t, std::int64_t deadline_ns) noexcept;
 
+  detail::SlotView slots() const noexcept { return {slots_.get(), slot_count()}; }
+  void grow_slots(unsigned count);  // under control_mutex_ (or in the constructor)
   void start_worker(unsigned slot);
   void stop_worker_thread(unsigned slot);
   void housekeeper_main() noexcept;
@@ -128,7 +132,16 @@ class Scheduler {
   std::shared_ptr<WorkerHost> host_;  // null: workers are native threads
   std::unique_ptr<ArenaSet> arenas_;
   std::vector<std::unique_ptr<detail::TaskPool>> task_pools_;
-  std::vector<std::unique_ptr<detail::Worker>> workers_;
+  // Worker slots: a table of pointers for the most slots a pool may have,
+  // made with the scheduler; the records (queues, counters, histograms) are
+  // made when the pool first needs them (grow_slots). A published record
+  // never moves and lives as long as the scheduler, so growing never
+  // disturbs a reader.
+  std::unique_ptr<std::atomic<detail::Worker*>[]> slots_;
+  std::atomic<unsigned> slot_count_{0};
+  std::vector<WorkerPlacement> plan_;                          // of the published slots
+  std::vector<std::unique_ptr<detail::Worker>> owned_;        // the records
+  std::vector<std::unique_ptr<const std::vector<unsigned>>> steal_orders_;  // every order ever published
   detail::SleepCoordinator sleep_;
 
   alignas(64) std::atomic<std::uint32_t> state_{kRunning};

@@ -7,8 +7,8 @@
 
 namespace tasklets::detail {
 
-Worker::Worker(unsigned id_, WorkerPlacement placement_, std::vector<unsigned> steal_order_)
-    : id(id_), placement(std::move(placement_)), steal_order(std::move(steal_order_)) {}
+Worker::Worker(unsigned id_, WorkerPlacement placement_, const std::vector<unsigned>* steal_order_)
+    : id(id_), placement(std::move(placement_)), steal_order(steal_order_) {}
 
 void pin(Scheduler& s, Worker& self) noexcept {
   BindResult r{false, "no binding requested"};

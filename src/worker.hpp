@@ -1,6 +1,7 @@
 // One worker slot: its inbox, its parker, its counters and its thread.
-// Slots exist for worker_slots (default: max_workers) from the start and
-// never move; threads come and go with scaling and Pool::resize. A slot without a thread keeps its queue, and
+// Slots for worker_slots (default: max_workers) exist from the start, more
+// are added when Pool::resize grows past them, and none ever moves; threads
+// come and go with scaling and Pool::resize. A slot without a thread keeps its queue, and
 // the other workers steal from it (docs/architecture.md, "Scaling").
 #pragma once
 
@@ -24,11 +25,15 @@ class Scheduler;
 namespace tasklets::detail {
 
 struct alignas(64) Worker {
-  Worker(unsigned id, WorkerPlacement placement, std::vector<unsigned> steal_order);
+  Worker(unsigned id, WorkerPlacement placement, const std::vector<unsigned>* steal_order);
 
   const unsigned id;
   const WorkerPlacement placement;
-  const std::vector<unsigned> steal_order;  // other slots, same node first
+  // The other slots, same node first. Replaced (never changed in place) when
+  // the pool grows; the scheduler keeps every order it made until it is
+  // destroyed, so a reader may go on with the one it loaded.
+  std::atomic<const std::vector<unsigned>*> steal_order;
+  const std::vector<unsigned>& victims() const noexcept { return *steal_order.load(std::memory_order_acquire); }
 
   TaskQueue queue;
   Parker parker;
@@ -65,6 +70,32 @@ struct alignas(64) Worker {
   mutable std::mutex bind_mutex;  // guards bind (written once per thread start)
   BindResult bind{false, "not started"};
   std::vector<unsigned> bound_os_pus;
+};
+
+// The slots a scheduler has published, for range-for: a snapshot of the
+// count; each record is loaded with acquire, pairing with its publication.
+class SlotView {
+ public:
+  class iterator {
+   public:
+    explicit iterator(std::atomic<Worker*>* p) noexcept : p_(p) {}
+    Worker* operator*() const noexcept { return p_->load(std::memory_order_acquire); }
+    iterator& operator++() noexcept {
+      ++p_;
+      return *this;
+    }
+    bool operator!=(const iterator& other) const noexcept { return p_ != other.p_; }
+
+   private:
+    std::atomic<Worker*>* p_;
+  };
+  SlotView(std::atomic<Worker*>* first, unsigned count) noexcept : first_(first), count_(count) {}
+  iterator begin() const noexcept { return iterator(first_); }
+  iterator end() const noexcept { return iterator(first_ + count_); }
+
+ private:
+  std::atomic<Worker*>* first_;
+  unsigned count_;
 };
 
 // The body of a worker thread (worker.cpp).

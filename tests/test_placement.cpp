@@ -216,6 +216,40 @@ TEST(Placement, StealOrderExample) {
   EXPECT_TRUE(steal_order(single, 0).empty());
 }
 
+TEST(Placement, ExtendPlanKeepsPlacedWorkersAndPlacesNewOnes) {
+  const auto topology = Topology::synthetic("numa:2 core:3 pu:1");
+  for (Placement p : {Placement::compact, Placement::scatter, Placement::none}) {
+    SCOPED_TRACE(std::string(placement_name(p)));
+    const auto grown = extend_plan(topology, p, plan_placement(topology, p, 2), 5);
+    const auto fresh = plan_placement(topology, p, 5);
+    ASSERT_EQ(grown.size(), 5u);
+    for (unsigned i = 0; i < 5; ++i) {
+      EXPECT_EQ(grown[i].pus, fresh[i].pus) << i;
+      EXPECT_EQ(grown[i].numa, fresh[i].numa) << i;
+    }
+  }
+  // numa: blocks of 3 placed; each new worker joins the smaller node, and
+  // the placed ones stay where they run.
+  const auto before = plan_placement(topology, Placement::numa, 3);  // nodes 0, 0, 1
+  const auto grown = extend_plan(topology, Placement::numa, before, 6);
+  std::vector<unsigned> nodes;
+  for (const auto& w : grown) nodes.push_back(w.numa);
+  EXPECT_EQ(nodes, (std::vector<unsigned>{0, 0, 1, 1, 0, 1}));
+  EXPECT_EQ(grown[3].pus, topology.numa_nodes()[1].pus);
+  expect_steal_orders(grown);
+  EXPECT_EQ(extend_plan(topology, Placement::numa, before, 3).size(), 3u);
+  // A pool's first slots are placed exactly as plan_placement places them.
+  for (Placement p : {Placement::compact, Placement::scatter, Placement::numa, Placement::none}) {
+    const auto first = extend_plan(topology, p, {}, 5);
+    const auto fresh = plan_placement(topology, p, 5);
+    for (unsigned i = 0; i < 5; ++i) {
+      EXPECT_EQ(first[i].numa, fresh[i].numa) << placement_name(p) << " " << i;
+      EXPECT_EQ(first[i].pus, fresh[i].pus) << placement_name(p) << " " << i;
+    }
+  }
+  EXPECT_EQ(error_code_of([&] { extend_plan(topology, Placement::numa, before, 2); }), Errc::invalid_argument);
+}
+
 TEST(Placement, StealOrderRejectsUnknownWorker) {
   const auto plan = plan_placement(topology_of(kMachines[0]), Placement::compact, 2);
   EXPECT_EQ(error_code_of([&] { steal_order(plan, 2); }), Errc::invalid_argument);

@@ -32,6 +32,9 @@ struct WorkersConfig {
   unsigned grow_after_ticks = 2;                   // consecutive waiting ticks before growing
 };
 
+// The most workers (and worker slots) a pool may have.
+inline constexpr unsigned kMaxWorkers = 1024;
+
 struct PoolConfig {
   WorkersConfig workers;
   Placement placement = Placement::numa;
@@ -41,10 +44,11 @@ struct PoolConfig {
   unsigned spin_rounds = 256;   // idle polls before yielding
   unsigned yield_rounds = 16;   // sched_yield polls before parking
   bool latency_metrics = true;  // record queue-wait and run-time histograms
-  // Worker slots to allocate: the most workers Pool::resize may ever ask
-  // for. 0: workers.max. Slots never move, so this is fixed for the pool's
-  // life; every slot's queue is scanned when stealing, so keep it near what
-  // the pool will use. Must be 0 or at least workers.max, and at most 1024.
+  // Worker slots to make at once. 0: workers.max. Pool::resize makes more
+  // when it grows past them (up to kMaxWorkers), so this only moves that
+  // cost to construction; every slot's queue is scanned when stealing, so
+  // more slots than the pool uses cost a little on every steal. Must be 0
+  // or at least workers.max, and at most kMaxWorkers.
   unsigned worker_slots = 0;
 };
 
@@ -58,7 +62,7 @@ struct ResolvedConfig {
   unsigned spin_rounds;
   unsigned yield_rounds;
   bool latency_metrics;
-  unsigned worker_slots;  // >= max_workers
+  unsigned worker_slots;  // made at construction; >= max_workers
 };
 
 // Throws Error(Errc::invalid_argument) naming the offending field:

@@ -41,6 +41,15 @@ struct WorkerPlacement {
 std::vector<WorkerPlacement> plan_placement(const Topology& topology, Placement placement,
                                             unsigned workers);
 
+// The plan of a pool that grows from plan.size() to `workers` slots: the
+// placed ones keep their entries (their workers may be running), the new
+// ones are placed as plan_placement places them, except under numa, whose
+// blocks depend on the count: there each new worker joins the node that has
+// the fewest (the lowest such node). From an empty plan: plan_placement. workers below plan.size() throws
+// Error(Errc::invalid_argument).
+std::vector<WorkerPlacement> extend_plan(const Topology& topology, Placement placement,
+                                         std::vector<WorkerPlacement> plan, unsigned workers);
+
 // The order in which worker `self` visits the other workers' queues when it
 // steals: the workers of its own node first (starting after self, wrapping),
 // then node by node starting with the node after its own (wrapping), each in

@@ -145,13 +145,13 @@ class Pool {
   PoolStats stats() const;
   // New worker bounds for the running pool, as `workers` would give a new
   // pool (min, max, scaling and the adaptive knobs; min auto = max for fixed
-  // scaling, 1 for adaptive; max auto = the slot capacity), without losing or
-  // repeating a task. Slot capacity: config().worker_slots, i.e.
-  // PoolConfig::worker_slots, or workers.max if that was 0; worker slots are
-  // allocated once and never move, so a pool cannot grow past it (create it
-  // with the most workers it may need). Throws Error(invalid_argument) for min < 1, min > max, a
-  // fixed pool with min != max, max above the capacity or a bad knob, with
-  // nothing changed; Error(shutdown) once shutdown started.
+  // scaling, 1 for adaptive; max auto = the worker slots made so far),
+  // without losing or repeating a task. A max above the slots made so far
+  // (PoolConfig::worker_slots, or workers.max, at construction) makes the
+  // missing slots first; slots never move and are kept when the pool shrinks.
+  // Throws Error(invalid_argument) for min < 1, min > max, a fixed pool with
+  // min != max, max above kMaxWorkers or a bad knob, with nothing changed;
+  // Error(shutdown) once shutdown started.
   // The active worker count moves to the new bounds before it returns: below
   // min, workers are started (WorkerHost::start for hosted pools) and counted
   // in scale_ups; above max, the highest slots are retired and counted in

@@ -9,7 +9,7 @@ const tasklets = require('../../js/index');
 
 test('exports', () => {
   assert.deepEqual(Object.keys(tasklets).sort(),
-    ['AbortError', 'Tasklets', 'batch', 'cancel', 'config', 'getConfig', 'getHealth', 'getStats', 'map', 'module', 'retry', 'run', 'runAll', 'shutdown', 'taskModule']);
+    ['AbortError', 'Tasklets', 'batch', 'cancel', 'config', 'getConfig', 'getHealth', 'getStats', 'map', 'module', 'retry', 'run', 'runAll', 'shutdown', 'taskModule', 'terminate']);
 });
 
 test('config resolves, merges and returns the configuration', () => {

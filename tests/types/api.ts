@@ -1,7 +1,7 @@
 // Type tests for js/index.d.ts: this file must compile with `tsc --noEmit`
 // (tests/js/types.test.js), and every `@ts-expect-error` line must be an error.
 import tasklets, {
-  Tasklets, run, runAll, map, batch, retry, cancel, config, getConfig, getStats, getHealth, shutdown, taskModule,
+  Tasklets, run, runAll, map, batch, retry, cancel, config, getConfig, getStats, getHealth, shutdown, terminate, taskModule,
   AbortError,
 } from '../../js/index.js';
 import type {
@@ -113,6 +113,15 @@ async function main(): Promise<void> {
   const stats: Stats = pool.getStats();
   const replaced: number = stats.replacedWorkers;
   const full: boolean = stats.needsDrain;
+  const perSecond: number = stats.throughput + stats.meanTaskTime;
+  const positional: number = await pool.run((a: number, b: number) => a + b, 2, 3);
+  const single: number = await run((u: Uint8Array) => u.length, new Uint8Array(4));
+  const settled = await pool.runAll([() => 1, () => 'a'], { settle: 'all' });
+  const settledFirst: PromiseSettledResult<number> = settled[0];
+  if (settled[1].status === 'fulfilled') { const s: string = settled[1].value; void s; }
+  pool.on('shutdown', (info) => { const m: 'drain' | 'cancel' = info.mode; void [m, info.timeout]; });
+  const terminated: { timedOut: boolean; cancelled: number } = await pool.terminate();
+  void [perSecond, positional, single, settledFirst, terminated, terminate];
   const p50: number = getStats().queueWait.p50;
   const defaultHealth: HealthStatus = getHealth().status;
   await pool.shutdown({ mode: 'cancel', timeout: 1000 });
@@ -167,8 +176,14 @@ async function main(): Promise<void> {
   // @ts-expect-error: results keep their order and types
   const swapped: [number, string] = await runAll([() => 'a', () => 1]);
   void swapped;
-  // @ts-expect-error: runAll's options have only `signal`
+  // @ts-expect-error: runAll's options have only `signal` and `settle`
   runAll([() => 1], { concurrency: 2 });
+  // @ts-expect-error: settle is 'fail-fast' or 'all'
+  runAll([() => 1], { settle: 'some' });
+  // @ts-expect-error: positional arguments must match the function's parameters
+  run((a: number, b: number) => a + b, 1, 'two');
+  // @ts-expect-error: one plain-object argument is read as options: pass { args: [obj] }
+  run((o: { x: number }) => o.x, { x: 1 });
   // @ts-expect-error: map's concurrency is a number
   map((x: number) => x, [1], { concurrency: 'all' });
   // @ts-expect-error: batch configs need a task
