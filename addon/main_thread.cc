@@ -17,6 +17,7 @@
 #include "transfer.h"
 #include "pool_registry.h"
 #include "stats.h"
+#include "submission.h"
 
 namespace tasklets_addon {
 
@@ -99,14 +100,6 @@ struct Encoded {
   }
 };
 
-// ArgKind::kPacked: the task's primitive arguments were packed by js/pack.js
-// into the batch's packed buffer; only its slice is copied.
-struct Packed {
-  const unsigned char* bytes = nullptr;
-  const std::uint32_t* offsets = nullptr;  // count + 1 entries
-  std::size_t size = 0;
-};
-
 // A call whose arguments are still to be attached.
 JsCall new_call(double id, std::uint32_t fn, ArgKind arg_kind) noexcept {
   JsCall c{};
@@ -137,16 +130,6 @@ JsCall packed_call(napi_env env, double id, std::uint32_t fn, const Packed& pack
   c.data.bytes = b.data;
   c.length = b.size;
   return c;
-}
-
-Packed packed_arg(const Napi::CallbackInfo& info, std::uint32_t count) {
-  Packed p;
-  if (info.Length() < 9 || info[7].IsUndefined()) return p;
-  p.offsets = typed_array_arg<std::uint32_t>(info, 8, napi_uint32_array, count + 1);
-  const ByteView v = bytes_of(info.Env(), info[7]);
-  p.bytes = static_cast<const unsigned char*>(v.data);
-  p.size = v.size;
-  return p;
 }
 
 JsCall serialized_call(napi_env env, double id, std::uint32_t fn, napi_value args) {
@@ -276,21 +259,16 @@ Napi::Value create_pool(const Napi::CallbackInfo& info) {
 Napi::Value submit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::shared_ptr<PoolState> state = pool_arg(info, 0);
-  const std::uint32_t count = uint32_arg(info, 1);
-  const double* ids = typed_array_arg<double>(info, 2, napi_float64_array, count);
-  const std::uint32_t* fns = typed_array_arg<std::uint32_t>(info, 3, napi_uint32_array, count);
-  const std::uint8_t* kinds = typed_array_arg<std::uint8_t>(info, 4, napi_uint8_array, count);
-  napi_value args = info[5];
-  const std::uint8_t* priorities = typed_array_arg<std::uint8_t>(info, 6, napi_uint8_array, count);
-  const Packed packed = packed_arg(info, count);
-  napi_value transfers = info.Length() > 9 && info[9].IsArray() ? napi_value(info[9]) : nullptr;
+  const Submission s = read_submission(env, info[1]);
   if (!state->pool->accepting()) throw status_error(env, "ERR_POOL_SHUTDOWN");
-
-  const double* timeouts = nullptr;
-  if (info.Length() > 10 && !info[10].IsUndefined()) {
-    timeouts = typed_array_arg<double>(info, 10, napi_float64_array, count);
-  }
-  napi_value deps = info.Length() > 11 && info[11].IsArray() ? napi_value(info[11]) : nullptr;
+  const std::uint32_t count = s.count;
+  const double* ids = s.ids;
+  const std::uint32_t* fns = s.fn_ids;
+  const std::uint8_t* kinds = s.arg_kinds;
+  const std::uint8_t* priorities = s.priorities;
+  const double* timeouts = s.timeouts;
+  napi_value transfers = s.transfers;
+  napi_value deps = s.dependencies;
 
   Encoded encoded;
   {
@@ -321,14 +299,15 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
           throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: transfers come with serialized arguments only");
         }
       }
-      encoded.by_priority[p].push_back(packed_call(env, ids[i], fns[i], packed, i));
+      encoded.by_priority[p].push_back(packed_call(env, ids[i], fns[i], s.packed, i));
       continue;
     }
     if (kinds[i] != static_cast<std::uint8_t>(ArgKind::kSerialized)) throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: an argument kind must be 2 or 3");
     // One scope per task: a batch of 100k would otherwise pile up handles.
+    if (!s.args) throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: serialized arguments without an args array");
     Napi::HandleScope scope(env);
     napi_value a;
-    check(env, napi_get_element(env, args, i, &a));
+    check(env, napi_get_element(env, s.args, i, &a));
     encoded.by_priority[p].push_back(serialized_call(env, ids[i], fns[i], a));
   }
   // memory.limit: the arguments of tasks not run yet stay within it; a

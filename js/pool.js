@@ -582,10 +582,12 @@ class Tasklets extends EventEmitter {
   // travel packed in one buffer: packed here unless the caller (the
   // SubmitQueue) packed them already.
   #submit(c) {
-    let { packed, offsets } = c;
-    if (packed === undefined) ({ packed, offsets } = packBatch(this.#packer, c.count, c.argKinds, c.args));
-    this.#addon.submit(this.#poolId, c.count, c.ids, c.fnIds, c.argKinds, c.args, c.priorities, packed, offsets,
-                       c.transfers, c.timeouts, c.dependencies);
+    if (c.packed === undefined) {
+      const { packed, offsets } = packBatch(this.#packer, c.count, c.argKinds, c.args);
+      c.packed = packed;
+      c.offsets = offsets;
+    }
+    this.#addon.submit(this.#poolId, c);
   }
 
   // A failed group: its tasks still queued will not be needed.

@@ -54,10 +54,15 @@ describe('protocol', { skip, timeout: 30000 }, () => {
       (count) => { completions += count; });
     try {
       const fnId = addon.registerFunction(poolId, '() => 1');
-      const call = (kind) => addon.submit(poolId, 1, new Float64Array([1]), new Uint32Array([fnId]), new Uint8Array([kind]),
-        [[1]], new Uint8Array([1]));
+      const call = (kind) => addon.submit(poolId, {
+        count: 1, ids: new Float64Array([1]), fnIds: new Uint32Array([fnId]), argKinds: new Uint8Array([kind]),
+        args: [[1]], priorities: new Uint8Array([1]),
+      });
       assert.throws(() => call(protocol.ArgKind.PRIMITIVES), { code: 'ERR_INVALID_ARG_VALUE' });
       assert.throws(() => call(0), { code: 'ERR_INVALID_ARG_VALUE' });
+      // The submission is one object read by name: a missing column is named.
+      assert.throws(() => addon.submit(poolId, { count: 1 }), { code: 'ERR_INVALID_ARG_TYPE', message: /field ids/ });
+      assert.throws(() => addon.submit(poolId, 1), { code: 'ERR_INVALID_ARG_TYPE', message: /submission must be an object/ });
     } finally {
       await addon.shutdown(poolId, 'cancel', 5000);
     }
@@ -76,8 +81,10 @@ describe('protocol', { skip, timeout: 30000 }, () => {
     await addon.shutdown(poolId, 'cancel', 5000);
     let fromAddon = null;
     try {
-      addon.submit(poolId, 1, new Float64Array([1]), new Uint32Array([fnId]), new Uint8Array([protocol.ArgKind.PACKED]),
-        [undefined], new Uint8Array([1]), new Uint8Array([0, 0, 0, 0]), new Uint32Array([0, 4]));
+      addon.submit(poolId, {
+        count: 1, ids: new Float64Array([1]), fnIds: new Uint32Array([fnId]), argKinds: new Uint8Array([protocol.ArgKind.PACKED]),
+        args: [undefined], priorities: new Uint8Array([1]), packed: new Uint8Array([0, 0, 0, 0]), offsets: new Uint32Array([0, 4]),
+      });
     } catch (err) {
       fromAddon = err;
     }

@@ -82,9 +82,9 @@ describe('values', { skip }, () => {
     const addon = load();
     const submit = addon.submit;
     submitted = [];
-    addon.submit = function spy(poolId, count, ids, fnIds, argKinds, ...rest) {
-      submitted.push(...argKinds.subarray(0, count));
-      return submit.call(this, poolId, count, ids, fnIds, argKinds, ...rest);
+    addon.submit = function spy(poolId, columns) {
+      submitted.push(...columns.argKinds.subarray(0, columns.count));
+      return submit.call(this, poolId, columns);
     };
     pool = new Tasklets({ workers: 2 });
   });
