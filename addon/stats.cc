@@ -1,5 +1,7 @@
 #include "stats.h"
 
+#include "histograms.h"
+
 #include <string>
 
 namespace tasklets_addon {
@@ -36,6 +38,8 @@ Napi::Object worker(Napi::Env env, const tasklets::WorkerStats& w) {
   o.Set("stolen", num(env, w.counters.stolen));
   o.Set("parked", num(env, w.counters.parked));
   o.Set("woken", num(env, w.counters.woken));
+  o.Set("cpuTime", us(env, static_cast<double>(w.cpu_ns)));
+  o.Set("busyTime", us(env, static_cast<double>(w.busy_ns)));
   return o;
 }
 
@@ -94,6 +98,8 @@ Napi::Object stats_to_js(Napi::Env env, const tasklets::PoolStats& s) {
   o.Set("stolen", num(env, s.stolen));
   o.Set("queueWait", latency(env, s.queue_wait));
   o.Set("runTime", latency(env, s.run_time));
+  o.Set("taskCpu", latency(env, s.task_cpu));
+  o.Set("histograms", histograms_to_js(env, s));
   o.Set("workers", array_of(env, s.workers, worker));
   o.Set("taskPools", array_of(env, s.task_pools, task_pool));
   o.Set("arenas", array_of(env, s.arenas, arena));

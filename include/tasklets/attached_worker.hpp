@@ -67,6 +67,11 @@ class AttachedWorker {
   // WorkerHost::interrupt). Counted in the pool's stats under executed,
   // failed, cancelled and timed_out respectively. Any other status aborts.
   void finish(detail::TaskBase* task, TaskStatus status) noexcept;
+  // As above, with the thread CPU time the task took (measured by the
+  // serving thread, e.g. around its synchronous part); recorded only when
+  // the pool was configured with task_cpu_time (see measures_cpu()).
+  void finish(detail::TaskBase* task, TaskStatus status, std::uint64_t cpu_ns) noexcept;
+  bool measures_cpu() const noexcept;
   // finish(task, failed ? TaskStatus::failed : TaskStatus::succeeded)
   void finish(detail::TaskBase* task, bool failed) noexcept;
   Idle idle() noexcept;

@@ -41,6 +41,9 @@ struct PoolConfig {
   unsigned spin_rounds = 256;   // idle polls before yielding
   unsigned yield_rounds = 16;   // sched_yield polls before parking
   bool latency_metrics = true;  // record queue-wait and run-time histograms
+  // Also record each task's thread CPU time (two CPU-clock reads per task:
+  // a system call each, about 1 us on some machines, so off by default).
+  bool task_cpu_time = false;
   // Worker slots to allocate: the most workers Pool::resize may ever ask
   // for. 0: workers.max. Slots never move, so this is fixed for the pool's
   // life; every slot's queue is scanned when stealing, so keep it near what
@@ -58,6 +61,7 @@ struct ResolvedConfig {
   unsigned spin_rounds;
   unsigned yield_rounds;
   bool latency_metrics;
+  bool task_cpu_time;
   unsigned worker_slots;  // >= max_workers
 };
 
