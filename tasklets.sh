@@ -19,6 +19,7 @@ readonly APT_PACKAGES=(
   libhwloc-dev hwloc libconcurrentqueue-dev
   libgtest-dev libbenchmark-dev libtbb-dev
   bzip2 dpkg-dev
+  prometheus
 )
 
 log() { printf '\033[1m[tasklets]\033[0m %s\n' "$*" >&2; }

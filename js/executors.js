@@ -31,6 +31,7 @@ const path = require('node:path');
 const { Worker, MessageChannel, receiveMessageOnPort } = require('node:worker_threads');
 
 const addonLoader = require('./addon');
+const { createFiguresBuffer, readFigures } = require('./metrics/executor-figures');
 
 const EXECUTOR_PATH = path.join(__dirname, 'executor.js');
 const ABORT_RING = 256;
@@ -64,9 +65,10 @@ class Executors {
     let worker;
     const { port1: progress, port2: progressPort } = new MessageChannel();
     const abortSab = new SharedArrayBuffer(ABORT_HEADER_BYTES + ABORT_RING * 8);
+    const figuresSab = createFiguresBuffer();
     try {
       worker = new Worker(EXECUTOR_PATH, {
-        workerData: { poolId: this.poolId, slot, addonPath: addonLoader.addonPath(), abortSab, progressPort },
+        workerData: { poolId: this.poolId, slot, addonPath: addonLoader.addonPath(), abortSab, progressPort, figuresSab },
         transferList: [progressPort],
         resourceLimits: this.resourceLimits,
       });
@@ -78,7 +80,7 @@ class Executors {
     const record = {
       worker, slot, attached: false, binding: null, exited: null, error: null, progress,
       abortCount: new Int32Array(abortSab, 0, 2), abortIds: new Float64Array(abortSab, ABORT_HEADER_BYTES, ABORT_RING),
-      invoking: new Float64Array(abortSab, 8, 2),
+      invoking: new Float64Array(abortSab, 8, 2), figures: new Float64Array(figuresSab),
     };
     progress.on('message', (message) => this.onProgress(message));
     progress.unref();
@@ -184,6 +186,14 @@ class Executors {
       clearTimeout(timer);
       return verdict();
     });
+  }
+
+  // slot -> what its executor published (js/metrics/executor-figures.js).
+  figures() {
+    const now = performance.timeOrigin + performance.now();
+    const out = new Map();
+    for (const [slot, record] of this.bySlot) if (record.attached) out.set(slot, readFigures(record.figures, now));
+    return out;
   }
 
   // Each executor releases what memory it can (memory.cleanup).
