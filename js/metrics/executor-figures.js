@@ -32,6 +32,8 @@ class FigureWriter {
   constructor(sab) {
     this.f = new Float64Array(sab);
     this.lastPublished = -Infinity;
+    // At once: the first batch may run for a long time (a stuck task).
+    this.publish(performance.now());
   }
 
   batchStarted() {
