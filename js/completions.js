@@ -368,6 +368,7 @@ class PendingTable {
     this.settledTotal += count;
     const observer = this.observer;
     if (observer !== null) observer.begin();
+    const tracing = observer !== null && observer.tracing;
     for (let i = 0; i < count; i++) {
       const id = ids[i];
       const kind = kinds[i];
@@ -376,7 +377,7 @@ class PendingTable {
         if (kind !== KIND_PRIMITIVES && kind !== KIND_SERIALIZED) this.remember(id, null);
         continue;
       }
-      if (observer !== null) observer.completion(workers[i], durations[i]);
+      if (tracing) observer.completion(workers[i], durations[i]);
       try {
         this.dispatch(entry, id, kind, values[i], workers[i], durations[i]);
       } catch (err) {

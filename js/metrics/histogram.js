@@ -4,8 +4,8 @@
 // checks they agree), 1-2.5-5 per decade from 1 us to 60 s, in seconds.
 //
 // The main thread records one value per settled task (round trip), so
-// record() is a short scan from the bottom (most values land in the first
-// dozen buckets) and two additions; nothing allocates.
+// record() is a binary search over the 24 bounds and two additions; nothing
+// allocates.
 
 const BOUNDS = Object.freeze([
   0.000001, 0.0000025, 0.000005, 0.00001, 0.000025, 0.00005,
@@ -22,9 +22,15 @@ class FixedHistogram {
   }
 
   record(seconds) {
-    let i = 0;
-    while (i < BOUNDS.length && seconds > BOUNDS[i]) i++;
-    this.counts[i]++;
+    // Binary search for the first bound >= seconds (BOUNDS.length: above all).
+    let lo = 0;
+    let hi = BOUNDS.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (seconds > BOUNDS[mid]) lo = mid + 1;
+      else hi = mid;
+    }
+    this.counts[lo]++;
     this.count++;
     this.sum += seconds;
   }

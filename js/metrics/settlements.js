@@ -56,9 +56,14 @@ class Settlements {
     }
   }
 
+  // Whether some pending task is traced (read once per completion batch).
+  get tracing() {
+    return this.tracer.traced.size !== 0;
+  }
+
   // Around one onCompletions call: one clock read for the batch.
   begin() {
-    this.now = performance.now();
+    if (this.enabled) this.now = performance.now();
   }
 
   end() {
