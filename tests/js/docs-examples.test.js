@@ -1,6 +1,6 @@
 'use strict';
-// Runs the examples of docs/api.md, so that the documentation cannot drift
-// from the code.
+// Runs the examples of docs/api.md and docs/observability.md, so that the
+// documentation cannot drift from the code.
 //
 // Every fenced block tagged ```js or ```mjs is taken, by its first line:
 //   // not run          left out (it needs what a test does not have: a port,
@@ -21,7 +21,8 @@
 // `tasklets` resolves to this repository as an installed package would: the
 // temporary directory holds node_modules/tasklets, a symlink to the
 // repository root, so both require('tasklets') and import 'tasklets' go
-// through package.json (main / exports).
+// through package.json (main / exports). The optional peers the examples use
+// (prom-client, @opentelemetry/*) resolve to this repository's dev copies.
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -32,7 +33,9 @@ const { spawn } = require('node:child_process');
 const { addonPath } = require('../../js/addon');
 
 const root = path.join(__dirname, '..', '..');
-const DOC = path.join(root, 'docs', 'api.md');
+// Document -> the fewest runnable examples and `// not run` blocks it must have.
+const DOCS = { 'api.md': { examples: 20, notRun: 1 }, 'observability.md': { examples: 5, notRun: 0 } };
+const PEERS = ['prom-client', '@opentelemetry'];
 const EXAMPLE_TIMEOUT_MS = 30000;
 const NOT_RUN = /^\/\/ not run\b/;
 const FILE = /^\/\/ file: (\S+)\s*$/;
@@ -45,8 +48,8 @@ const PENDING = [];
 const built = fs.existsSync(addonPath());
 const skipAll = built ? false : `the addon is not built (${addonPath()}): run ./tasklets.sh build or set TASKLETS_ADDON`;
 
-// docs/api.md -> [{ lang, code, line, heading }] for the ```js and ```mjs blocks.
-function codeBlocks(markdown) {
+// A document -> [{ lang, code, line, heading }] for the ```js and ```mjs blocks.
+function codeBlocks(markdown, doc) {
   const lines = markdown.split('\n');
   const blocks = [];
   let heading = '(top)';
@@ -69,11 +72,11 @@ function codeBlocks(markdown) {
       open.body.push(text);
     }
   }
-  assert.equal(open, null, 'docs/api.md ends inside a code block');
+  assert.equal(open, null, `docs/${doc} ends inside a code block`);
   return blocks;
 }
 
-function classify(blocks) {
+function classify(blocks, doc) {
   const files = [];
   const examples = [];
   let notRun = 0;
@@ -85,7 +88,7 @@ function classify(blocks) {
     } else if (file !== null) {
       const rel = file[1];
       assert.ok(!path.isAbsolute(rel) && !rel.split(/[\\/]/).includes('..'),
-                `docs/api.md:${block.line}: a file block's path must stay inside the example directory: ${rel}`);
+                `docs/${doc}:${block.line}: a file block's path must stay inside the example directory: ${rel}`);
       files.push({ rel, code: `${block.code}\n` });
     } else {
       examples.push(block);
@@ -116,45 +119,53 @@ function runNode(file, cwd) {
   });
 }
 
-const markdown = fs.readFileSync(DOC, 'utf8');
-const { files, examples, notRun } = classify(codeBlocks(markdown));
+function describeDoc(doc, fewest) {
+  const markdown = fs.readFileSync(path.join(root, 'docs', doc), 'utf8');
+  const { files, examples, notRun } = classify(codeBlocks(markdown, doc), doc);
 
-describe('docs/api.md examples', { skip: skipAll }, () => {
-  let base;
+  describe(`docs/${doc} examples`, { skip: skipAll }, () => {
+    let base;
 
-  before(() => {
-    base = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklets-docs-'));
-    fs.mkdirSync(path.join(base, 'node_modules'));
-    fs.symlinkSync(root, path.join(base, 'node_modules', 'tasklets'), 'dir');
-  });
-
-  after(() => {
-    if (base !== undefined) fs.rmSync(base, { recursive: true, force: true });
-  });
-
-  test('the document has examples, file blocks and no duplicate file', () => {
-    assert.ok(examples.length >= 20, `only ${examples.length} runnable examples found`);
-    assert.ok(notRun >= 1);
-    const paths = files.map((f) => f.rel);
-    assert.deepEqual(paths, [...new Set(paths)], 'two file blocks write the same path');
-  });
-
-  examples.forEach((block, k) => {
-    const name = `docs/api.md:${block.line} (${block.heading})`;
-    const { skip = false, todo = false } = PENDING.find((p) => p.match.test(block.code)) || {};
-    test(name, { skip, todo, timeout: EXAMPLE_TIMEOUT_MS + 5000 }, async () => {
-      const dir = path.join(base, `example-${String(k + 1).padStart(2, '0')}`);
-      fs.mkdirSync(dir);
-      for (const { rel, code } of files) {
-        fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-        fs.writeFileSync(path.join(dir, rel), code);
+    before(() => {
+      base = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklets-docs-'));
+      fs.mkdirSync(path.join(base, 'node_modules'));
+      fs.symlinkSync(root, path.join(base, 'node_modules', 'tasklets'), 'dir');
+      for (const peer of PEERS) {
+        const installed = path.join(root, 'node_modules', peer);
+        if (fs.existsSync(installed)) fs.symlinkSync(installed, path.join(base, 'node_modules', peer), 'dir');
       }
-      const file = path.join(dir, block.lang === 'mjs' ? 'example.mjs' : 'example.js');
-      fs.writeFileSync(file, exampleSource(block));
-      const r = await runNode(file, dir);
-      const output = `--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
-      assert.notEqual(r.signal, 'SIGKILL', `the example did not finish within ${EXAMPLE_TIMEOUT_MS} ms\n${output}`);
-      assert.equal(r.code, 0, `the example exited with code ${r.code} (signal ${r.signal})\n${output}`);
+    });
+
+    after(() => {
+      if (base !== undefined) fs.rmSync(base, { recursive: true, force: true });
+    });
+
+    test('the document has examples, file blocks and no duplicate file', () => {
+      assert.ok(examples.length >= fewest.examples, `only ${examples.length} runnable examples found`);
+      assert.ok(notRun >= fewest.notRun);
+      const paths = files.map((f) => f.rel);
+      assert.deepEqual(paths, [...new Set(paths)], 'two file blocks write the same path');
+    });
+
+    examples.forEach((block, k) => {
+      const name = `docs/${doc}:${block.line} (${block.heading})`;
+      const { skip = false, todo = false } = PENDING.find((p) => p.match.test(block.code)) || {};
+      test(name, { skip, todo, timeout: EXAMPLE_TIMEOUT_MS + 5000 }, async () => {
+        const dir = path.join(base, `example-${String(k + 1).padStart(2, '0')}`);
+        fs.mkdirSync(dir);
+        for (const { rel, code } of files) {
+          fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+          fs.writeFileSync(path.join(dir, rel), code);
+        }
+        const file = path.join(dir, block.lang === 'mjs' ? 'example.mjs' : 'example.js');
+        fs.writeFileSync(file, exampleSource(block));
+        const r = await runNode(file, dir);
+        const output = `--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
+        assert.notEqual(r.signal, 'SIGKILL', `the example did not finish within ${EXAMPLE_TIMEOUT_MS} ms\n${output}`);
+        assert.equal(r.code, 0, `the example exited with code ${r.code} (signal ${r.signal})\n${output}`);
+      });
     });
   });
-});
+}
+
+for (const [doc, fewest] of Object.entries(DOCS)) describeDoc(doc, fewest);
