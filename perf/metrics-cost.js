@@ -3,14 +3,15 @@
 // What the metrics cost (issue 10): no-op throughput with metrics on (the
 // default), off (`metrics: false`), and on with a subscriber on the tracing
 // channel, measured in one process, alternating rounds so that drift of the
-// machine hits every configuration alike; medians and ratios to "off".
+// machine hits every configuration alike; medians of the rates, and the
+// median of each round's ratio to "off" as the cost.
 //
 //   node perf/metrics-cost.js [--rounds N] [--tasks N] [--workers N] [--json]
 //
 // runAll: one runAll() of --tasks no-op tasks; run: --tasks run() calls
-// started together and awaited together. A second "off" pool ("off (control)")
-// is measured like the others: its difference from "off" is the noise of the
-// run (two identical pools in one process), to judge the other figures by.
+// started together and awaited together. A second "off" configuration
+// ("off (control)") is measured like the others: its difference from "off" is
+// the noise of the run, to judge the other figures by.
 
 const diagnosticsChannel = require('node:diagnostics_channel');
 const { Tasklets, tracingChannelName } = require('../js/index');
@@ -62,37 +63,45 @@ const subscriber = { start() {}, end() {}, asyncStart() {}, asyncEnd() {}, error
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const fixed = { min: o.workers, max: o.workers, scaling: 'fixed' };
+  // Each round makes fresh pools, in a rotated order: a pool's own luck
+  // (where its executors landed, what its heap looked like) must not stick
+  // to one configuration for the whole run.
   const configs = [
-    { name: 'off', pool: new Tasklets({ workers: fixed, metrics: false }), traced: false },
-    { name: 'on', pool: new Tasklets({ workers: fixed }), traced: false },
-    { name: 'on+tracing', pool: new Tasklets({ workers: fixed }), traced: true },
-    { name: 'off (control)', pool: new Tasklets({ workers: fixed, metrics: false }), traced: false },
+    { name: 'off', options: { workers: fixed, metrics: false }, traced: false },
+    { name: 'on', options: { workers: fixed }, traced: false },
+    { name: 'on+tracing', options: { workers: fixed }, traced: true },
+    { name: 'off (control)', options: { workers: fixed, metrics: false }, traced: false },
   ];
   const results = {};
-  for (const c of configs) {
-    results[c.name] = { runAll: [], run: [] };
-    await runAllRate(c.pool, Math.min(o.tasks, 5000));  // warm up: executors started, code compiled
-    await runRate(c.pool, Math.min(o.tasks, 5000));
-  }
+  for (const c of configs) results[c.name] = { runAll: [], run: [] };
+  const warm = Math.min(o.tasks, 2000);
   for (let r = 0; r < o.rounds; r++) {
-    // Rotate the order each round, so no configuration always goes first.
     for (let k = 0; k < configs.length; k++) {
       const c = configs[(r + k) % configs.length];
-      if (c.traced) channel.subscribe(subscriber);
+      const pool = new Tasklets(c.options);
       try {
-        results[c.name].runAll.push(await runAllRate(c.pool, o.tasks));
-        results[c.name].run.push(await runRate(c.pool, o.tasks));
+        await runAllRate(pool, warm);  // executors started, code compiled
+        await runRate(pool, warm);
+        if (c.traced) channel.subscribe(subscriber);
+        try {
+          results[c.name].runAll.push(await runAllRate(pool, o.tasks));
+          results[c.name].run.push(await runRate(pool, o.tasks));
+        } finally {
+          if (c.traced) channel.unsubscribe(subscriber);
+        }
       } finally {
-        if (c.traced) channel.unsubscribe(subscriber);
+        await pool.shutdown();
       }
     }
   }
-  await Promise.all(configs.map((c) => c.pool.shutdown()));
   const summary = {};
   for (const c of configs) {
     summary[c.name] = { runAll: median(results[c.name].runAll), run: median(results[c.name].run) };
   }
-  const cost = (name, what) => 1 - summary[name][what] / summary.off[what];
+  // Per round, each configuration against the "off" of the same round (a
+  // few hundred ms apart), then the median: steadier than a ratio of medians
+  // on a machine whose speed drifts.
+  const cost = (name, what) => 1 - median(results[name][what].map((x, r) => x / results.off[what][r]));
   const report = {
     rounds: o.rounds, tasks: o.tasks, workers: o.workers, node: process.version, summary,
     cost: Object.fromEntries(configs.filter((c) => c.name !== 'off').map((c) => [c.name, { runAll: cost(c.name, 'runAll'), run: cost(c.name, 'run') }])),

@@ -6,12 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <unistd.h>
 
 #include "support.hpp"
@@ -122,6 +124,36 @@ TEST(Exposition, TaskCpuTimeWhenAskedFor) {
   EXPECT_EQ(s.task_cpu.count, 21u);
   EXPECT_GE(s.task_cpu_histogram.sum_ns, 20u * 150'000u);
   EXPECT_LE(s.task_cpu_histogram.sum_ns, s.run_time_histogram.sum_ns + 1'000'000u);
+}
+
+}  // namespace
+}  // namespace tasklets
+
+namespace tasklets {
+namespace {
+
+// Readers take stats (reading other threads' CPU clocks) while workers start
+// and leave their slots: meant for ThreadSanitizer.
+TEST(Exposition, CpuClocksReadWhileWorkersComeAndGo) {
+  Pool pool(test_support::fixed_pool(2, Placement::none));
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    while (!stop.load()) {
+      const PoolStats s = pool.stats();
+      for (const auto& w : s.workers) EXPECT_LT(w.cpu_ns, std::uint64_t{1} << 62);
+    }
+  });
+  for (int round = 0; round < 20; ++round) {
+    WorkersConfig w;
+    w.min = w.max = (round % 2) ? 1 : 2;
+    pool.resize(w);
+    for (int i = 0; i < 20; ++i) pool.submit([] { spin_for(std::chrono::microseconds(50)); }).get();
+  }
+  stop.store(true);
+  reader.join();
+  std::uint64_t cpu = 0;
+  for (const auto& w : pool.stats().workers) cpu += w.cpu_ns;
+  EXPECT_GT(cpu, 0u);
 }
 
 }  // namespace
