@@ -73,7 +73,9 @@ async function main() {
     { name: 'off (control)', options: { workers: fixed, metrics: false }, traced: false },
   ];
   const results = {};
-  for (const c of configs) results[c.name] = { runAll: [], run: [] };
+  // cpuNs: CPU time of the whole process (every thread) per task, which
+  // other processes on the machine disturb less than the wall clock.
+  for (const c of configs) results[c.name] = { runAll: [], run: [], cpuNs: [] };
   const warm = Math.min(o.tasks, 2000);
   for (let r = 0; r < o.rounds; r++) {
     for (let k = 0; k < configs.length; k++) {
@@ -84,8 +86,11 @@ async function main() {
         await runRate(pool, warm);
         if (c.traced) channel.subscribe(subscriber);
         try {
+          const cpu = process.cpuUsage();
           results[c.name].runAll.push(await runAllRate(pool, o.tasks));
           results[c.name].run.push(await runRate(pool, o.tasks));
+          const used = process.cpuUsage(cpu);
+          results[c.name].cpuNs.push(((used.user + used.system) * 1000) / (2 * o.tasks));
         } finally {
           if (c.traced) channel.unsubscribe(subscriber);
         }
@@ -96,7 +101,7 @@ async function main() {
   }
   const summary = {};
   for (const c of configs) {
-    summary[c.name] = { runAll: median(results[c.name].runAll), run: median(results[c.name].run) };
+    summary[c.name] = { runAll: median(results[c.name].runAll), run: median(results[c.name].run), cpuNs: median(results[c.name].cpuNs) };
   }
   // Per round, each configuration against the "off" of the same round (a
   // few hundred ms apart), then the median: steadier than a ratio of medians
@@ -104,7 +109,9 @@ async function main() {
   const cost = (name, what) => 1 - median(results[name][what].map((x, r) => x / results.off[what][r]));
   const report = {
     rounds: o.rounds, tasks: o.tasks, workers: o.workers, node: process.version, summary,
-    cost: Object.fromEntries(configs.filter((c) => c.name !== 'off').map((c) => [c.name, { runAll: cost(c.name, 'runAll'), run: cost(c.name, 'run') }])),
+    cost: Object.fromEntries(configs.filter((c) => c.name !== 'off').map((c) => [c.name, {
+      runAll: cost(c.name, 'runAll'), run: cost(c.name, 'run'), cpu: -cost(c.name, 'cpuNs'),
+    }])),
     samples: results,
   };
   if (o.json) {
@@ -114,11 +121,12 @@ async function main() {
   const k = (x) => `${(x / 1000).toFixed(1)}k/s`;
   const pct = (x) => `${(x * 100).toFixed(1)}%`;
   console.log(`metrics cost: ${o.rounds} alternating rounds of ${o.tasks} no-op tasks, ${o.workers} executors, Node ${process.version}`);
-  console.log('config         runAll        run           cost runAll  cost run');
+  console.log('config         runAll        run           CPU/task   cost runAll  cost run  more CPU');
   for (const c of configs) {
     const s = summary[c.name];
-    const line = c.name === 'off' ? '' : `${pct(cost(c.name, 'runAll')).padStart(11)}  ${pct(cost(c.name, 'run')).padStart(8)}`;
-    console.log(`${c.name.padEnd(13)}  ${k(s.runAll).padEnd(12)}  ${k(s.run).padEnd(12)}  ${line}`);
+    const line = c.name === 'off' ? ''
+      : `${pct(cost(c.name, 'runAll')).padStart(11)}  ${pct(cost(c.name, 'run')).padStart(8)}  ${pct(-cost(c.name, 'cpuNs')).padStart(8)}`;
+    console.log(`${c.name.padEnd(13)}  ${k(s.runAll).padEnd(12)}  ${k(s.run).padEnd(12)}  ${`${(s.cpuNs / 1000).toFixed(2)} us`.padEnd(9)}  ${line}`);
   }
 }
 

@@ -20,9 +20,11 @@ test('perf/metrics-cost.js measures every configuration', { skip, timeout: 12000
   for (const s of Object.values(report.samples)) {
     assert.equal(s.runAll.length, 2);
     assert.equal(s.run.length, 2);
+    assert.equal(s.cpuNs.length, 2);
     assert.ok([...s.runAll, ...s.run].every((x) => x > 0));
   }
   assert.deepEqual(Object.keys(report.cost), ['on', 'on+tracing', 'off (control)']);
+  assert.ok(Object.values(report.summary).every((s) => s.cpuNs > 0));
   const bad = spawnSync(process.execPath, [script, '--rounds', '0'], { encoding: 'utf8' });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /--rounds needs a positive integer/);
