@@ -227,11 +227,12 @@ void set_result(napi_env env, JsCall& c, std::int32_t kind, napi_value value) {
 void finish(Executor& ex, TaskBase* t, std::int64_t start_ns, std::uint64_t cpu_ns = 0) noexcept {
   JsCall& c = js_call(*t);
   c.slot = static_cast<std::int16_t>(ex.slot);
-  c.duration_ms = static_cast<double>(now_ns() - start_ns) / 1e6;
+  const std::int64_t end = now_ns();  // also the runtime's end of the task: one clock read
+  c.duration_ms = static_cast<double>(end - start_ns) / 1e6;
   TaskStatus status = TaskStatus::failed;
   if (c.result_kind == kPrimitives || c.result_kind == kSerialized) status = TaskStatus::succeeded;
   if (c.result_kind == kCancelled) status = TaskStatus::cancelled;
-  ex.worker->finish(t, status, cpu_ns);
+  ex.worker->finish(t, status, cpu_ns, end);
 }
 
 // Finishes a task stopped by an interrupt with `why` (timed_out or

@@ -325,10 +325,10 @@ bool Scheduler::admit(Worker& w, TaskBase* t, std::int64_t start, bool hosted) n
 }
 
 void Scheduler::complete(Worker& w, TaskBase* t, TaskStatus done, std::int64_t start,
-                         std::uint64_t cpu_ns) noexcept {
+                         std::uint64_t cpu_ns, std::int64_t end_ns) noexcept {
   if (cpu_ns != kNoCpuTime) w.task_cpu.record_owned(cpu_ns);
   if (config_.latency_metrics) {
-    const std::int64_t end = detail::now_ns();
+    const std::int64_t end = end_ns != 0 ? end_ns : detail::now_ns();
     w.run_time.record_owned(static_cast<std::uint64_t>(std::max<std::int64_t>(0, end - start)));
     w.last_ns = end;
   }
