@@ -21,7 +21,7 @@ readonly APT_PACKAGES=(
   libhwloc-dev hwloc libconcurrentqueue-dev
   libgtest-dev libbenchmark-dev libtbb-dev
   bzip2 dpkg-dev
-  cmake redis-server
+  cmake redis-server prometheus
 )
 
 log() { printf '\033[1m[tasklets]\033[0m %s\n' "$*" >&2; }

@@ -25,6 +25,8 @@
 // is meant for, and `invoking` is cleared only under the same mutex after
 // the call returned, so a termination can never hit another task or the
 // executor's own loop.
+#include <time.h>
+
 #include <chrono>
 #include <cstring>
 #include <string>
@@ -61,6 +63,7 @@ struct Executor {
   struct Pending {
     TaskBase* task;
     std::int64_t start_ns;
+    std::uint64_t cpu_ns;  // of its synchronous part
   };
   std::unordered_map<double, Pending> pending;
 
@@ -103,6 +106,14 @@ namespace {
 std::int64_t now_ns() noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+// Thread CPU time: a system call, read only when the pool records per-task
+// CPU time (AttachedWorker::measures_cpu).
+std::uint64_t thread_cpu_ns() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return std::uint64_t(ts.tv_sec) * 1000000000u + std::uint64_t(ts.tv_nsec);
 }
 
 Executor& executor_of(napi_env env) {
@@ -220,14 +231,15 @@ void set_result(napi_env env, JsCall& c, std::int32_t outcome, napi_value value)
   c.result_kind = kind;
 }
 
-void finish(Executor& ex, TaskBase* t, std::int64_t start_ns) noexcept {
+void finish(Executor& ex, TaskBase* t, std::int64_t start_ns, std::uint64_t cpu_ns = 0) noexcept {
   JsCall& c = js_call(*t);
   c.slot = static_cast<std::int16_t>(ex.slot);
-  c.duration_ms = static_cast<double>(now_ns() - start_ns) / 1e6;
+  const std::int64_t end = now_ns();  // also the runtime's end of the task: one clock read
+  c.duration_ms = static_cast<double>(end - start_ns) / 1e6;
   TaskStatus status = TaskStatus::failed;
   if (c.result_kind == ResultKind::kPrimitive || c.result_kind == ResultKind::kSerialized) status = TaskStatus::succeeded;
   if (c.result_kind == ResultKind::kCancelled) status = TaskStatus::cancelled;
-  ex.worker->finish(t, status);
+  ex.worker->finish(t, status, cpu_ns, end);
 }
 
 // Finishes a task stopped by an interrupt with `why` (timed_out or
@@ -279,6 +291,9 @@ napi_value args_of(napi_env env, PoolState& state, JsCall& c) {
 bool run_task(napi_env env, Executor& ex, napi_value invoke, TaskBase* t) noexcept {
   JsCall& c = js_call(*t);
   const std::int64_t start = now_ns();
+  const bool measure_cpu = ex.worker->measures_cpu();
+  const std::uint64_t cpu_start = measure_cpu ? thread_cpu_ns() : 0;
+  std::uint64_t cpu = 0;
   bool invoked = true;
   try {
     napi_value argv[5], recv, result;
@@ -298,6 +313,7 @@ bool run_task(napi_env env, Executor& ex, napi_value invoke, TaskBase* t) noexce
       ex.invoking = t;
     }
     const napi_status called = napi_call_function(env, recv, invoke, 5, argv, &result);
+    if (measure_cpu) cpu = thread_cpu_ns() - cpu_start;
     TaskStatus interrupted;
     {
       std::lock_guard lock(ex.run_mutex);
@@ -317,7 +333,7 @@ bool run_task(napi_env env, Executor& ex, napi_value invoke, TaskBase* t) noexce
       invoked = false;
       set_native_error(c, take_exception_message(env).c_str());
     } else if (ex.outcome[0] == static_cast<std::int32_t>(ResultKind::kPending)) {
-      ex.pending.emplace(c.id, Executor::Pending{t, start});
+      ex.pending.emplace(c.id, Executor::Pending{t, start, cpu});
       ex.state->begin_async();
       return true;
     } else {
@@ -328,7 +344,7 @@ bool run_task(napi_env env, Executor& ex, napi_value invoke, TaskBase* t) noexce
   } catch (...) {
     set_native_error(c, "tasklets: unknown error running a task");
   }
-  finish(ex, t, start);
+  finish(ex, t, start, cpu);
   return invoked;
 }
 
@@ -446,7 +462,7 @@ Napi::Value finish_async(const Napi::CallbackInfo& info) {
   } catch (const std::exception& e) {
     set_native_error(c, e.what());
   }
-  finish(ex, p.task, p.start_ns);
+  finish(ex, p.task, p.start_ns, p.cpu_ns);
   ex.state->end_async();
   // The slot must stop and this was its last pending task: run the loop once
   // more so that idle() lets it go and runBatch reports the exit.

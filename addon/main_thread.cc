@@ -61,6 +61,8 @@ tasklets::PoolConfig config_of(const Napi::Object& o) {
   if (auto v = option(o, "workerSlots")) c.worker_slots = static_cast<unsigned>(*v);
   Napi::Value latency = o.Get("latencyMetrics");
   if (latency.IsBoolean()) c.latency_metrics = latency.As<Napi::Boolean>().Value();
+  Napi::Value task_cpu = o.Get("taskCpuTime");
+  if (task_cpu.IsBoolean()) c.task_cpu_time = task_cpu.As<Napi::Boolean>().Value();
   return c;
 }
 

@@ -1,5 +1,7 @@
 #include "stats.h"
 
+#include "histograms.h"
+
 #include <string>
 
 namespace tasklets_addon {
@@ -34,6 +36,8 @@ Napi::Object worker(Napi::Env env, const tasklets::WorkerStats& w) {
 #define TASKLETS_SET_COUNTER(field, name) o.Set(name, num(env, w.counters.field));
   TASKLETS_WORKER_COUNTERS(TASKLETS_SET_COUNTER)
 #undef TASKLETS_SET_COUNTER
+  o.Set("cpuTime", us(env, static_cast<double>(w.cpu_ns)));
+  o.Set("busyTime", us(env, static_cast<double>(w.busy_ns)));
   return o;
 }
 
@@ -93,6 +97,8 @@ Napi::Object stats_to_js(Napi::Env env, const tasklets::PoolStats& s) {
   o.Set("stolen", num(env, s.stolen));
   o.Set("queueWait", latency(env, s.queue_wait));
   o.Set("runTime", latency(env, s.run_time));
+  o.Set("taskCpu", latency(env, s.task_cpu));
+  o.Set("histograms", histograms_to_js(env, s));
   o.Set("workers", array_of(env, s.workers, worker));
   o.Set("taskPools", array_of(env, s.task_pools, task_pool));
   o.Set("arenas", array_of(env, s.arenas, arena));

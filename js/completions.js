@@ -27,6 +27,12 @@ const { ResultKind } = require('./protocol');
 // keep only their id.
 const FAILURES_KEPT = 10000;
 const RECENT_ERRORS = 10;
+// The code counted for a failure whose error is never built (a task of a
+// group that failed already).
+const UNBUILT_CODES = {
+  [ResultKind.ERROR]: 'unknown', [ResultKind.CANCELLED]: 'ABORT_ERR', [ResultKind.TIMED_OUT]: 'ERR_TASK_TIMEOUT',
+  [ResultKind.DEPENDENCY_FAILED]: 'ERR_DEPENDENCY_FAILED',
+};
 
 class Single {
   constructor(resolve, reject) {
@@ -267,6 +273,7 @@ class PendingTable {
     this.settledTotal = 0;      // completions received (health figures)
     this.failedTotal = 0;       // tasks rejected
     this.recent = [];           // the last RECENT_ERRORS failures: { taskId, code, name, message, at }
+    this.observer = null;       // js/metrics/settlements.js: told of every settlement
     this.onCompletions = this.onCompletions.bind(this);
   }
 
@@ -328,6 +335,7 @@ class PendingTable {
     this.remember(id, err);
     // Health counts failures, not cancellations the caller asked for.
     if (err === null || typeof err !== 'object' || err.code !== 'ABORT_ERR') this.failedTotal++;
+    if (this.observer !== null) this.observer.failed(id, err);
     if (this.recent.length === RECENT_ERRORS) this.recent.shift();
     this.recent.push({
       taskId: id, code: err && err.code, name: err && err.name, message: String(err && err.message), at: Date.now(),
@@ -387,6 +395,9 @@ class PendingTable {
   // exception").
   onCompletions(count, ids, kinds, values, workers, durations) {
     this.settledTotal += count;
+    const observer = this.observer;
+    if (observer !== null) observer.begin();
+    const tracing = observer !== null && observer.tracing;
     for (let i = 0; i < count; i++) {
       const id = ids[i];
       const kind = kinds[i];
@@ -395,20 +406,27 @@ class PendingTable {
         if (kind !== ResultKind.PRIMITIVE && kind !== ResultKind.SERIALIZED) this.remember(id, null);
         continue;
       }
+      if (tracing) observer.completion(workers[i], durations[i]);
       try {
         this.dispatch(entry, id, kind, values[i], workers[i], durations[i]);
       } catch (err) {
         this.settleBroken(entry, id, err);
       }
     }
+    if (observer !== null) observer.end();
     if (this.count === 0) this.keepAlive(false);
+  }
+
+  succeeded(entry, id, value) {
+    entry.succeed(id, value);
+    if (this.observer !== null) this.observer.succeeded(id);
   }
 
   dispatch(entry, id, kind, value, worker, duration) {
     if (this.aborts.size !== 0 && this.aborts.has(id)) {
       this.settleAborted(entry, id, kind, value, worker, duration);
     } else if (kind === ResultKind.PRIMITIVE) {
-      entry.succeed(id, value);
+      this.succeeded(entry, id, value);
     } else if (kind === ResultKind.RUNTIME_ERROR && this.stopped !== null) {
       this.fail(entry, id, this.stopped(id));
     } else if (kind === ResultKind.RUNTIME_ERROR && worker >= 0 && this.crashed !== null) {
@@ -433,15 +451,16 @@ class PendingTable {
   settle(entry, id, kind, value, worker, duration) {
     try {
       if (kind === ResultKind.PRIMITIVE) {
-        entry.succeed(id, value);
+        this.succeeded(entry, id, value);
         return;
       }
       if (kind === ResultKind.SERIALIZED) {
-        if (entry.done !== true) entry.succeed(id, codec.deserialize(value));
+        this.succeeded(entry, id, entry.done !== true ? codec.deserialize(value) : undefined);
         return;
       }
       if (entry.done === true) {
         this.remember(id, null);
+        if (this.observer !== null) this.observer.failed(id, null, UNBUILT_CODES[kind] || 'ERR_TASKLETS_NATIVE');
         return;
       }
       this.fail(entry, id, failure(this, entry, id, kind, value, worker, duration));

@@ -30,13 +30,15 @@ const { loadExport, loadedExport } = require('./modules');
 const { ArgKind, ResultKind, RunBatch, AbortRing, MODULE_MARKER } = require('./protocol');
 
 taskErrors.recordLongStacks();
+const { FigureWriter } = require('./metrics/executor-figures');
 
 const MAX_TASKS_PER_BATCH = 256;  // tasks per runBatch call before the loop turns
 const BATCH_BUDGET_US = 2000;     // time per runBatch call before the loop turns
 const PROGRESS_INTERVAL_MS = 50;  // at most one progress message per task per interval
 const CONTEXT_USE = /\btasklet\b/;
 
-const { poolId, slot, addonPath, abortSab, progressPort } = workerData;
+const { poolId, slot, addonPath, abortSab, progressPort, figuresSab } = workerData;
+const figures = new FigureWriter(figuresSab);
 const addon = load(addonPath);
 const outcome = new Int32Array(2);   // read by runBatch after each invoke
 const asyncOutcome = new Int32Array(1);
@@ -208,6 +210,7 @@ function invoke(fnId, argKind, args, id, transferred) {
     if (store !== null) store.enterWith(undefined);
   }
   let ctx = null;
+  figures.taskStarted(id);
   try {
     const entry = compiledFor(fnId);
     const { withContext } = entry;
@@ -292,8 +295,10 @@ function finishAsync(id, value, failed) {
 function loop() {
   parked = false;
   let status;
+  const started = figures.batchStarted();
   try {
     status = addon.runBatch(invoke, MAX_TASKS_PER_BATCH, BATCH_BUDGET_US);
+    figures.batchEnded(started, status !== 0);
   } catch (err) {
     // Not a task's error (invoke catches those): the addon broke its contract.
     // Let the Worker die with it so the main thread sees an 'error' event.

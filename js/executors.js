@@ -32,6 +32,7 @@ const { Worker, MessageChannel, receiveMessageOnPort } = require('node:worker_th
 
 const addonLoader = require('./addon');
 const { AbortRing } = require('./protocol');
+const { createFiguresBuffer, readFigures } = require('./metrics/executor-figures');
 
 const EXECUTOR_PATH = path.join(__dirname, 'executor.js');
 const EXIT_GRACE_MS = 2000;
@@ -60,9 +61,10 @@ class Executors {
     let worker;
     const { port1: progress, port2: progressPort } = new MessageChannel();
     const abortSab = new SharedArrayBuffer(AbortRing.BYTES);
+    const figuresSab = createFiguresBuffer();
     try {
       worker = new Worker(EXECUTOR_PATH, {
-        workerData: { poolId: this.poolId, slot, addonPath: addonLoader.addonPath(), abortSab, progressPort },
+        workerData: { poolId: this.poolId, slot, addonPath: addonLoader.addonPath(), abortSab, progressPort, figuresSab },
         transferList: [progressPort],
         resourceLimits: this.resourceLimits,
       });
@@ -74,7 +76,7 @@ class Executors {
     const record = {
       worker, slot, attached: false, binding: null, exited: null, error: null, progress,
       abortCount: new Int32Array(abortSab, AbortRing.COUNTS, 2), abortIds: new Float64Array(abortSab, AbortRing.IDS, AbortRing.SLOTS),
-      invoking: new Float64Array(abortSab, AbortRing.INVOKING, 2),
+      invoking: new Float64Array(abortSab, AbortRing.INVOKING, 2), figures: new Float64Array(figuresSab),
     };
     progress.on('message', (message) => this.onProgress(message));
     progress.unref();
@@ -180,6 +182,14 @@ class Executors {
       clearTimeout(timer);
       return verdict();
     });
+  }
+
+  // slot -> what its executor published (js/metrics/executor-figures.js).
+  figures() {
+    const now = performance.timeOrigin + performance.now();
+    const out = new Map();
+    for (const [slot, record] of this.bySlot) if (record.attached) out.set(slot, readFigures(record.figures, now));
+    return out;
   }
 
   // Each executor releases what memory it can (memory.cleanup).

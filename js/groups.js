@@ -12,7 +12,7 @@
 //   pool.admit(n)           throws ERR_QUEUE_FULL if n more tasks do not fit
 //   pool.flush()            earlier run() calls reach the addon first
 //   pool.reserveIds(n)      n consecutive task ids -> the first
-//   pool.addGroup(group)    the group enters the pending table
+//   pool.addGroup(group, priorities)  the group enters the pending table
 //   pool.submit(columns)    one native submit of a columns slice (may throw)
 //   pool.abandon(ids, n, err) those tasks never reached the addon: reject them
 //   pool.cancelRange(base, size) a failed group's queued tasks are not needed
@@ -221,7 +221,7 @@ function submitGroup(pool, columns, flatten, signal, settleAll = false) {
     const unlisten = () => pool.unlisten(signal, onAbort, base);
     promise.then(unlisten, unlisten);
   }
-  pool.addGroup(group);
+  pool.addGroup(group, columns.priorities);
   // With memory.limit a group is refused or accepted whole (one call);
   // otherwise it goes in chunks. A chunk that fails (no memory) fails the
   // group: the rest is never submitted and its queued tasks are cancelled.
@@ -255,7 +255,7 @@ function mapLimited(pool, columns) {
     const launch = () => {
       if (failed || next >= count) return;
       const c = next++;
-      const promise = pool.track(watch);
+      const promise = pool.track(watch, columns.priorities[c]);
       pool.push(promise.taskId, columns.fnIds[c], columns.argKinds[c], columns.args[c], columns.priorities[c], timeout);
       columns.args[c] = undefined;
       promise.then((value) => {

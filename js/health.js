@@ -14,16 +14,19 @@
 // The window: each call records a sample; the rates compare against the
 // oldest sample not older than WINDOW_MS (the first call: the pool's life).
 
+const { difference } = require('./metrics/errors-by-code');
+
 const WINDOW_MS = 60000;
 const DEGRADED_FAILURE_RATE = 0.1;
 
 // stats: getStats(); samples: the pool's array of past samples (updated
-// here); now: { closed, full, settled, failed, recent, heapLimit }.
+// here); now: { closed, full, settled, failed, recent, heapLimit, byCode }
+// (byCode: js/metrics/errors-by-code.js snapshot, null with metrics off).
 function health(stats, samples, now) {
   const at = Date.now();
-  samples.push({ at, settled: now.settled, failed: now.failed, replaced: stats.replacedWorkers });
+  samples.push({ at, settled: now.settled, failed: now.failed, replaced: stats.replacedWorkers, byCode: now.byCode });
   while (samples.length > 2 && at - samples[1].at >= WINDOW_MS) samples.shift();
-  const from = samples.length > 1 ? samples[0] : { at, settled: 0, failed: 0, replaced: 0 };
+  const from = samples.length > 1 ? samples[0] : { at, settled: 0, failed: 0, replaced: 0, byCode: null };
   const settled = now.settled - from.settled;
   const failed = now.failed - from.failed;
   const rate = settled > 0 ? Math.min(1, failed / settled) : 0;
@@ -56,7 +59,12 @@ function health(stats, samples, now) {
       executorHeapLimit: now.heapLimit,
     },
     latency: { p50: stats.runTime.p50, p90: stats.runTime.p90, p99: stats.runTime.p99, queueWaitP99: stats.queueWait.p99 },
-    errors: { rate, windowMs: at - from.at, failed, settled, recent: now.recent.slice() },
+    errors: {
+      rate, windowMs: at - from.at, failed, settled, recent: now.recent.slice(),
+      // By outcome and error code over the window and since the start (null with metrics off).
+      byCode: now.byCode === null ? null : from.byCode ? difference(now.byCode, from.byCode) : now.byCode,
+      byCodeTotal: now.byCode,
+    },
   };
 }
 

@@ -64,6 +64,21 @@ export interface TaskletsOptions {
   /** Most tasks pending (submitted, not settled); 'auto' = 1024 per executor. Default Infinity. */
   maxQueue?: number | 'auto';
   memory?: MemoryOptions;
+  /** Per-task figures, timeline and the pool label (docs/observability.md). Default true. */
+  metrics?: boolean | MetricsOptions;
+}
+
+export interface MetricsOptions {
+  /** false: no per-task figures (histograms, round trip, outcome counts, timeline). Default true. */
+  enabled?: boolean;
+  /** Record each task's thread CPU time (two system calls per task). Default false. */
+  taskCpuTime?: boolean;
+  /** The `pool` label of this pool's series. Default: the pool's id. */
+  name?: string;
+  /** Default 1000. */
+  timelineIntervalMs?: number;
+  /** Samples the timeline keeps. Default 300. */
+  timelineSamples?: number;
 }
 
 export interface ResolvedOptions {
@@ -75,6 +90,7 @@ export interface ResolvedOptions {
   maxQueue: number;
   /** `limit` in bytes (Infinity: none). */
   memory: { limit: number; cleanup: 'none' | 'aggressive' };
+  metrics: { enabled: boolean; taskCpuTime: boolean; name: string | null; timelineIntervalMs: number; timelineSamples: number };
 }
 
 // ---------------------------------------------------------------------------
@@ -295,6 +311,39 @@ export interface WorkerStats {
   woken: number;
   cancelled: number;
   timedOut: number;
+  /** CPU time of the threads that served this slot, microseconds. */
+  cpuTime: number;
+  /** Sum of the run times of its tasks, microseconds. */
+  busyTime: number;
+  /** The figures below appear once an executor serves the slot. V8 heap, bytes. */
+  heapUsed?: number;
+  heapLimit?: number;
+  externalMemory?: number;
+  /** Event-loop active / idle time since the executor started, ms. */
+  eventLoopActive?: number;
+  eventLoopIdle?: number;
+  /** The task the executor is invoking (null: none) and for how long, ms. */
+  currentTaskId?: number | null;
+  currentTaskAge?: number;
+  /** Epoch ms of the executor's last publication. */
+  updatedAt?: number;
+  /** Share of the last timeline interval its event loop was active (null: not sampled yet). */
+  utilization?: number | null;
+}
+
+/** Cumulative counts at the fixed bounds of StatsHistograms.bounds; `sum` in seconds. */
+export interface HistogramSnapshot {
+  buckets: Float64Array;
+  count: number;
+  sum: number;
+}
+
+export interface StatsHistograms {
+  /** The `le` bounds, seconds (1 us .. 60 s). */
+  bounds: Float64Array;
+  queueWait: HistogramSnapshot;
+  runTime: HistogramSnapshot;
+  taskCpu: HistogramSnapshot;
 }
 
 export interface TaskPoolStats {
@@ -336,6 +385,11 @@ export interface Stats {
   stolen: number;
   queueWait: LatencySummary;
   runTime: LatencySummary;
+  /** Per-task thread CPU time (metrics.taskCpuTime). */
+  taskCpu: LatencySummary;
+  histograms: StatsHistograms;
+  dependencyFailed: number;
+  waiting: number;
   workers: WorkerStats[];
   taskPools: TaskPoolStats[];
   arenas: ArenaStats[];
@@ -372,7 +426,71 @@ export interface Health {
   memory: { rss: number; heapUsed: number; nativeArenas: number; executorHeapLimit: number };
   /** Microseconds. */
   latency: { p50: number; p90: number; p99: number; queueWaitP99: number };
-  errors: { rate: number; windowMs: number; failed: number; settled: number; recent: RecentFailure[] };
+  errors: {
+    rate: number; windowMs: number; failed: number; settled: number; recent: RecentFailure[];
+    /** Over the window; null with metrics off. */
+    byCode: ErrorCounts | null;
+    /** Since the start; null with metrics off. */
+    byCodeTotal: ErrorCounts | null;
+  };
+}
+
+export interface ErrorCounts {
+  outcomes: { succeeded: number; failed: number; cancelled: number; timed_out: number };
+  /** error.code (or class name) -> count; at most 20 codes, the rest under 'other'. */
+  codes: Record<string, number>;
+}
+
+/** getTimeline(): one entry per sample in every column, oldest first. */
+export interface Timeline {
+  intervalMs: number;
+  /** Epoch ms. */
+  t: number[];
+  queued: { high: number[]; normal: number[]; low: number[] };
+  running: number[];
+  /** Tasks settled per second. */
+  throughput: number[];
+  failures: number[];
+  /** Bytes. */
+  rss: number[];
+  /** Per sample, per executor slot: 0..1, null without an executor. */
+  utilization: (number | null)[][];
+}
+
+/** The context object published on tracingChannel('tasklets:task'). */
+export interface TaskTraceContext {
+  taskId: number;
+  pool: string;
+  priority: 'high' | 'normal' | 'low';
+  /** Epoch ms. */
+  submittedAt: number;
+  /** -1 until settled, or when it never ran. */
+  executor: number;
+  startedAt: number | undefined;
+  settledAt: number | undefined;
+  runTimeMs: number | undefined;
+  waitMs: number | undefined;
+  error: unknown;
+}
+
+/** The part of an HTTP response metricsHandler() uses (node:http, express). */
+export interface MetricsResponse {
+  statusCode: number;
+  setHeader(name: string, value: string): unknown;
+  end(body: string): unknown;
+}
+
+/** The part of a prom-client Registry registerMetrics() uses. */
+export interface PromClientRegistry {
+  registerMetric(metric: any): void;
+  removeSingleMetric(name: string): void;
+}
+
+export interface OpenTelemetryOptions {
+  /** Default: the global provider of @opentelemetry/api. */
+  tracerProvider?: { getTracer(name: string, version?: string): unknown };
+  /** The @opentelemetry/api module, when require() from tasklets would find another copy. */
+  api?: unknown;
 }
 
 // ---------------------------------------------------------------------------
@@ -494,6 +612,9 @@ export class Tasklets {
   module<M = Record<string, AnyFunction>>(modulePath: string | URL, options?: ModuleOptions): TaskModule<M>;
   getStats(): Stats;
   getHealth(): Health;
+  getTimeline(): Timeline;
+  /** This pool's metrics in the Prometheus text format. */
+  metrics(): string;
   /**
    * Changes the running pool's configuration (only the options given):
    * `workers` resizes it in place, to any valid size; placement or
@@ -544,6 +665,15 @@ declare function module_<M = Record<string, AnyFunction>>(modulePath: string | U
 export { module_ as module, module_ as taskModule };
 export function getStats(): Stats;
 export function getHealth(): Health;
+export function getTimeline(): Timeline;
+/** Every live pool's metrics in the Prometheus text format. */
+export function metrics(): string;
+export function metricsHandler(): (req: unknown, res: MetricsResponse) => void;
+/** Adds the tasklets families to a prom-client registry; returns a function that removes them. */
+export function registerMetrics(register: PromClientRegistry): () => void;
+/** One span per task (needs @opentelemetry/api). */
+export function instrumentOpenTelemetry(options?: OpenTelemetryOptions): { disable(): void };
+export const tracingChannelName: 'tasklets:task';
 export function shutdown(options?: ShutdownOptions): Promise<ShutdownReport>;
 /** shutdown({ mode: 'cancel', timeout: 0 }) of the default pool. */
 export function terminate(): Promise<ShutdownReport>;

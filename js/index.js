@@ -9,6 +9,9 @@ const errors = require('./errors');
 const { readCancel } = require('./task-options');
 const { wrapModule } = require('./modules');
 const { createLogger } = require('./logging');
+const metricsRegistry = require('./metrics/registry');
+const { instrumentOpenTelemetry } = require('./otel');
+const { CHANNEL } = require('./tracing');
 
 let configured = resolveOptions({}, cpuCount());  // { options, resolved }
 let defaultPool = null;
@@ -103,6 +106,16 @@ function getHealth() {
   return pool().getHealth();
 }
 
+function getTimeline() {
+  return pool().getTimeline();
+}
+
+// Every live pool's metrics (the default pool's only once it started), in
+// the Prometheus text format; each pool's series carry its `pool` label.
+function metrics() {
+  return metricsRegistry.metricsText();
+}
+
 // Shuts the default pool down for good: later tasks reject with
 // ERR_POOL_SHUTDOWN.
 function shutdown(options) {
@@ -123,5 +136,7 @@ function terminate() {
 
 module.exports = {
   Tasklets, config, getConfig, run, runAll, map, batch, retry, cancel, module: module_, taskModule: module_,
-  getStats, getHealth, shutdown, terminate, AbortError: errors.AbortError,
+  getStats, getHealth, getTimeline, shutdown, terminate, AbortError: errors.AbortError,
+  metrics, metricsHandler: metricsRegistry.metricsHandler, registerMetrics: metricsRegistry.registerMetrics,
+  instrumentOpenTelemetry, tracingChannelName: CHANNEL,
 };

@@ -8,13 +8,14 @@
 
 const errors = require('./errors');
 const { resolveLogging } = require('./logging');
+const { resolveMetrics, sameMetrics } = require('./metrics/options');
 const {
   isPlainObject, rejectUnknownKeys, checkOneOf, resolveMs, resolvePositiveMs,
 } = require('./validate');
 
 const PLACEMENTS = ['compact', 'scatter', 'numa', 'none'];
 const SCALINGS = ['fixed', 'adaptive'];
-const TOP_LEVEL_KEYS = ['workers', 'placement', 'timeout', 'logging', 'maxQueue', 'memory'];
+const TOP_LEVEL_KEYS = ['workers', 'placement', 'timeout', 'logging', 'maxQueue', 'memory', 'metrics'];
 const TIMEOUT_KEYS = ['default', 'perTask'];
 const MEMORY_KEYS = ['limit', 'cleanup'];
 const CLEANUPS = ['none', 'aggressive'];
@@ -194,6 +195,7 @@ function resolveOptions(user, cpuCount, base = {}) {
     logging: resolveLogging(options.logging),
     maxQueue: 0,
     memory: resolveMemory(options.memory),
+    metrics: resolveMetrics(options.metrics),
   };
   resolved.maxQueue = resolveMaxQueue(options.maxQueue, resolved.workers.max);
   return { options, resolved };
@@ -212,6 +214,8 @@ function toNativeOptions(resolved, creating = false) {
     topology: '',
     idleTimeoutMs: idleTimeout,
     ...NATIVE_TUNING,
+    latencyMetrics: resolved.metrics.enabled,
+    taskCpuTime: resolved.metrics.enabled && resolved.metrics.taskCpuTime,
   };
   // memory.limit also bounds the native memory held by the arguments of
   // tasks not run yet (createPool only).
@@ -223,9 +227,10 @@ function toNativeOptions(resolved, creating = false) {
 // (timeout, logging, maxQueue and memory.cleanup live only in JS), 'resize'
 // (only the workers changed: the native pool is resized in place) or
 // 'replace' (placement, or memory.limit, which is each executor's heap
-// limit fixed when it starts: a new native pool).
+// limit fixed when it starts, or metrics, fixed for a pool's life: a new
+// native pool).
 function nativeChange(a, b) {
-  if (a.placement !== b.placement || a.memory.limit !== b.memory.limit) return 'replace';
+  if (a.placement !== b.placement || a.memory.limit !== b.memory.limit || !sameMetrics(a.metrics, b.metrics)) return 'replace';
   const x = toNativeOptions(a);
   const y = toNativeOptions(b);
   return Object.keys(x).every((k) => x[k] === y[k]) ? 'none' : 'resize';

@@ -26,6 +26,12 @@ const { resolveOptions, toNativeOptions, resolveShutdownOptions, nativeChange } 
 const { isPlainObject } = require('./validate');
 const groups = require('./groups');
 const { argsOnly, positionalArgs, readRunOptions, readCancel, PRIORITIES, EMPTY } = require('./task-options');
+const { TaskTracer } = require('./tracing');
+const { Settlements } = require('./metrics/settlements');
+const { Timeline, Sampler } = require('./metrics/timeline');
+const { collect } = require('./metrics/collect');
+const { format } = require('./metrics/prometheus');
+const metricsRegistry = require('./metrics/registry');
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const IDLE_TRIM_MS = 200;   // memory.cleanup 'aggressive': idle this long before memory is released
@@ -63,6 +69,11 @@ class Tasklets extends EventEmitter {
   #given;                       // the options as given (merged by configure())
   #groupPort;                   // what js/groups.js may do with this pool
   #startedAt = performance.now();  // for getStats().throughput
+  #label;                       // the `pool` label of its metrics
+  #settlements;                 // js/metrics/settlements.js
+  #timeline = null;             // js/metrics/timeline.js, with metrics on
+  #sampler = null;
+  #unregister;                  // leaves the metrics registry
 
   constructor(options) {
     super();
@@ -86,6 +97,7 @@ class Tasklets extends EventEmitter {
       native, (slot) => this.#executors.start(slot),
       (count, ids, kinds, values, workers, durations) => this.#onCompletions(count, ids, kinds, values, workers, durations));
     this.#executors.poolId = this.#poolId;
+    this.#startMetrics(resolved.metrics);
     this.#log.info('pool started', {
       pool: this.#poolId, workers: resolved.workers, placement: resolved.placement, maxQueue: resolved.maxQueue,
     });
@@ -110,14 +122,15 @@ class Tasklets extends EventEmitter {
         this.#nextId += n;
         return base;
       },
-      addGroup: (group) => {
+      addGroup: (group, priorities) => {
         this.#pending.addGroup(group);
+        this.#settlements.submittedRange(group.base, group.size, priorities);
         this.#noteBacklog();
       },
       submit: (columns) => this.#submit(columns),
       abandon: (ids, n, err) => this.#pending.abandon(ids, n, () => err),
       cancelRange: (base, size) => this.#cancelRange(base, size),
-      track: (watch) => this.#track(watch),
+      track: (watch, priority) => this.#track(watch, priority),
       push: (id, fnId, kind, args, priority, timeout) => this.#queue.push(id, fnId, kind, args, priority, timeout),
       unlisten: (signal, onAbort, taskId) => this.#unlisten(signal, onAbort, taskId),
       get log() {
@@ -135,7 +148,7 @@ class Tasklets extends EventEmitter {
     if (this.#closed) throw errors.poolShutdown('The pool is shut down; its configuration cannot change');
     const next = resolveOptions(options, cpuCount(), this.#given);
     if (!this[kApplyOptions](next.resolved)) {
-      throw errors.optionConflict('The "placement" and "memory.limit" options cannot change on a running pool; create a new pool for them.');
+      throw errors.optionConflict('The "placement", "memory.limit" and "metrics" options cannot change on a running pool; create a new pool for them.');
     }
     this.#given = next.options;
     return this.options;
@@ -244,7 +257,7 @@ class Tasklets extends EventEmitter {
     // from there).
     if (o === null || (o.signal === undefined && o.onProgress === undefined && o.dependsOn === undefined &&
                        o.transfer === undefined && timeout === this.#resolved.timeout.default)) {
-      const promise = this.#track(null);
+      const promise = this.#track(null, priority);
       this.#enqueue(promise.taskId, fnId, kind, args, priority, timeout);
       return promise;
     }
@@ -282,7 +295,7 @@ class Tasklets extends EventEmitter {
 
   // A new id and its pending promise (with `taskId`); `watched` is null for
   // a plain Single, or a function that sets up the Watched entry.
-  #track(watched) {
+  #track(watched, priority = PRIORITIES.normal) {
     const id = this.#nextId++;
     let entry;
     const promise = new Promise((resolve, reject) => {
@@ -291,6 +304,7 @@ class Tasklets extends EventEmitter {
     promise.taskId = id;
     if (watched !== null) watched(entry, id);
     this.#pending.add(id, entry);
+    this.#settlements.submitted(id, priority);
     this.#noteBacklog();
     return promise;
   }
@@ -313,7 +327,7 @@ class Tasklets extends EventEmitter {
         if (onAbort !== null) this.#unlisten(signal, onAbort, id);
         if (onProgress !== undefined) this.#progress.delete(id);
       };
-    });
+    }, priority);
     const id = promise.taskId;
     if (transfer === undefined && dependsOn === undefined) {
       this.#enqueue(id, fnId, kind, args, priority, timeout);
@@ -404,7 +418,64 @@ class Tasklets extends EventEmitter {
     stats.pending = this.#pending.size;
     stats.maxQueue = this.#resolved.maxQueue;
     stats.needsDrain = this.#full;
+    for (const [slot, figures] of this.#executorFigures()) {
+      if (slot < stats.workers.length) Object.assign(stats.workers[slot], figures);
+    }
     return stats;
+  }
+
+  // slot -> what its executor published, with its utilization over the
+  // last timeline interval (null before the second sample, or metrics off).
+  #executorFigures() {
+    const figures = this.#executors.figures();
+    for (const [slot, f] of figures) {
+      const u = this.#sampler === null ? undefined : this.#sampler.utilization.get(slot);
+      f.utilization = u === undefined ? null : u;
+    }
+    return figures;
+  }
+
+  // The per-second samples of the last minutes (js/metrics/timeline.js);
+  // empty columns with metrics off.
+  getTimeline() {
+    if (this.#timeline === null) return new Timeline(1, this.#resolved.metrics.timelineIntervalMs).read();
+    return this.#timeline.read();
+  }
+
+  // This pool's metrics in the Prometheus text format (docs/observability.md).
+  metrics() {
+    return format(collect(this[metricsRegistry.kObserve]()));
+  }
+
+  [metricsRegistry.kObserve]() {
+    const executors = this.#executorFigures();
+    for (const f of executors.values()) if (f.utilization === null) f.utilization = 0;
+    return {
+      pool: this.#label,
+      stats: this.getStats(),
+      roundTrip: this.#settlements.roundTrip.snapshot(),
+      errors: this.#settlements.errors.snapshot(),
+      executors,
+    };
+  }
+
+  #startMetrics(options) {
+    this.#label = options.name === null ? String(this.#poolId) : options.name;
+    this.#settlements = new Settlements(options.enabled, new TaskTracer(this.#label));
+    this.#pending.observer = this.#settlements;
+    this.#unregister = metricsRegistry.add(this);
+    if (!options.enabled) return;
+    this.#timeline = new Timeline(options.timelineSamples, options.timelineIntervalMs);
+    this.#sampler = new Sampler(this.#timeline, () => {
+      const errors = this.#settlements.errors.outcomes;
+      return {
+        stats: this.getStats(),
+        settled: errors.succeeded + errors.failed + errors.cancelled + errors.timed_out,
+        failed: errors.failed + errors.timed_out,
+        figures: this.#executors.figures(),
+      };
+    });
+    this.#sampler.start();
   }
 
   // A summary for health checks (readiness probes, dashboards): js/health.js.
@@ -413,6 +484,7 @@ class Tasklets extends EventEmitter {
     return health(this.getStats(), this.#healthSamples, {
       closed: this.#closed, full: this.#full, settled: p.settledTotal, failed: p.failedTotal,
       recent: p.recent, heapLimit: this.#resolved.memory.limit,
+      byCode: this.#resolved.metrics.enabled ? this.#settlements.errors.snapshot() : null,
     });
   }
 
@@ -471,6 +543,8 @@ class Tasklets extends EventEmitter {
       return result;
     } finally {
       if (deadline !== null) clearTimeout(deadline);
+      if (this.#sampler !== null) this.#sampler.stop();
+      this.#unregister();
       this.#log.close();
     }
   }

@@ -43,6 +43,12 @@ TaskBase* AttachedWorker::take() noexcept {
 }
 
 void AttachedWorker::finish(TaskBase* t, TaskStatus status) noexcept {
+  finish(t, status, Scheduler::kNoCpuTime);
+}
+
+bool AttachedWorker::measures_cpu() const noexcept { return scheduler_.config().task_cpu_time; }
+
+void AttachedWorker::finish(TaskBase* t, TaskStatus status, std::uint64_t cpu_ns, std::int64_t end_ns) noexcept {
   TASKLETS_ASSERT(in_flight_ > 0 && "finish() of a task this worker did not take");
   TASKLETS_ASSERT((status == TaskStatus::succeeded || status == TaskStatus::failed ||
                    status == TaskStatus::cancelled || status == TaskStatus::timed_out) &&
@@ -55,7 +61,8 @@ void AttachedWorker::finish(TaskBase* t, TaskStatus status) noexcept {
       // No memory for the marker: the status still says failed.
     }
   }
-  scheduler_.complete(worker_, t, status, t->enqueued_ns);
+  scheduler_.complete(worker_, t, status, t->enqueued_ns,
+                      scheduler_.config().task_cpu_time ? cpu_ns : Scheduler::kNoCpuTime, end_ns);
 }
 
 void AttachedWorker::finish(TaskBase* t, bool failed) noexcept {

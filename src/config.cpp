@@ -78,6 +78,7 @@ ResolvedConfig resolve_config(const PoolConfig& config, const Topology& topology
   const unsigned fixed_min = w.scaling == Scaling::fixed ? max : min;
   return ResolvedConfig{fixed_min, max, w.scaling, w, config.placement,
                         config.spin_rounds, config.yield_rounds, config.latency_metrics,
+                        config.task_cpu_time,
                         config.worker_slots != 0 ? config.worker_slots : max};
 }
 

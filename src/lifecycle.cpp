@@ -60,6 +60,7 @@ Worker& Scheduler::attach(unsigned slot, detail::NotifyFn notify, void* context)
   t_worker = &w;
   t_scheduler = this;
   detail::pin(*this, w);
+  w.cpu.bind_current();
   w.tokens = std::make_unique<detail::TaskQueue::OwnerTokens>(w.queue);
   w.last_ns = 0;
   return w;
@@ -305,7 +306,7 @@ PoolStats Scheduler::stats() const {
   s.scale_ups = scale_ups_.load(std::memory_order_relaxed);
   s.scale_downs = scale_downs_.load(std::memory_order_relaxed);
   s.replaced_workers = replacements_.load(std::memory_order_relaxed);
-  HistogramSnapshot wait, run;
+  HistogramSnapshot wait, run, cpu;
   WorkerCountersSnapshot total{};
   for (const Worker* w : slots()) {
     for (unsigned p = 0; p < kPriorityCount; ++p) {
@@ -322,9 +323,13 @@ PoolStats Scheduler::stats() const {
       ws.pus = w->bound_os_pus;
     }
     ws.counters = snapshot(w->counters);
+    ws.cpu_ns = w->cpu.read_ns();
     total.merge(ws.counters);
     wait.merge(snapshot(w->queue_wait));
-    run.merge(snapshot(w->run_time));
+    const HistogramSnapshot ran = snapshot(w->run_time);
+    ws.busy_ns = ran.sum_ns;
+    run.merge(ran);
+    cpu.merge(snapshot(w->task_cpu));
     s.workers.push_back(std::move(ws));
   }
   s.executed = total.executed;
@@ -336,6 +341,10 @@ PoolStats Scheduler::stats() const {
   s.waiting = static_cast<std::uint64_t>(std::max<std::int64_t>(0, waiting_.load(std::memory_order_relaxed)));
   s.queue_wait = summarize(wait);
   s.run_time = summarize(run);
+  s.task_cpu = summarize(cpu);
+  s.queue_wait_histogram = wait;
+  s.run_time_histogram = run;
+  s.task_cpu_histogram = cpu;
   for (unsigned n = 0; n < task_pools_.size(); ++n) {
     s.task_pools.push_back(task_pools_[n]->stats());
     s.arenas.push_back(arenas_->stats(n));

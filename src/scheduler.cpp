@@ -331,9 +331,11 @@ bool Scheduler::admit(Worker& w, TaskBase* t, std::int64_t start, bool hosted) n
   return true;
 }
 
-void Scheduler::complete(Worker& w, TaskBase* t, TaskStatus done, std::int64_t start) noexcept {
+void Scheduler::complete(Worker& w, TaskBase* t, TaskStatus done, std::int64_t start,
+                         std::uint64_t cpu_ns, std::int64_t end_ns) noexcept {
+  if (cpu_ns != kNoCpuTime) w.task_cpu.record_owned(cpu_ns);
   if (config_.latency_metrics) {
-    const std::int64_t end = detail::now_ns();
+    const std::int64_t end = end_ns != 0 ? end_ns : detail::now_ns();
     w.run_time.record_owned(static_cast<std::uint64_t>(std::max<std::int64_t>(0, end - start)));
     w.last_ns = end;
   }
@@ -357,8 +359,15 @@ std::int64_t Scheduler::start_time(Worker& w, const TaskBase* t) const noexcept 
 void Scheduler::execute(Worker& w, TaskBase* t) noexcept {
   const std::int64_t start = start_time(w, t);
   if (!admit(w, t, start)) return;
+  if (!config_.task_cpu_time) [[likely]] {
+    t->ops->run(*t);
+    complete(w, t, t->error ? TaskStatus::failed : TaskStatus::succeeded, start);
+    return;
+  }
+  const std::uint64_t cpu_start = detail::thread_cpu_now_ns();
   t->ops->run(*t);
-  complete(w, t, t->error ? TaskStatus::failed : TaskStatus::succeeded, start);
+  const std::uint64_t cpu = detail::thread_cpu_now_ns() - cpu_start;
+  complete(w, t, t->error ? TaskStatus::failed : TaskStatus::succeeded, start, cpu);
 }
 
 bool Scheduler::any_queued() const noexcept {
@@ -385,6 +394,7 @@ bool Scheduler::leave(Worker& w) noexcept {
 }
 
 void Scheduler::finish_leave(Worker& w) noexcept {
+  if (t_worker == &w) w.cpu.unbind_current();
   w.claimed.store(false, std::memory_order_release);
   task_pool(w.placement.numa).flush(w.cache);
   w.tokens.reset();

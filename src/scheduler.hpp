@@ -60,7 +60,11 @@ class Scheduler {
   std::int64_t start_time(detail::Worker& w, const detail::TaskBase* t) const noexcept;
   // hosted: the task is taken by an AttachedWorker (it may be interrupted).
   bool admit(detail::Worker& w, detail::TaskBase* t, std::int64_t start, bool hosted = false) noexcept;
-  void complete(detail::Worker& w, detail::TaskBase* t, TaskStatus done, std::int64_t start) noexcept;
+  // cpu_ns: the task's thread CPU time, kNoCpuTime when not measured;
+  // end_ns: when it ended (steady clock), 0 to read the clock here.
+  static constexpr std::uint64_t kNoCpuTime = UINT64_MAX;
+  void complete(detail::Worker& w, detail::TaskBase* t, TaskStatus done, std::int64_t start,
+                std::uint64_t cpu_ns = kNoCpuTime, std::int64_t end_ns = 0) noexcept;
   // Attached (foreign) threads: attached_worker.cpp.
   detail::Worker& attach(unsigned slot, detail::NotifyFn notify, void* context);
   void detach(detail::Worker& w) noexcept;

@@ -65,6 +65,7 @@ void idle(Scheduler& s, Worker& self, unsigned& rounds) noexcept {
 
 void worker_main(Scheduler& s, Worker& self) noexcept {
   pin(s, self);
+  self.cpu.bind_current();
   self.tokens = std::make_unique<TaskQueue::OwnerTokens>(self.queue);
   self.last_ns = 0;
   unsigned rounds = 0;

@@ -13,6 +13,7 @@
 
 #include "queue.hpp"
 #include "sleep.hpp"
+#include "thread_cpu.hpp"
 #include "tasklets/affinity.hpp"
 #include "tasklets/metrics.hpp"
 #include "tasklets/placement.hpp"
@@ -40,6 +41,8 @@ struct alignas(64) Worker {
   WorkerCounters counters;
   LatencyHistogram queue_wait;
   LatencyHistogram run_time;
+  LatencyHistogram task_cpu;  // per task, with ResolvedConfig::task_cpu_time
+  SlotCpuClock cpu;           // of the threads serving this slot
 
   // --- touched only by the thread serving this slot ---
   TaskPool::Cache cache;               // of the pool of placement.numa

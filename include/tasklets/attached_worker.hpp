@@ -67,6 +67,13 @@ class AttachedWorker {
   // WorkerHost::interrupt). Counted in the pool's stats under executed,
   // failed, cancelled and timed_out respectively. Any other status aborts.
   void finish(detail::TaskBase* task, TaskStatus status) noexcept;
+  // As above, with the thread CPU time the task took (measured by the
+  // serving thread, e.g. around its synchronous part; recorded only when
+  // the pool was configured with task_cpu_time, see measures_cpu()) and,
+  // if the caller read it anyway, when the task ended (nanoseconds of
+  // std::chrono::steady_clock; 0: the runtime reads the clock).
+  void finish(detail::TaskBase* task, TaskStatus status, std::uint64_t cpu_ns, std::int64_t end_ns = 0) noexcept;
+  bool measures_cpu() const noexcept;
   // finish(task, failed ? TaskStatus::failed : TaskStatus::succeeded)
   void finish(detail::TaskBase* task, bool failed) noexcept;
   Idle idle() noexcept;

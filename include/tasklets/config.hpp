@@ -44,6 +44,9 @@ struct PoolConfig {
   unsigned spin_rounds = 256;   // idle polls before yielding
   unsigned yield_rounds = 16;   // sched_yield polls before parking
   bool latency_metrics = true;  // record queue-wait and run-time histograms
+  // Also record each task's thread CPU time (two CPU-clock reads per task:
+  // a system call each, about 1 us on some machines, so off by default).
+  bool task_cpu_time = false;
   // Worker slots to make at once. 0: workers.max. Pool::resize makes more
   // when it grows past them (up to kMaxWorkers), so this only moves that
   // cost to construction; every slot's queue is scanned when stealing, so
@@ -62,6 +65,7 @@ struct ResolvedConfig {
   unsigned spin_rounds;
   unsigned yield_rounds;
   bool latency_metrics;
+  bool task_cpu_time;
   unsigned worker_slots;  // made at construction; >= max_workers
 };
 

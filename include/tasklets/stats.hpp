@@ -22,6 +22,8 @@ struct WorkerStats {
   bool pinned = false;           // binding requested, applied and read back
   std::string bind_error;        // why it is not pinned, when it asked to be
   WorkerCountersSnapshot counters{};
+  std::uint64_t cpu_ns = 0;   // CPU time of the threads that served this slot
+  std::uint64_t busy_ns = 0;  // sum of the run times of its tasks
 };
 
 struct PoolStats {
@@ -39,6 +41,9 @@ struct PoolStats {
   std::uint64_t dependency_failed = 0;
   LatencySummary queue_wait{};   // submit -> start
   LatencySummary run_time{};     // start -> end
+  LatencySummary task_cpu{};     // thread CPU per task (PoolConfig::task_cpu_time)
+  // The histograms behind the three summaries (write_prometheus).
+  HistogramSnapshot queue_wait_histogram{}, run_time_histogram{}, task_cpu_histogram{};
   std::vector<WorkerStats> workers;
   std::vector<TaskPoolStats> task_pools;  // per NUMA node
   std::vector<ArenaStats> arenas;         // per NUMA node

@@ -1,6 +1,6 @@
 'use strict';
-// Runs the examples of docs/api.md, docs/tuning.md and docs/migration.md,
-// so that the documentation cannot drift from the code.
+// Runs the examples of docs/api.md, docs/tuning.md, docs/migration.md and
+// docs/observability.md, so that the documentation cannot drift from the code.
 //
 // Every fenced block tagged ```js or ```mjs is taken, by its first line:
 //   // not run          left out (it needs what a test does not have: a port,
@@ -22,7 +22,8 @@
 // temporary directory holds node_modules/tasklets, a symlink to the
 // repository root, so both require('tasklets') and import 'tasklets' go
 // through package.json (main / exports). The pools the migration guide
-// translates from (devDependencies) are linked beside it.
+// translates from and the optional peers the observability examples use
+// (prom-client, @opentelemetry/*) resolve to this repository's dev copies.
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -39,8 +40,9 @@ const DOCS = [
   { name: 'api.md', minExamples: 20, minNotRun: 1 },
   { name: 'tuning.md', minExamples: 4, minNotRun: 0 },
   { name: 'migration.md', minExamples: 6, minNotRun: 0 },
+  { name: 'observability.md', minExamples: 5, minNotRun: 0 },
 ];
-const PEERS = ['piscina', 'tinypool', 'workerpool', 'poolifier'];
+const PEERS = ['piscina', 'tinypool', 'workerpool', 'poolifier', 'prom-client', '@opentelemetry'];
 const EXAMPLE_TIMEOUT_MS = 30000;
 const NOT_RUN = /^\/\/ not run\b/;
 const FILE = /^\/\/ file: (\S+)\s*$/;

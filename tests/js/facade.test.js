@@ -9,7 +9,9 @@ const tasklets = require('../../js/index');
 
 test('exports', () => {
   assert.deepEqual(Object.keys(tasklets).sort(),
-    ['AbortError', 'Tasklets', 'batch', 'cancel', 'config', 'getConfig', 'getHealth', 'getStats', 'map', 'module', 'retry', 'run', 'runAll', 'shutdown', 'taskModule', 'terminate']);
+    ['AbortError', 'Tasklets', 'batch', 'cancel', 'config', 'getConfig', 'getHealth', 'getStats', 'getTimeline',
+      'instrumentOpenTelemetry', 'map', 'metrics', 'metricsHandler', 'module', 'registerMetrics', 'retry', 'run', 'runAll',
+      'shutdown', 'taskModule', 'terminate', 'tracingChannelName']);
 });
 
 test('config resolves, merges and returns the configuration', () => {
@@ -20,6 +22,7 @@ test('config resolves, merges and returns the configuration', () => {
     workers: { min: 1, max: cpus * 2, scaling: 'adaptive', idleTimeout: 5000 }, placement: 'numa',
     timeout: { default: 30000, perTask: true }, logging: { level: 'warn', format: 'text', destination: 'stderr' }, maxQueue: Infinity,
     memory: { limit: Infinity, cleanup: 'none' },
+    metrics: { enabled: true, taskCpuTime: false, name: null, timelineIntervalMs: 1000, timelineSamples: 300 },
   });
   tasklets.config({ placement: 'compact' });
   assert.equal(tasklets.getConfig().placement, 'compact');

@@ -29,7 +29,7 @@ function checkShape(health) {
   assert.deepEqual(Object.keys(health.queue).sort(), ['maxQueue', 'needsDrain', 'pending', 'queued']);
   assert.deepEqual(Object.keys(health.memory).sort(), ['executorHeapLimit', 'heapUsed', 'nativeArenas', 'rss']);
   assert.deepEqual(Object.keys(health.latency).sort(), ['p50', 'p90', 'p99', 'queueWaitP99']);
-  assert.deepEqual(Object.keys(health.errors).sort(), ['failed', 'rate', 'recent', 'settled', 'windowMs']);
+  assert.deepEqual(Object.keys(health.errors).sort(), ['byCode', 'byCodeTotal', 'failed', 'rate', 'recent', 'settled', 'windowMs']);
   for (const group of ['workers', 'memory', 'latency']) {
     for (const [key, value] of Object.entries(health[group])) {
       assert.equal(typeof value, 'number', `${group}.${key}`);

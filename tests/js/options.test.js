@@ -17,6 +17,7 @@ test('defaults: one executor per CPU, fixed, numa placement', () => {
     logging: { level: 'warn', format: 'text', destination: 'stderr' },
     maxQueue: Infinity,
     memory: { limit: Infinity, cleanup: 'none' },
+    metrics: { enabled: true, taskCpuTime: false, name: null, timelineIntervalMs: 1000, timelineSamples: 300 },
   });
 });
 
@@ -45,6 +46,7 @@ test('the issue example config resolves', () => {
     logging: { level: 'warn', format: 'text', destination: 'stderr' },
     maxQueue: Infinity,
     memory: { limit: Infinity, cleanup: 'none' },
+    metrics: { enabled: true, taskCpuTime: false, name: null, timelineIntervalMs: 1000, timelineSamples: 300 },
   });
 });
 
@@ -94,7 +96,7 @@ test('invalid placement, timeout, logging and unknown options', () => {
   throwsOption(() => resolve({ timeout: '30s' }), TypeError, /^The "timeout" option must be a number of milliseconds/);
   throwsOption(() => resolve({ logging: 'verbose' }), RangeError, /'off', 'error', 'warn', 'info', 'debug', 'trace'/);
   throwsOption(() => resolve({ memoryLimit: '2GB' }), TypeError,
-    /^The "memoryLimit" option is not supported \(supported: workers, placement, timeout, logging, maxQueue, memory\)\.$/);
+    /^The "memoryLimit" option is not supported \(supported: workers, placement, timeout, logging, maxQueue, memory, metrics\)\.$/);
   assert.deepEqual(resolve({ memory: { limit: '512MB', cleanup: 'aggressive' } }).memory, { limit: 512 * 1024 * 1024, cleanup: 'aggressive' });
   assert.equal(resolve({ memory: { limit: '1.5 GB' } }).memory.limit, 1.5 * 1024 ** 3);
   assert.equal(resolve({ maxQueue: 10 }).maxQueue, 10);
@@ -119,9 +121,14 @@ test('options merge over the previous ones; an error resolves nothing', () => {
 test('native options carry every knob of the protocol', () => {
   const native = toNativeOptions(resolve({ workers: { min: 1, max: 2, idleTimeout: 40 }, placement: 'compact' }));
   assert.deepEqual(Object.keys(native).sort(), [
-    'backlogPerWorker', 'growAfterTicks', 'idleTimeoutMs', 'max', 'min', 'placement', 'scaling',
-    'spinRounds', 'tickUs', 'topology', 'waitThresholdUs', 'yieldRounds',
+    'backlogPerWorker', 'growAfterTicks', 'idleTimeoutMs', 'latencyMetrics', 'max', 'min', 'placement', 'scaling',
+    'spinRounds', 'taskCpuTime', 'tickUs', 'topology', 'waitThresholdUs', 'yieldRounds',
   ]);
+  assert.equal(native.latencyMetrics, true);
+  assert.equal(native.taskCpuTime, false);
+  assert.equal(toNativeOptions(resolve({ metrics: false })).latencyMetrics, false);
+  assert.equal(toNativeOptions(resolve({ metrics: { taskCpuTime: true } })).taskCpuTime, true);
+  assert.equal(nativeChange(resolve({ workers: 2 }), resolve({ workers: 2, metrics: false })), 'replace');
   assert.equal(native.idleTimeoutMs, 40);
   assert.equal(native.placement, 'compact');
   assert.equal(native.scaling, 'adaptive');

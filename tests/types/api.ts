@@ -2,11 +2,12 @@
 // (tests/js/types.test.js), and every `@ts-expect-error` line must be an error.
 import tasklets, {
   Tasklets, run, runAll, map, batch, retry, cancel, config, getConfig, getStats, getHealth, shutdown, terminate, taskModule,
-  AbortError,
+  AbortError, getTimeline, metrics, metricsHandler, registerMetrics, instrumentOpenTelemetry, tracingChannelName,
 } from '../../js/index.js';
 import type {
   TaskPromise, Health, HealthStatus, Stats, ResolvedOptions, TaskProgress, MapProgress, BatchOutcome, TaskError,
   DependencyFailedError, RetriesExhaustedError, TaskletsError, ErrorCode, TaskModule, TaskletContext,
+  Timeline, TaskTraceContext, ErrorCounts, HistogramSnapshot, MetricsResponse,
 } from '../../js/index.js';
 
 // What a module of tasks looks like, for typed module() proxies.
@@ -204,6 +205,32 @@ async function main(): Promise<void> {
   config({ memory: { limit: 'lots' } });
   // @ts-expect-error: maxQueue is a number or 'auto'
   config({ maxQueue: 'unbounded' });
+  // --- observability
+  const observed = new Tasklets({ metrics: { name: 'images', taskCpuTime: true, timelineIntervalMs: 500, timelineSamples: 600 } });
+  new Tasklets({ metrics: false });
+  const timeline: Timeline = observed.getTimeline();
+  const depth: number[] = timeline.queued.normal;
+  const heat: (number | null)[][] = getTimeline().utilization;
+  const exposition: string = observed.metrics() + metrics();
+  const runTime: HistogramSnapshot = getStats().histograms.runTime;
+  const buckets: Float64Array = runTime.buckets;
+  const age: number | undefined = getStats().workers[0].currentTaskAge;
+  const byCode: ErrorCounts | null = getHealth().errors.byCode;
+  const cancelledCount: number | undefined = byCode?.outcomes.cancelled;
+  const handler: (req: unknown, res: MetricsResponse) => void = metricsHandler();
+  const unregister: () => void = registerMetrics({ registerMetric() {}, removeSingleMetric() {} });
+  unregister();
+  const instrumentation = instrumentOpenTelemetry({ tracerProvider: { getTracer: () => ({}) } });
+  instrumentation.disable();
+  const channelName: 'tasklets:task' = tracingChannelName;
+  const onSettled = (ctx: TaskTraceContext): number => ctx.taskId + (ctx.runTimeMs ?? 0);
+  void [depth, heat, exposition, buckets, age, cancelledCount, handler, channelName, onSettled, resolved.metrics.timelineSamples];
+  // @ts-expect-error: metrics is a boolean or an options object
+  new Tasklets({ metrics: 'on' });
+  // @ts-expect-error: the pool label is a string
+  new Tasklets({ metrics: { name: 3 } });
+  // @ts-expect-error: registerMetrics needs a prom-client registry
+  registerMetrics({});
   // @ts-expect-error: unknown shutdown mode
   shutdown({ mode: 'now' });
   // @ts-expect-error: a pool emits 'drain', not 'drained'
