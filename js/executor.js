@@ -27,6 +27,7 @@ const codec = require('./codec');
 const taskErrors = require('./task-errors');
 const { compile } = require('./functions');
 const { loadExport, loadedExport } = require('./modules');
+const { checkAllowedNow, parseModuleTaskSource } = require('./module-allow');
 
 const MAX_TASKS_PER_BATCH = 256;  // tasks per runBatch call before the loop turns
 const BATCH_BUDGET_US = 2000;     // time per runBatch call before the loop turns
@@ -37,7 +38,6 @@ const ABORT_HEADER_BYTES = 24;
 const INTERRUPT_TIMED_OUT = 5;    // addon: why a pending task was settled natively
 const KIND_CANCELLED = 4;         // outcome of a task that ended after its signal aborted
 const CONTEXT_USE = /\btasklet\b/;
-const MODULE_MARKER = '\u0000module:';  // js/pool.js
 
 const { poolId, slot, addonPath, abortSab, progressPort } = workerData;
 const addon = load(addonPath);
@@ -62,9 +62,12 @@ function compiledFor(fnId) {
   let entry = compiled.get(fnId);
   if (entry === undefined) {
     const source = addon.functionSource(poolId, fnId);
-    if (source.startsWith(MODULE_MARKER)) {
+    const moduleTask = parseModuleTaskSource(source);
+    if (moduleTask !== null) {
       // A module task: loaded on first use; its code may use `tasklet`.
-      const [file, exportName] = JSON.parse(source.slice(MODULE_MARKER.length));
+      // The allowlist again, on the file's real path now.
+      const { file, exportName, allow } = moduleTask;
+      checkAllowedNow(file, allow);
       entry = { fn: null, file, exportName, withContext: true };
     } else {
       entry = { fn: compile(source), file: null, exportName: null, withContext: CONTEXT_USE.test(source) };

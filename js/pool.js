@@ -18,6 +18,7 @@ const { SubmitQueue } = require('./submit-queue');
 const { Executors } = require('./executors');
 const { Packer, packBatch } = require('./pack');
 const { resolveModuleTask, callerFile, wrapModule } = require('./modules');
+const { checkAllowed, moduleTaskSource } = require('./module-allow');
 const { batch } = require('./batch');
 const { retry } = require('./retry');
 const { createLogger } = require('./logging');
@@ -40,9 +41,6 @@ const OUTCOMES = ['', 'succeeded', 'succeeded', 'failed', 'cancelled', 'timed ou
 // addon.cancel(): 1 = it was queued and is cancelled; >= 2 = it runs.
 const CANCEL_QUEUED = 1;
 const CANCEL_RUNNING = 2;
-// The registered "source" of a module task (js/executor.js reads it back):
-// this prefix, then JSON [path, exportName]. Never a valid expression.
-const MODULE_MARKER = '\u0000module:';
 
 function cpuCount() {
   return os.availableParallelism();
@@ -171,7 +169,9 @@ class Tasklets extends EventEmitter {
     if (typeof fn === 'function') return this.#registry.idOf(fn);
     if (isPlainObject(fn) && 'module' in fn) {
       const { path, exportName } = resolveModuleTask(fn, () => callerFile(), label);
-      return this.#registry.idOfExpression(MODULE_MARKER + JSON.stringify([path, exportName]));
+      const { allow } = this.#resolved.modules;
+      checkAllowed(path, allow);
+      return this.#registry.idOfExpression(moduleTaskSource(path, exportName, allow));
     }
     throw errors.argType(label, 'a function or a module task { module, export }', fn);
   }

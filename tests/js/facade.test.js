@@ -20,6 +20,8 @@ test('config resolves, merges and returns the configuration', () => {
     workers: { min: 1, max: cpus * 2, scaling: 'adaptive', idleTimeout: 5000 }, placement: 'numa',
     timeout: { default: 30000, perTask: true }, logging: { level: 'warn', format: 'text', destination: 'stderr' }, maxQueue: Infinity,
     memory: { limit: Infinity, cleanup: 'none' },
+    functions: { cacheSize: 2048 },
+    modules: { allow: null },
   });
   tasklets.config({ placement: 'compact' });
   assert.equal(tasklets.getConfig().placement, 'compact');
