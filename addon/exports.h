@@ -17,6 +17,7 @@ Napi::Value shutdown(const Napi::CallbackInfo& info);
 Napi::Value slot_failed(const Napi::CallbackInfo& info);
 Napi::Value cancel(const Napi::CallbackInfo& info);
 Napi::Value cancel_range(const Napi::CallbackInfo& info);
+Napi::Value task_slot(const Napi::CallbackInfo& info);
 Napi::Value resize(const Napi::CallbackInfo& info);
 
 // memory.cc

@@ -450,6 +450,28 @@ Napi::Value cancel(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, 3 + slot);
 }
 
+// taskSlot(poolId, id) -> the executor slot running task `id`, or that ran
+// it when it settled there and was not drained yet; -1 otherwise (queued,
+// settled without running, drained, unknown). A settled task's slot was
+// written before its state was published (executor.cc, finish), which the
+// acquire load pairs with.
+Napi::Value task_slot(const Napi::CallbackInfo& info) {
+  std::shared_ptr<PoolState> state = pool_arg(info, 0);
+  const double id = number_arg(info, 1);
+  const FoundTask found(*state, id);
+  double slot = -1;
+  if (tasklets::detail::TaskBase* t = found.get()) {
+    const std::uint32_t word = t->state.load(std::memory_order_acquire);
+    const auto status = static_cast<tasklets::TaskStatus>(word & tasklets::detail::kStatusMask);
+    if (status == tasklets::TaskStatus::running && (word & tasklets::detail::kHostedBit)) {
+      slot = static_cast<double>(word >> tasklets::detail::kSlotShift);
+    } else if (tasklets::is_settled(status)) {
+      slot = js_call(*t).slot;
+    }
+  }
+  return Napi::Number::New(info.Env(), slot);
+}
+
 // cancelRange(poolId, firstId, count) -> how many of those tasks were still
 // queued (or waiting) and are now cancelled.
 Napi::Value cancel_range(const Napi::CallbackInfo& info) {

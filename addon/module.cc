@@ -53,6 +53,7 @@ napi_value init(napi_env raw_env, napi_value raw_exports) {
   export_function<slot_failed>(env, exports, "slotFailed");
   export_function<cancel>(env, exports, "cancel");
   export_function<cancel_range>(env, exports, "cancelRange");
+  export_function<task_slot>(env, exports, "taskSlot");
   export_function<resize>(env, exports, "resize");
   export_function<trim_memory>(env, exports, "trimMemory");
   export_function<attach>(env, exports, "attach");

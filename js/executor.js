@@ -20,7 +20,7 @@
 // synchronously whenever a task reads `tasklet.signal` (for tasks in a
 // synchronous loop, whose event loop never turns).
 
-const { workerData, parentPort } = require('node:worker_threads');
+const { workerData, parentPort, MessagePort } = require('node:worker_threads');
 const { AsyncLocalStorage } = require('node:async_hooks');
 const { load } = require('./addon');
 const codec = require('./codec');
@@ -40,6 +40,13 @@ const KIND_CANCELLED = 4;         // outcome of a task that ended after its sign
 const CONTEXT_USE = /\btasklet\b/;
 
 const { poolId, slot, addonPath, abortSab, progressPort } = workerData;
+// Task code runs on this thread: it must not find the progress port (to
+// report for another task) or the abort ring (to abort another task's
+// signal) where the executor got them, nor redirect the executor's
+// postMessage by patching MessagePort.prototype later.
+delete workerData.progressPort;
+delete workerData.abortSab;
+const postProgress = Function.prototype.call.bind(MessagePort.prototype.postMessage, progressPort);
 const addon = load(addonPath);
 const outcome = new Int32Array(2);   // read by runBatch after each invoke
 const asyncOutcome = new Int32Array(1);
@@ -142,7 +149,7 @@ class TaskContext {
 
   send(percent, detail, now) {
     this.lastSent = now;
-    progressPort.postMessage({ id: this.id, percent, detail });
+    postProgress({ id: this.id, percent, detail });
   }
 
   flush() {

@@ -41,7 +41,7 @@ const ABORT_HEADER_BYTES = 24;
 const EXIT_GRACE_MS = 2000;
 
 class Executors {
-  // hooks: { slotFailed(slot, err), progress(id, percent, detail), warn(text, fields), debug(text, fields) }
+  // hooks: { slotFailed(slot, err), progress(id, percent, detail, slot), warn(text, fields), debug(text, fields) }
   constructor(poolId, memoryLimit, hooks) {
     this.poolId = poolId;
     this.hooks = hooks;
@@ -80,7 +80,7 @@ class Executors {
       abortCount: new Int32Array(abortSab, 0, 2), abortIds: new Float64Array(abortSab, ABORT_HEADER_BYTES, ABORT_RING),
       invoking: new Float64Array(abortSab, 8, 2),
     };
-    progress.on('message', (message) => this.onProgress(message));
+    progress.on('message', (message) => this.onProgress(message, slot));
     progress.unref();
     record.exited = new Promise((resolve) => {
       worker.on('exit', (code) => {
@@ -114,8 +114,11 @@ class Executors {
     if (!this.closed) worker.unref();
   }
 
-  onProgress(message) {
-    this.hooks.progress(message.id, message.percent, message.detail);
+  // `slot`: the executor whose port it came from; the pool delivers a
+  // report only if that executor runs (or just ran) the task it names.
+  onProgress(message, slot) {
+    if (message === null || typeof message !== 'object' || typeof message.id !== 'number') return;
+    this.hooks.progress(message.id, message.percent, message.detail, slot);
   }
 
   // Delivers the progress reports the executor of `slot` sent so far.
@@ -126,13 +129,14 @@ class Executors {
 
   drainRecord(record) {
     for (let m = receiveMessageOnPort(record.progress); m !== undefined; m = receiveMessageOnPort(record.progress)) {
-      this.onProgress(m.message);
+      this.onProgress(m.message, record.slot);
     }
   }
 
   onMessage(record, message) {
     if (message === null || typeof message !== 'object') return;
-    if (message.type === 'attached') {
+    // Once: a task on that thread could post a second 'attached' of its own.
+    if (message.type === 'attached' && !record.attached) {
       record.attached = true;
       record.binding = message.binding;
       this.hooks.debug('executor attached', { pool: this.poolId, worker: record.slot, ...message.binding });

@@ -65,6 +65,7 @@ class Tasklets extends EventEmitter {
   #trimTimer = null;
   #terminated = false;          // shutdown's timeout expired and executors were terminated
   #progress = new Map();        // task id -> onProgress
+  #finishing = null;            // while #deliverProgress runs: task id -> the slot that ran it
   #given;                       // the options as given (merged by configure())
   #slots;                       // most executors resize() can reach
 
@@ -80,7 +81,7 @@ class Tasklets extends EventEmitter {
     this.#pending.defaultTimeout = resolved.timeout.default;
     this.#executors = new Executors(-1, resolved.memory.limit, {
       slotFailed: (slot, err) => this.#slotFailed(slot, err),
-      progress: (id, percent, detail) => this.#onProgress(id, percent, detail),
+      progress: (id, percent, detail, slot) => this.#onProgress(id, percent, detail, slot),
       warn: (text, fields) => this.#log.warn(text, fields),
       debug: (text, fields) => this.#log.debug(text, fields),
     });
@@ -530,8 +531,16 @@ class Tasklets extends EventEmitter {
 
   // A task's last progress reports reach onProgress before it settles.
   #deliverProgress(count, ids, workers) {
+    const finishing = new Map();
     for (let i = 0; i < count; i++) {
-      if (workers[i] >= 0 && this.#progress.has(ids[i])) this.#executors.drainProgress(workers[i]);
+      if (workers[i] >= 0 && this.#progress.has(ids[i])) finishing.set(ids[i], workers[i]);
+    }
+    if (finishing.size === 0) return;
+    this.#finishing = finishing;
+    try {
+      for (const slot of new Set(finishing.values())) this.#executors.drainProgress(slot);
+    } finally {
+      this.#finishing = null;
     }
   }
 
@@ -556,9 +565,18 @@ class Tasklets extends EventEmitter {
     }
   }
 
-  #onProgress(id, percent, detail) {
+  // A report counts only if the executor it came from runs the task, or ran
+  // it and its completion is being delivered: code on one executor cannot
+  // report for a task of another (docs/security.md).
+  #onProgress(id, percent, detail, slot) {
     const onProgress = this.#progress.get(id);
     if (onProgress === undefined) return;  // settled meanwhile
+    const ranBy = this.#finishing !== null && this.#finishing.has(id)
+      ? this.#finishing.get(id) : this.#addon.taskSlot(this.#poolId, id);
+    if (ranBy !== slot) {
+      this.#log.warn('progress report for a task of another executor ignored', { pool: this.#poolId, taskId: id, worker: slot });
+      return;
+    }
     try {
       onProgress({ taskId: id, percent, detail });
     } catch (err) {
