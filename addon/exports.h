@@ -11,6 +11,7 @@ Napi::Value create_pool(const Napi::CallbackInfo& info);
 Napi::Value submit(const Napi::CallbackInfo& info);
 Napi::Value register_function(const Napi::CallbackInfo& info);
 Napi::Value function_source(const Napi::CallbackInfo& info);
+Napi::Value release_functions(const Napi::CallbackInfo& info);
 Napi::Value stats(const Napi::CallbackInfo& info);
 Napi::Value set_keep_alive(const Napi::CallbackInfo& info);
 Napi::Value shutdown(const Napi::CallbackInfo& info);

@@ -227,6 +227,7 @@ void submit_run(PoolState& state, std::vector<JsCall>& calls, std::size_t& next,
       throw;
     }
     next = begin + n;
+    state.hold_functions(calls.data() + begin, n);
     for (std::size_t k = 0; k < n; ++k) state.tasks.insert(calls[begin + k].id, handles[k].task_base());
   }
 }
@@ -252,6 +253,7 @@ void submit_dependent(PoolState& state, JsCall& call, tasklets::SubmitOptions op
     state.argument_bytes.fetch_sub(bytes, std::memory_order_relaxed);
     throw;
   }
+  state.hold_functions(&call, 1);
   state.tasks.insert(call.id, handle.task_base());
 }
 // (submit_dependent's caller advances `submitted` only after it returned:
@@ -501,6 +503,22 @@ Napi::Value register_function(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), state->register_function(string_arg(info, 1)));
 }
 
+// releaseFunctions(poolId, ids: Uint32Array): JS no longer needs these
+// functions; each goes once no submitted task uses it.
+Napi::Value release_functions(const Napi::CallbackInfo& info) {
+  std::shared_ptr<PoolState> state = pool_arg(info, 0);
+  bool is_typed = false;
+  check(info.Env(), napi_is_typedarray(info.Env(), info[1], &is_typed));
+  if (!is_typed) throw type_error(info.Env(), "ERR_INVALID_ARG_TYPE", "tasklets: function ids must be a Uint32Array");
+  napi_typedarray_type type;
+  std::size_t length = 0;
+  void* data = nullptr;
+  check(info.Env(), napi_get_typedarray_info(info.Env(), info[1], &type, &length, &data, nullptr, nullptr));
+  if (type != napi_uint32_array) throw type_error(info.Env(), "ERR_INVALID_ARG_TYPE", "tasklets: function ids must be a Uint32Array");
+  state->release_functions(static_cast<const std::uint32_t*>(data), length);
+  return info.Env().Undefined();
+}
+
 Napi::Value function_source(const Napi::CallbackInfo& info) {
   std::shared_ptr<PoolState> state = pool_arg(info, 0);
   const std::uint32_t fn = uint32_arg(info, 1);
@@ -514,6 +532,7 @@ Napi::Value stats(const Napi::CallbackInfo& info) {
   if (auto state = registry::find(id)) {
     Napi::Object o = stats_to_js(info.Env(), state->pool->stats());
     o.Set("argumentBytes", Napi::Number::New(info.Env(), static_cast<double>(state->argument_bytes.load())));
+    o.Set("registeredFunctions", Napi::Number::New(info.Env(), static_cast<double>(state->function_count())));
     return o;
   }
   if (auto last = registry::final_stats(id)) return stats_to_js(info.Env(), *last);

@@ -47,6 +47,7 @@ napi_value init(napi_env raw_env, napi_value raw_exports) {
   export_function<submit>(env, exports, "submit");
   export_function<register_function>(env, exports, "registerFunction");
   export_function<function_source>(env, exports, "functionSource");
+  export_function<release_functions>(env, exports, "releaseFunctions");
   export_function<stats>(env, exports, "stats");
   export_function<set_keep_alive>(env, exports, "setKeepAlive");
   export_function<shutdown>(env, exports, "shutdown");

@@ -25,7 +25,7 @@ const { AsyncLocalStorage } = require('node:async_hooks');
 const { load } = require('./addon');
 const codec = require('./codec');
 const taskErrors = require('./task-errors');
-const { compile } = require('./functions');
+const { compile, CompiledCache } = require('./functions');
 const { loadExport, loadedExport } = require('./modules');
 const { checkAllowedNow, parseModuleTaskSource } = require('./module-allow');
 
@@ -39,7 +39,7 @@ const INTERRUPT_TIMED_OUT = 5;    // addon: why a pending task was settled nativ
 const KIND_CANCELLED = 4;         // outcome of a task that ended after its signal aborted
 const CONTEXT_USE = /\btasklet\b/;
 
-const { poolId, slot, addonPath, abortSab, progressPort } = workerData;
+const { poolId, slot, addonPath, abortSab, progressPort, functionCache } = workerData;
 // Task code runs on this thread: it must not find the progress port (to
 // report for another task) or the abort ring (to abort another task's
 // signal) where the executor got them, nor redirect the executor's
@@ -50,7 +50,7 @@ const postProgress = Function.prototype.call.bind(MessagePort.prototype.postMess
 const addon = load(addonPath);
 const outcome = new Int32Array(2);   // read by runBatch after each invoke
 const asyncOutcome = new Int32Array(1);
-const compiled = new Map();           // fnId -> { fn, withContext }
+const compiled = new CompiledCache(functionCache);  // fnId -> { fn, file, exportName, withContext }
 const pendingIds = new Set();         // tasks whose promise has not settled
 const active = new Map();             // task id -> TaskContext
 const abortCount = new Int32Array(abortSab, 0, 2);
@@ -345,7 +345,8 @@ function wake(ids, whys) {
 }
 
 // Messages from the main thread (js/executors.js): abort a running task's
-// signal; release memory (memory.cleanup 'aggressive').
+// signal; release memory (memory.cleanup 'aggressive'); a new
+// functions.cacheSize.
 function onMessage(message) {
   if (message === null || typeof message !== 'object') return;
   if (message.type === 'abort') {
@@ -353,6 +354,8 @@ function onMessage(message) {
     if (ctx !== undefined) ctx.abort(message.reason);
   } else if (message.type === 'trim') {
     addon.trimMemory();
+  } else if (message.type === 'functionCache') {
+    compiled.resize(message.size);
   }
 }
 

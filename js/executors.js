@@ -49,6 +49,7 @@ class Executors {
     this.bySlot = new Map();       // slot -> the record now serving it
     this.lastDeath = new Map();    // slot -> { code, message } of its last executor that died
     this.closed = false;
+    this.functionCache = Infinity;  // compiled functions each executor keeps (functions.cacheSize)
     this.resourceLimits = Number.isFinite(memoryLimit)
       ? { maxOldGenerationSizeMb: Math.max(8, Math.floor(memoryLimit / (1024 * 1024)) - 8), maxYoungGenerationSizeMb: 8 }
       : undefined;
@@ -66,7 +67,9 @@ class Executors {
     const abortSab = new SharedArrayBuffer(ABORT_HEADER_BYTES + ABORT_RING * 8);
     try {
       worker = new Worker(EXECUTOR_PATH, {
-        workerData: { poolId: this.poolId, slot, addonPath: addonLoader.addonPath(), abortSab, progressPort },
+        workerData: {
+          poolId: this.poolId, slot, addonPath: addonLoader.addonPath(), abortSab, progressPort, functionCache: this.functionCache,
+        },
         transferList: [progressPort],
         resourceLimits: this.resourceLimits,
       });
@@ -193,6 +196,11 @@ class Executors {
   // Each executor releases what memory it can (memory.cleanup).
   trim() {
     for (const record of this.records) record.worker.postMessage({ type: 'trim' });
+  }
+
+  setFunctionCache(size) {
+    this.functionCache = size;
+    for (const record of this.records) record.worker.postMessage({ type: 'functionCache', size });
   }
 
   refAll() {

@@ -91,10 +91,13 @@ class Tasklets extends EventEmitter {
       native, (slot) => this.#executors.start(slot),
       (count, ids, kinds, values, workers, durations) => this.#onCompletions(count, ids, kinds, values, workers, durations));
     this.#executors.poolId = this.#poolId;
+    this.#executors.functionCache = resolved.functions.cacheSize;
     this.#log.info('pool started', {
       pool: this.#poolId, workers: resolved.workers, placement: resolved.placement, maxQueue: resolved.maxQueue,
     });
-    this.#registry = new FunctionRegistry((source) => this.#addon.registerFunction(this.#poolId, source));
+    this.#registry = new FunctionRegistry(
+      (source) => this.#addon.registerFunction(this.#poolId, source),
+      (ids) => this.#releaseFunctions(ids), resolved.functions.cacheSize, () => this.#queue.flush());
     this.#queue = new SubmitQueue(
       (count, ids, fnIds, argKinds, args, priorities, timeouts, packed, offsets) =>
         this.#addon.submit(this.#poolId, count, ids, fnIds, argKinds, args, priorities, packed, offsets,
@@ -148,6 +151,8 @@ class Tasklets extends EventEmitter {
     }
     this.#resolved = resolved;
     this.#pending.defaultTimeout = resolved.timeout.default;
+    this.#registry.resize(resolved.functions.cacheSize);
+    this.#executors.setFunctionCache(resolved.functions.cacheSize);
     this.#afterSettling();  // a larger maxQueue may end a full backlog
     return true;
   }
@@ -387,7 +392,8 @@ class Tasklets extends EventEmitter {
         if (failed || next >= count) return;
         const c = next++;
         const promise = this.#track(null);
-        this.#queue.push(promise.taskId, columns.fnIds[c], columns.argKinds[c], columns.args[c], columns.priorities[c], Infinity);
+        // Looked up again: the registry may have evicted it since map() began.
+        this.#queue.push(promise.taskId, this.#registry.idOfMap(columns.fn), columns.argKinds[c], columns.args[c], columns.priorities[c], Infinity);
         columns.args[c] = undefined;
         promise.then((value) => {
           if (failed) return;
@@ -584,6 +590,14 @@ class Tasklets extends EventEmitter {
     }
   }
 
+  #releaseFunctions(ids) {
+    try {
+      this.#addon.releaseFunctions(this.#poolId, ids);
+    } catch {
+      // The pool is gone, and its functions with it.
+    }
+  }
+
   #slotFailed(slot, err) {
     try {
       this.#addon.slotFailed(this.#poolId, slot);
@@ -665,6 +679,7 @@ class Tasklets extends EventEmitter {
     columns.concurrency = concurrency;
     columns.onProgress = onProgress;
     columns.totalItems = list.length;
+    columns.fn = fn;
     columns.chunkItems = (c) => Math.min(chunkSize, list.length - c * chunkSize);
     return columns;
   }

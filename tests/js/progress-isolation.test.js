@@ -29,7 +29,7 @@ describe('progress isolation', { skip }, () => {
 
   test('workerData holds neither the progress port nor the abort ring', async () => {
     const keys = await pool.run(() => Object.keys(process.getBuiltinModule('node:worker_threads').workerData).sort());
-    assert.deepEqual(keys, ['addonPath', 'poolId', 'slot']);
+    assert.deepEqual(keys, ['addonPath', 'functionCache', 'poolId', 'slot']);
   });
 
   test('patching postMessage or Function.prototype.call inside a task does not redirect reports', async () => {
