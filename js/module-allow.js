@@ -64,7 +64,9 @@ function allowEntry(entry, name) {
 function resolveModules(value) {
   if (!isPlainObject(value)) throw errors.optionType('modules', 'an object { allow }', value);
   rejectUnknownKeys(value, MODULES_KEYS, 'modules.');
-  const { allow } = value;
+  // Own property only: a polluted Object.prototype.allow must not widen or
+  // lift the allowlist.
+  const allow = Object.hasOwn(value, 'allow') ? value.allow : undefined;
   if (allow === undefined || allow === null) return { allow: null };
   if (!Array.isArray(allow)) throw errors.optionType('modules.allow', EXPECTED, allow);
   const out = [];

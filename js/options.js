@@ -204,7 +204,9 @@ function resolveOptions(user, cpuCount, base = {}) {
   if (!isPlainObject(user)) throw errors.argType('options', 'an object', user);
   rejectUnknownKeys(user, TOP_LEVEL_KEYS, '');
   const options = { ...DEFAULTS, ...base };
-  for (const key of TOP_LEVEL_KEYS) if (user[key] !== undefined) options[key] = user[key];
+  // Own properties only: a polluted Object.prototype must not configure
+  // pools (docs/security.md); isPlainObject already refuses any other prototype.
+  for (const key of TOP_LEVEL_KEYS) if (Object.hasOwn(user, key) && user[key] !== undefined) options[key] = user[key];
   const resolved = {
     workers: resolveWorkers(options.workers, cpuCount),
     placement: checkOneOf('placement', options.placement, PLACEMENTS),

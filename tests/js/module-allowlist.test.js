@@ -80,6 +80,22 @@ describe('modules.allow: the option', () => {
   });
 });
 
+test('a polluted Object.prototype neither sets nor lifts the allowlist', () => {
+  const base = resolveOptions({ modules: { allow: [ALLOWED] } }, 2).options;
+  Object.prototype.modules = { allow: null };  // eslint-disable-line no-extend-native
+  Object.prototype.allow = [root];             // eslint-disable-line no-extend-native
+  Object.prototype.workers = 64;               // eslint-disable-line no-extend-native
+  try {
+    assert.deepEqual(resolveOptions({}, 2, base).resolved.modules.allow, [ALLOWED + path.sep]);
+    assert.deepEqual(resolveOptions({ modules: {} }, 2).resolved.modules, { allow: null });
+    assert.equal(resolveOptions({}, 2).resolved.workers.max, 2);
+  } finally {
+    delete Object.prototype.modules;
+    delete Object.prototype.allow;
+    delete Object.prototype.workers;
+  }
+});
+
 describe('modules.allow on a pool', { skip }, () => {
   let pool;
   before(() => {
