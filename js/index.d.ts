@@ -52,6 +52,16 @@ export interface MemoryOptions {
   cleanup?: 'none' | 'aggressive';
 }
 
+export interface FunctionsOptions {
+  /** Task functions kept registered on the main thread and compiled in each executor (least recently used evicted). 1..1048576, default 2048. */
+  cacheSize?: number;
+}
+
+export interface ModulesOptions {
+  /** Absolute paths or file: URLs of directories or files module tasks may come from (by real path). Default: no restriction. */
+  allow?: ReadonlyArray<string | URL> | null;
+}
+
 export interface TaskletsOptions {
   /** Default 'auto': one executor per PU, fixed. */
   workers?: WorkerCount | WorkersOptions;
@@ -64,6 +74,9 @@ export interface TaskletsOptions {
   /** Most tasks pending (submitted, not settled); 'auto' = 1024 per executor. Default Infinity. */
   maxQueue?: number | 'auto';
   memory?: MemoryOptions;
+  functions?: FunctionsOptions;
+  /** The module allowlist (docs/security.md): ERR_MODULE_NOT_ALLOWED outside it. */
+  modules?: ModulesOptions;
 }
 
 export interface ResolvedOptions {
@@ -75,6 +88,9 @@ export interface ResolvedOptions {
   maxQueue: number;
   /** `limit` in bytes (Infinity: none). */
   memory: { limit: number; cleanup: 'none' | 'aggressive' };
+  functions: { cacheSize: number };
+  /** Real paths; a directory ends with a path separator. null: no restriction. */
+  modules: { allow: string[] | null };
 }
 
 // ---------------------------------------------------------------------------
@@ -330,6 +346,8 @@ export interface Stats {
   needsDrain: boolean;
   /** Native bytes held for the arguments of tasks not run yet (bounded by memory.limit). */
   argumentBytes: number;
+  /** Task function sources the pool holds (functions.cacheSize, plus those of queued tasks whose function was evicted). */
+  registeredFunctions: number;
 }
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy' | 'shutdown';
