@@ -1,6 +1,7 @@
 #include "pool_registry.h"
 
 #include <algorithm>
+#include <map>
 #include <thread>
 
 namespace tasklets_addon {
@@ -262,10 +263,15 @@ void abandon_slot(const std::shared_ptr<PoolState>& state, unsigned slot) {
 namespace registry {
 namespace {
 
+// The final figures of this many pools shut down last are kept: a process
+// that creates and shuts down pools without end must not keep each one's
+// (js/pool.js keeps its own pool's copy for getStats()).
+constexpr std::size_t kRetiredKept = 64;
+
 struct Registry {
   std::mutex mutex;
   std::unordered_map<std::uint32_t, std::shared_ptr<PoolState>> pools;
-  std::unordered_map<std::uint32_t, tasklets::PoolStats> retired;
+  std::map<std::uint32_t, tasklets::PoolStats> retired;  // by id: the oldest first
   std::atomic<std::uint32_t> next_id{1};
 };
 
@@ -299,11 +305,16 @@ void retire(std::uint32_t id, tasklets::PoolStats final_stats) {
   std::shared_ptr<PoolState> dropped;  // destroyed outside the lock
   std::lock_guard lock(r.mutex);
   r.retired.insert_or_assign(id, std::move(final_stats));
+  while (r.retired.size() > kRetiredKept) r.retired.erase(r.retired.begin());
   auto it = r.pools.find(id);
   if (it != r.pools.end()) {
     dropped = std::move(it->second);
     r.pools.erase(it);
   }
+}
+
+bool was_created(std::uint32_t id) noexcept {
+  return id != 0 && id < the().next_id.load(std::memory_order_relaxed);
 }
 
 std::optional<tasklets::PoolStats> final_stats(std::uint32_t id) {

@@ -163,6 +163,9 @@ std::shared_ptr<PoolState> find(std::uint32_t id);
 // Drops the pool, remembering its last figures for stats().
 void retire(std::uint32_t id, tasklets::PoolStats final_stats);
 std::optional<tasklets::PoolStats> final_stats(std::uint32_t id);
+// Whether `id` was handed out (pools are never forgotten by id: a pool not
+// live any more was shut down, even once its final figures are dropped).
+bool was_created(std::uint32_t id) noexcept;
 }  // namespace registry
 
 }  // namespace tasklets_addon

@@ -66,6 +66,7 @@ class Tasklets extends EventEmitter {
   #terminated = false;          // shutdown's timeout expired and executors were terminated
   #progress = new Map();        // task id -> onProgress
   #finishing = null;            // while #deliverProgress runs: task id -> the slot that ran it
+  #finalStats = null;           // the native figures once shut down
   #given;                       // the options as given (merged by configure())
   #slots;                       // most executors resize() can reach
 
@@ -434,7 +435,7 @@ class Tasklets extends EventEmitter {
   // Native figures (addon stats) plus `pending`: tasks whose promise has not
   // settled yet, as the main thread counts them.
   getStats() {
-    const stats = this.#addon.stats(this.#poolId);
+    const stats = this.#finalStats === null ? this.#addon.stats(this.#poolId) : structuredClone(this.#finalStats);
     stats.pending = this.#pending.size;
     stats.maxQueue = this.#resolved.maxQueue;
     stats.needsDrain = this.#full;
@@ -476,6 +477,8 @@ class Tasklets extends EventEmitter {
     const deadline = timeoutMs >= MAX_TIMER_MS ? null : setTimeout(() => this.#terminateExecutors(), timeoutMs);
     try {
       const report = await this.#addon.shutdown(this.#poolId, mode, timeoutMs);
+      // The addon keeps the final figures of the last few pools only.
+      this.#finalStats = this.#addon.stats(this.#poolId);
       // The addon settles every task before it resolves; anything left here
       // can never complete, and must not hang its caller.
       this.#pending.abandonAll((id) => {
