@@ -1,6 +1,7 @@
 'use strict';
-// Task functions travel as source text, registered once per pool under an id
-// (addon registerFunction) and compiled once per executor.
+// Task functions travel as source text, registered with the pool under an id
+// (addon registerFunction) and compiled by each executor that runs them;
+// both sides keep the functions.cacheSize most recently used (below).
 //
 // Accepted: arrow functions, function expressions and declarations, async
 // and generator functions, and method shorthands (`foo(x) { ... }`,
