@@ -199,6 +199,7 @@ class Executors {
   }
 
   setFunctionCache(size) {
+    if (size === this.functionCache) return;
     this.functionCache = size;
     for (const record of this.records) record.worker.postMessage({ type: 'functionCache', size });
   }
