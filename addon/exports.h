@@ -23,6 +23,7 @@ Napi::Value resize(const Napi::CallbackInfo& info);
 
 // memory.cc
 Napi::Value trim_memory(const Napi::CallbackInfo& info);
+Napi::Value malloc_in_use(const Napi::CallbackInfo& info);
 
 // executor.cc
 Napi::Value attach(const Napi::CallbackInfo& info);

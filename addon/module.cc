@@ -57,6 +57,7 @@ napi_value init(napi_env raw_env, napi_value raw_exports) {
   export_function<task_slot>(env, exports, "taskSlot");
   export_function<resize>(env, exports, "resize");
   export_function<trim_memory>(env, exports, "trimMemory");
+  export_function<malloc_in_use>(env, exports, "mallocInUse");
   export_function<attach>(env, exports, "attach");
   export_function<run_batch>(env, exports, "runBatch");
   export_function<finish_async>(env, exports, "finishAsync");
