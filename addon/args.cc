@@ -24,7 +24,7 @@ napi_value arg(const Napi::CallbackInfo& info, std::size_t i, napi_valuetype wan
 std::shared_ptr<PoolState> pool_arg(const Napi::CallbackInfo& info, std::size_t i) {
   const std::uint32_t id = uint32_arg(info, i);
   if (auto s = registry::find(id)) return s;
-  if (registry::final_stats(id)) {
+  if (registry::was_created(id)) {
     throw status_error(info.Env(), "ERR_POOL_SHUTDOWN");
   }
   throw coded_error(info.Env(), "ERR_INVALID_ARG_VALUE", "tasklets: no pool with id " + std::to_string(id));

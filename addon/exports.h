@@ -11,12 +11,14 @@ Napi::Value create_pool(const Napi::CallbackInfo& info);
 Napi::Value submit(const Napi::CallbackInfo& info);
 Napi::Value register_function(const Napi::CallbackInfo& info);
 Napi::Value function_source(const Napi::CallbackInfo& info);
+Napi::Value release_functions(const Napi::CallbackInfo& info);
 Napi::Value stats(const Napi::CallbackInfo& info);
 Napi::Value set_keep_alive(const Napi::CallbackInfo& info);
 Napi::Value shutdown(const Napi::CallbackInfo& info);
 Napi::Value slot_failed(const Napi::CallbackInfo& info);
 Napi::Value cancel(const Napi::CallbackInfo& info);
 Napi::Value cancel_range(const Napi::CallbackInfo& info);
+Napi::Value task_slot(const Napi::CallbackInfo& info);
 Napi::Value resize(const Napi::CallbackInfo& info);
 
 // protocol.cc: the numbers of protocol.h, exported as `protocol`
@@ -24,6 +26,7 @@ Napi::Object protocol_object(Napi::Env env);
 
 // memory.cc
 Napi::Value trim_memory(const Napi::CallbackInfo& info);
+Napi::Value malloc_in_use(const Napi::CallbackInfo& info);
 
 // executor.cc
 Napi::Value attach(const Napi::CallbackInfo& info);

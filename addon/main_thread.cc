@@ -195,6 +195,7 @@ void submit_run(PoolState& state, std::vector<JsCall>& calls, std::size_t& next,
       throw;
     }
     next = begin + n;
+    state.hold_functions(calls.data() + begin, n);
     for (std::size_t k = 0; k < n; ++k) state.tasks.insert(calls[begin + k].id, handles[k].task_base());
   }
 }
@@ -220,6 +221,7 @@ void submit_dependent(PoolState& state, JsCall& call, tasklets::SubmitOptions op
     state.argument_bytes.fetch_sub(bytes, std::memory_order_relaxed);
     throw;
   }
+  state.hold_functions(&call, 1);
   state.tasks.insert(call.id, handle.task_base());
 }
 // (submit_dependent's caller advances `submitted` only after it returned:
@@ -418,6 +420,28 @@ Napi::Value cancel(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(CancelResult::kRunning) + 1 + slot);
 }
 
+// taskSlot(poolId, id) -> the executor slot running task `id`, or that ran
+// it when it settled there and was not drained yet; -1 otherwise (queued,
+// settled without running, drained, unknown). A settled task's slot was
+// written before its state was published (executor.cc, finish), which the
+// acquire load pairs with.
+Napi::Value task_slot(const Napi::CallbackInfo& info) {
+  std::shared_ptr<PoolState> state = pool_arg(info, 0);
+  const double id = number_arg(info, 1);
+  const FoundTask found(*state, id);
+  double slot = -1;
+  if (tasklets::detail::TaskBase* t = found.get()) {
+    const std::uint32_t word = t->state.load(std::memory_order_acquire);
+    const auto status = static_cast<tasklets::TaskStatus>(word & tasklets::detail::kStatusMask);
+    if (status == tasklets::TaskStatus::running && (word & tasklets::detail::kHostedBit)) {
+      slot = static_cast<double>(word >> tasklets::detail::kSlotShift);
+    } else if (tasklets::is_settled(status)) {
+      slot = js_call(*t).slot;
+    }
+  }
+  return Napi::Number::New(info.Env(), slot);
+}
+
 // cancelRange(poolId, firstId, count) -> how many of those tasks were still
 // queued (or waiting) and are now cancelled.
 Napi::Value cancel_range(const Napi::CallbackInfo& info) {
@@ -447,6 +471,22 @@ Napi::Value register_function(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), state->register_function(string_arg(info, 1)));
 }
 
+// releaseFunctions(poolId, ids: Uint32Array): JS no longer needs these
+// functions; each goes once no submitted task uses it.
+Napi::Value release_functions(const Napi::CallbackInfo& info) {
+  std::shared_ptr<PoolState> state = pool_arg(info, 0);
+  bool is_typed = false;
+  check(info.Env(), napi_is_typedarray(info.Env(), info[1], &is_typed));
+  if (!is_typed) throw type_error(info.Env(), "ERR_INVALID_ARG_TYPE", "tasklets: function ids must be a Uint32Array");
+  napi_typedarray_type type;
+  std::size_t length = 0;
+  void* data = nullptr;
+  check(info.Env(), napi_get_typedarray_info(info.Env(), info[1], &type, &length, &data, nullptr, nullptr));
+  if (type != napi_uint32_array) throw type_error(info.Env(), "ERR_INVALID_ARG_TYPE", "tasklets: function ids must be a Uint32Array");
+  state->release_functions(static_cast<const std::uint32_t*>(data), length);
+  return info.Env().Undefined();
+}
+
 Napi::Value function_source(const Napi::CallbackInfo& info) {
   std::shared_ptr<PoolState> state = pool_arg(info, 0);
   const std::uint32_t fn = uint32_arg(info, 1);
@@ -460,6 +500,7 @@ Napi::Value stats(const Napi::CallbackInfo& info) {
   if (auto state = registry::find(id)) {
     Napi::Object o = stats_to_js(info.Env(), state->pool->stats());
     o.Set("argumentBytes", Napi::Number::New(info.Env(), static_cast<double>(state->argument_bytes.load())));
+    o.Set("registeredFunctions", Napi::Number::New(info.Env(), static_cast<double>(state->function_count())));
     return o;
   }
   if (auto last = registry::final_stats(id)) return stats_to_js(info.Env(), *last);

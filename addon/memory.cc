@@ -26,4 +26,12 @@ Napi::Value trim_memory(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// mallocInUse(): bytes glibc's malloc has handed out and not had back, over
+// all its arenas (mmapped blocks included). What the process retains,
+// unlike RSS, which also counts memory freed but kept by the allocator.
+Napi::Value malloc_in_use(const Napi::CallbackInfo& info) {
+  const struct mallinfo2 m = mallinfo2();
+  return Napi::Number::New(info.Env(), static_cast<double>(m.uordblks + m.hblkhd));
+}
+
 }  // namespace tasklets_addon

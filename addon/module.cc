@@ -51,14 +51,17 @@ napi_value init(napi_env raw_env, napi_value raw_exports) {
   export_function<submit>(env, exports, "submit");
   export_function<register_function>(env, exports, "registerFunction");
   export_function<function_source>(env, exports, "functionSource");
+  export_function<release_functions>(env, exports, "releaseFunctions");
   export_function<stats>(env, exports, "stats");
   export_function<set_keep_alive>(env, exports, "setKeepAlive");
   export_function<shutdown>(env, exports, "shutdown");
   export_function<slot_failed>(env, exports, "slotFailed");
   export_function<cancel>(env, exports, "cancel");
   export_function<cancel_range>(env, exports, "cancelRange");
+  export_function<task_slot>(env, exports, "taskSlot");
   export_function<resize>(env, exports, "resize");
   export_function<trim_memory>(env, exports, "trimMemory");
+  export_function<malloc_in_use>(env, exports, "mallocInUse");
   export_function<attach>(env, exports, "attach");
   export_function<run_batch>(env, exports, "runBatch");
   export_function<finish_async>(env, exports, "finishAsync");

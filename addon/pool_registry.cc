@@ -1,6 +1,7 @@
 #include "pool_registry.h"
 
 #include <algorithm>
+#include <map>
 #include <thread>
 
 namespace tasklets_addon {
@@ -80,6 +81,7 @@ std::vector<TaskBase*> PoolState::take_completed() {
     tasks.erase(js_call(*t).id);
   }
   std::reverse(out.begin(), out.end());
+  if (!out.empty()) unhold_functions(out);
   return out;
 }
 
@@ -141,22 +143,77 @@ bool PoolState::wait_async(std::chrono::milliseconds timeout) noexcept {
 
 std::uint32_t PoolState::register_function(const std::string& source) {
   std::lock_guard lock(functions_mutex_);
-  auto [it, inserted] = function_ids_.try_emplace(source, static_cast<std::uint32_t>(function_sources_.size()));
-  if (inserted) {
-    try {
-      function_sources_.push_back(source);
-    } catch (...) {
-      function_ids_.erase(it);
-      throw;
-    }
+  if (auto it = function_ids_.find(source); it != function_ids_.end()) {
+    functions_.at(it->second).held = true;
+    return it->second;
   }
-  return it->second;
+  // After 2^32 registrations the ids wrap: skip those still in use.
+  while (functions_.count(next_function_id_)) ++next_function_id_;
+  const std::uint32_t id = next_function_id_++;
+  auto entry = functions_.try_emplace(id, FunctionEntry{source}).first;
+  try {
+    function_ids_.emplace(std::string_view(entry->second.source), id);
+  } catch (...) {
+    functions_.erase(entry);
+    throw;
+  }
+  return id;
 }
 
 std::optional<std::string> PoolState::function_source(std::uint32_t id) {
   std::lock_guard lock(functions_mutex_);
-  if (id >= function_sources_.size()) return std::nullopt;
-  return function_sources_[id];
+  auto it = functions_.find(id);
+  if (it == functions_.end()) return std::nullopt;
+  return it->second.source;
+}
+
+void PoolState::drop_if_unused(std::unordered_map<std::uint32_t, FunctionEntry>::iterator it) {
+  if (it->second.held || it->second.tasks != 0) return;
+  function_ids_.erase(std::string_view(it->second.source));
+  functions_.erase(it);
+}
+
+void PoolState::release_functions(const std::uint32_t* ids, std::size_t count) {
+  std::lock_guard lock(functions_mutex_);
+  for (std::size_t i = 0; i < count; ++i) {
+    auto it = functions_.find(ids[i]);
+    if (it == functions_.end()) continue;
+    it->second.held = false;
+    drop_if_unused(it);
+  }
+}
+
+// Runs of one function (the common case: runAll, map, a loop of run())
+// cost one lookup.
+void PoolState::hold_functions(const JsCall* calls, std::size_t count) {
+  std::lock_guard lock(functions_mutex_);
+  for (std::size_t i = 0; i < count;) {
+    std::size_t end = i + 1;
+    while (end < count && calls[end].fn == calls[i].fn) ++end;
+    auto it = functions_.find(calls[i].fn);
+    if (it != functions_.end()) it->second.tasks += static_cast<std::uint32_t>(end - i);
+    i = end;
+  }
+}
+
+void PoolState::unhold_functions(const std::vector<TaskBase*>& drained) {
+  std::lock_guard lock(functions_mutex_);
+  for (std::size_t i = 0; i < drained.size();) {
+    const std::uint32_t fn = js_call(*drained[i]).fn;
+    std::size_t end = i + 1;
+    while (end < drained.size() && js_call(*drained[end]).fn == fn) ++end;
+    auto it = functions_.find(fn);
+    if (it != functions_.end()) {
+      it->second.tasks -= static_cast<std::uint32_t>(end - i);
+      drop_if_unused(it);
+    }
+    i = end;
+  }
+}
+
+std::size_t PoolState::function_count() {
+  std::lock_guard lock(functions_mutex_);
+  return functions_.size();
 }
 
 // ---------------------------------------------------------------- hosting
@@ -206,10 +263,15 @@ void abandon_slot(const std::shared_ptr<PoolState>& state, unsigned slot) {
 namespace registry {
 namespace {
 
+// The final figures of this many pools shut down last are kept: a process
+// that creates and shuts down pools without end must not keep each one's
+// (js/pool.js keeps its own pool's copy for getStats()).
+constexpr std::size_t kRetiredKept = 64;
+
 struct Registry {
   std::mutex mutex;
   std::unordered_map<std::uint32_t, std::shared_ptr<PoolState>> pools;
-  std::unordered_map<std::uint32_t, tasklets::PoolStats> retired;
+  std::map<std::uint32_t, tasklets::PoolStats> retired;  // by id: the oldest first
   std::atomic<std::uint32_t> next_id{1};
 };
 
@@ -243,11 +305,16 @@ void retire(std::uint32_t id, tasklets::PoolStats final_stats) {
   std::shared_ptr<PoolState> dropped;  // destroyed outside the lock
   std::lock_guard lock(r.mutex);
   r.retired.insert_or_assign(id, std::move(final_stats));
+  while (r.retired.size() > kRetiredKept) r.retired.erase(r.retired.begin());
   auto it = r.pools.find(id);
   if (it != r.pools.end()) {
     dropped = std::move(it->second);
     r.pools.erase(it);
   }
+}
+
+bool was_created(std::uint32_t id) noexcept {
+  return id != 0 && id < the().next_id.load(std::memory_order_relaxed);
 }
 
 std::optional<tasklets::PoolStats> final_stats(std::uint32_t id) {

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -84,9 +85,18 @@ struct PoolState {
   std::shared_ptr<SafeTsfn> on_completions;  // data: nullptr, or a ShutdownDone*
   std::shared_ptr<SafeTsfn> start_executor;  // data: the slot
 
-  // --- functions: source <-> id
+  // --- functions: source <-> id (protocol.md, "Functions"). An entry lives
+  // while JS holds it (registered, not released) or a submitted task not
+  // drained yet uses it, so an executor always finds the source of a task
+  // it takes, whatever JS evicted meanwhile. Ids are never reused while an
+  // entry has them.
   std::uint32_t register_function(const std::string& source);
   std::optional<std::string> function_source(std::uint32_t id);
+  void release_functions(const std::uint32_t* ids, std::size_t count);
+  // Submitted tasks hold their function (owner thread, after submit); drained
+  // ones let it go (take_completed).
+  void hold_functions(const JsCall* calls, std::size_t count);
+  std::size_t function_count();
 
   SlotState& slot(unsigned index);  // created on first use, never moved
   std::vector<unsigned> requested_slots();  // asked for, not attached
@@ -107,9 +117,17 @@ struct PoolState {
   std::unique_ptr<tasklets::Pool> pool;  // declared last: destroyed first
 
  private:
+  struct FunctionEntry {
+    std::string source;
+    std::uint32_t tasks = 0;  // submitted, not drained
+    bool held = true;         // registered by JS and not released
+  };
+  void drop_if_unused(std::unordered_map<std::uint32_t, FunctionEntry>::iterator it);
+  void unhold_functions(const std::vector<tasklets::detail::TaskBase*>& drained);
   std::mutex functions_mutex_;
-  std::unordered_map<std::string, std::uint32_t> function_ids_;
-  std::vector<std::string> function_sources_;
+  std::unordered_map<std::uint32_t, FunctionEntry> functions_;          // nodes never move:
+  std::unordered_map<std::string_view, std::uint32_t> function_ids_;    // keys view their sources
+  std::uint32_t next_function_id_ = 0;
   std::mutex async_mutex_;
   std::condition_variable async_cv_;
   std::int64_t in_flight_ = 0;
@@ -145,6 +163,9 @@ std::shared_ptr<PoolState> find(std::uint32_t id);
 // Drops the pool, remembering its last figures for stats().
 void retire(std::uint32_t id, tasklets::PoolStats final_stats);
 std::optional<tasklets::PoolStats> final_stats(std::uint32_t id);
+// Whether `id` was handed out (pools are never forgotten by id: a pool not
+// live any more was shut down, even once its final figures are dropped).
+bool was_created(std::uint32_t id) noexcept;
 }  // namespace registry
 
 }  // namespace tasklets_addon

@@ -75,7 +75,7 @@ Napi::Value shutdown(const Napi::CallbackInfo& info) {
   check(env, napi_create_promise(env, &deferred, &promise));
   std::shared_ptr<PoolState> state = registry::find(id);
   if (!state) {
-    if (!registry::final_stats(id)) throw coded_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: no pool with id " + std::to_string(id));
+    if (!registry::was_created(id)) throw coded_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: no pool with id " + std::to_string(id));
     resolve(env, deferred, ShutdownDone{});  // already shut down
     return Napi::Value(env, promise);
   }

@@ -53,6 +53,8 @@ const TABLE = {
   ERR_TASKLETS_NOT_BUILT: [Error, (file, cause) =>
     `The tasklets native addon is missing or cannot be loaded (${file}: ${cause}). ` +
     'Run ./tasklets.sh build in the package directory, or set TASKLETS_ADDON to a built tasklets.node.'],
+  ERR_MODULE_NOT_ALLOWED: [Error, (file, allow) =>
+    `The module ${file} is not in the pool's modules.allow list (${allow.length === 0 ? 'empty' : allow.join(', ')})`],
 };
 
 // Unknown options carry ERR_INVALID_ARG_VALUE: one code for every bad option.
@@ -121,4 +123,10 @@ module.exports = {
   AbortError,
   notBuilt: (file, cause) => makeError('ERR_TASKLETS_NOT_BUILT', null, [file, cause]),
   describeReceived,
+  // A module task whose file (its real path) is outside modules.allow.
+  moduleNotAllowed(file, allow) {
+    const err = makeError('ERR_MODULE_NOT_ALLOWED', null, [file, allow]);
+    err.module = file;
+    return err;
+  },
 };

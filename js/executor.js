@@ -20,29 +20,39 @@
 // synchronously whenever a task reads `tasklet.signal` (for tasks in a
 // synchronous loop, whose event loop never turns).
 
-const { workerData, parentPort } = require('node:worker_threads');
+const { workerData, parentPort, MessagePort } = require('node:worker_threads');
 const { AsyncLocalStorage } = require('node:async_hooks');
 const { load } = require('./addon');
 const codec = require('./codec');
 const taskErrors = require('./task-errors');
-const { compile } = require('./functions');
+const { compile, CompiledCache } = require('./functions');
 const { loadExport, loadedExport } = require('./modules');
 const { ArgKind, ResultKind, RunBatch, AbortRing, MODULE_MARKER } = require('./protocol');
 
 taskErrors.recordLongStacks();
 const { FigureWriter } = require('./metrics/executor-figures');
+const { checkAllowedNow, parseModuleTaskSource } = require('./module-allow');
 
 const MAX_TASKS_PER_BATCH = 256;  // tasks per runBatch call before the loop turns
 const BATCH_BUDGET_US = 2000;     // time per runBatch call before the loop turns
 const PROGRESS_INTERVAL_MS = 50;  // at most one progress message per task per interval
 const CONTEXT_USE = /\btasklet\b/;
 
-const { poolId, slot, addonPath, abortSab, progressPort, figuresSab } = workerData;
+const { poolId, slot, addonPath, abortSab, progressPort, figuresSab, functionCache } = workerData;
 const figures = new FigureWriter(figuresSab);
+// Task code runs on this thread: it must not find the progress port (to
+// report for another task), the abort ring (to abort another task's
+// signal) or the figures buffer (to forge this executor's figures) where
+// the executor got them, nor redirect the executor's postMessage by
+// patching MessagePort.prototype later.
+delete workerData.progressPort;
+delete workerData.abortSab;
+delete workerData.figuresSab;
+const postProgress = Function.prototype.call.bind(MessagePort.prototype.postMessage, progressPort);
 const addon = load(addonPath);
 const outcome = new Int32Array(2);   // read by runBatch after each invoke
 const asyncOutcome = new Int32Array(1);
-const compiled = new Map();           // fnId -> { fn, withContext }
+const compiled = new CompiledCache(functionCache);  // fnId -> { fn, file, exportName, withContext }
 const pendingIds = new Set();         // tasks whose promise has not settled
 const active = new Map();             // task id -> TaskContext
 const abortCount = new Int32Array(abortSab, AbortRing.COUNTS, 2);
@@ -61,9 +71,12 @@ function compiledFor(fnId) {
   let entry = compiled.get(fnId);
   if (entry === undefined) {
     const source = addon.functionSource(poolId, fnId);
-    if (source.startsWith(MODULE_MARKER)) {
+    const moduleTask = parseModuleTaskSource(source);
+    if (moduleTask !== null) {
       // A module task: loaded on first use; its code may use `tasklet`.
-      const [file, exportName] = JSON.parse(source.slice(MODULE_MARKER.length));
+      // The allowlist again, on the file's real path now.
+      const { file, exportName, allow } = moduleTask;
+      checkAllowedNow(file, allow);
       entry = { fn: null, file, exportName, withContext: true };
     } else {
       entry = { fn: compile(source), file: null, exportName: null, withContext: CONTEXT_USE.test(source) };
@@ -138,7 +151,7 @@ class TaskContext {
 
   send(percent, detail, now) {
     this.lastSent = now;
-    progressPort.postMessage({ id: this.id, percent, detail });
+    postProgress({ id: this.id, percent, detail });
   }
 
   flush() {
@@ -337,7 +350,8 @@ function wake(ids, whys) {
 }
 
 // Messages from the main thread (js/executors.js): abort a running task's
-// signal; release memory (memory.cleanup 'aggressive').
+// signal; release memory (memory.cleanup 'aggressive'); a new
+// functions.cacheSize.
 function onMessage(message) {
   if (message === null || typeof message !== 'object') return;
   if (message.type === 'abort') {
@@ -345,6 +359,8 @@ function onMessage(message) {
     if (ctx !== undefined) ctx.abort(message.reason);
   } else if (message.type === 'trim') {
     addon.trimMemory();
+  } else if (message.type === 'functionCache') {
+    compiled.resize(message.size);
   }
 }
 

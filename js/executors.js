@@ -38,7 +38,7 @@ const EXECUTOR_PATH = path.join(__dirname, 'executor.js');
 const EXIT_GRACE_MS = 2000;
 
 class Executors {
-  // hooks: { slotFailed(slot, err), progress(id, percent, detail), warn(text, fields), debug(text, fields) }
+  // hooks: { slotFailed(slot, err), progress(id, percent, detail, slot), warn(text, fields), debug(text, fields) }
   constructor(poolId, memoryLimit, hooks) {
     this.poolId = poolId;
     this.hooks = hooks;
@@ -46,6 +46,7 @@ class Executors {
     this.bySlot = new Map();       // slot -> the record now serving it
     this.lastDeath = new Map();    // slot -> { code, message } of its last executor that died
     this.closed = false;
+    this.functionCache = Infinity;  // compiled functions each executor keeps (functions.cacheSize)
     this.resourceLimits = Number.isFinite(memoryLimit)
       ? { maxOldGenerationSizeMb: Math.max(8, Math.floor(memoryLimit / (1024 * 1024)) - 8), maxYoungGenerationSizeMb: 8 }
       : undefined;
@@ -64,7 +65,10 @@ class Executors {
     const figuresSab = createFiguresBuffer();
     try {
       worker = new Worker(EXECUTOR_PATH, {
-        workerData: { poolId: this.poolId, slot, addonPath: addonLoader.addonPath(), abortSab, progressPort, figuresSab },
+        workerData: {
+          poolId: this.poolId, slot, addonPath: addonLoader.addonPath(), abortSab, progressPort, figuresSab,
+          functionCache: this.functionCache,
+        },
         transferList: [progressPort],
         resourceLimits: this.resourceLimits,
       });
@@ -78,7 +82,7 @@ class Executors {
       abortCount: new Int32Array(abortSab, AbortRing.COUNTS, 2), abortIds: new Float64Array(abortSab, AbortRing.IDS, AbortRing.SLOTS),
       invoking: new Float64Array(abortSab, AbortRing.INVOKING, 2), figures: new Float64Array(figuresSab),
     };
-    progress.on('message', (message) => this.onProgress(message));
+    progress.on('message', (message) => this.onProgress(message, slot));
     progress.unref();
     record.exited = new Promise((resolve) => {
       worker.on('exit', (code) => {
@@ -112,8 +116,11 @@ class Executors {
     if (!this.closed) worker.unref();
   }
 
-  onProgress(message) {
-    this.hooks.progress(message.id, message.percent, message.detail);
+  // `slot`: the executor whose port it came from; the pool delivers a
+  // report only if that executor runs (or just ran) the task it names.
+  onProgress(message, slot) {
+    if (message === null || typeof message !== 'object' || typeof message.id !== 'number') return;
+    this.hooks.progress(message.id, message.percent, message.detail, slot);
   }
 
   // Delivers the progress reports the executor of `slot` sent so far.
@@ -124,13 +131,14 @@ class Executors {
 
   drainRecord(record) {
     for (let m = receiveMessageOnPort(record.progress); m !== undefined; m = receiveMessageOnPort(record.progress)) {
-      this.onProgress(m.message);
+      this.onProgress(m.message, record.slot);
     }
   }
 
   onMessage(record, message) {
     if (message === null || typeof message !== 'object') return;
-    if (message.type === 'attached') {
+    // Once: a task on that thread could post a second 'attached' of its own.
+    if (message.type === 'attached' && !record.attached) {
       record.attached = true;
       record.binding = message.binding;
       this.hooks.debug('executor attached', { pool: this.poolId, worker: record.slot, ...message.binding });
@@ -195,6 +203,12 @@ class Executors {
   // Each executor releases what memory it can (memory.cleanup).
   trim() {
     for (const record of this.records) record.worker.postMessage({ type: 'trim' });
+  }
+
+  setFunctionCache(size) {
+    if (size === this.functionCache) return;
+    this.functionCache = size;
+    for (const record of this.records) record.worker.postMessage({ type: 'functionCache', size });
   }
 
   refAll() {

@@ -163,6 +163,7 @@ function mapColumns(pool, fn, items, options) {
   columns.concurrency = concurrency;
   columns.onProgress = onProgress;
   columns.totalItems = list.length;
+  columns.fn = fn;
   columns.chunkItems = (c) => Math.min(chunkSize, list.length - c * chunkSize);
   return columns;
 }
@@ -256,7 +257,9 @@ function mapLimited(pool, columns) {
       if (failed || next >= count) return;
       const c = next++;
       const promise = pool.track(watch, columns.priorities[c]);
-      pool.push(promise.taskId, columns.fnIds[c], columns.argKinds[c], columns.args[c], columns.priorities[c], timeout);
+      // The function id is looked up again: the registry may have evicted
+      // it since map() began (a chunk of a bounded map runs turns later).
+      pool.push(promise.taskId, pool.idOfMap(columns.fn), columns.argKinds[c], columns.args[c], columns.priorities[c], timeout);
       columns.args[c] = undefined;
       promise.then((value) => {
         if (failed) return;

@@ -52,6 +52,16 @@ export interface MemoryOptions {
   cleanup?: 'none' | 'aggressive';
 }
 
+export interface FunctionsOptions {
+  /** Task functions kept registered on the main thread and compiled in each executor (least recently used evicted). 1..1048576, default 2048. */
+  cacheSize?: number;
+}
+
+export interface ModulesOptions {
+  /** Absolute paths or file: URLs of directories or files module tasks may come from (by real path). Default: no restriction. */
+  allow?: ReadonlyArray<string | URL> | null;
+}
+
 export interface TaskletsOptions {
   /** Default 'auto': one executor per PU, fixed. */
   workers?: WorkerCount | WorkersOptions;
@@ -64,6 +74,9 @@ export interface TaskletsOptions {
   /** Most tasks pending (submitted, not settled); 'auto' = 1024 per executor. Default Infinity. */
   maxQueue?: number | 'auto';
   memory?: MemoryOptions;
+  functions?: FunctionsOptions;
+  /** The module allowlist (docs/security.md): ERR_MODULE_NOT_ALLOWED outside it. */
+  modules?: ModulesOptions;
   /** Per-task figures, timeline and the pool label (docs/observability.md). Default true. */
   metrics?: boolean | MetricsOptions;
 }
@@ -91,6 +104,9 @@ export interface ResolvedOptions {
   /** `limit` in bytes (Infinity: none). */
   memory: { limit: number; cleanup: 'none' | 'aggressive' };
   metrics: { enabled: boolean; taskCpuTime: boolean; name: string | null; timelineIntervalMs: number; timelineSamples: number };
+  functions: { cacheSize: number };
+  /** Real paths; a directory ends with a path separator. null: no restriction. */
+  modules: { allow: string[] | null };
 }
 
 // ---------------------------------------------------------------------------
@@ -404,6 +420,8 @@ export interface Stats {
   throughput: number;
   /** Mean run time of a task in microseconds (runTime.mean). */
   meanTaskTime: number;
+  /** Task function sources the pool holds (functions.cacheSize, plus those of queued tasks whose function was evicted). */
+  registeredFunctions: number;
 }
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy' | 'shutdown';

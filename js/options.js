@@ -9,13 +9,14 @@
 const errors = require('./errors');
 const { resolveLogging } = require('./logging');
 const { resolveMetrics, sameMetrics } = require('./metrics/options');
+const { resolveModules } = require('./module-allow');
 const {
   isPlainObject, rejectUnknownKeys, checkOneOf, resolveMs, resolvePositiveMs,
 } = require('./validate');
 
 const PLACEMENTS = ['compact', 'scatter', 'numa', 'none'];
 const SCALINGS = ['fixed', 'adaptive'];
-const TOP_LEVEL_KEYS = ['workers', 'placement', 'timeout', 'logging', 'maxQueue', 'memory', 'metrics'];
+const TOP_LEVEL_KEYS = ['workers', 'placement', 'timeout', 'logging', 'maxQueue', 'memory', 'metrics', 'functions', 'modules'];
 const TIMEOUT_KEYS = ['default', 'perTask'];
 const MEMORY_KEYS = ['limit', 'cleanup'];
 const CLEANUPS = ['none', 'aggressive'];
@@ -33,6 +34,8 @@ const DEFAULTS = Object.freeze({
   logging: 'warn',
   maxQueue: Infinity,
   memory: Object.freeze({}),
+  functions: Object.freeze({}),
+  modules: Object.freeze({}),
 });
 // maxQueue 'auto': this many unsettled tasks per executor (at workers.max):
 // enough to keep every executor busy through a burst, small enough that a
@@ -180,6 +183,26 @@ function resolveMemory(value) {
   };
 }
 
+// functions.cacheSize: how many task functions the main thread keeps
+// registered and each executor keeps compiled; the least recently used go
+// beyond that (js/functions.js). Enough for any fixed set of task functions;
+// a service that makes new sources without end (generated code) stays
+// bounded by it.
+const DEFAULT_FUNCTION_CACHE = 2048;
+const MAX_FUNCTION_CACHE = 1 << 20;
+const FUNCTIONS_KEYS = ['cacheSize'];
+
+function resolveFunctions(value) {
+  if (!isPlainObject(value)) throw errors.optionType('functions', 'an object { cacheSize }', value);
+  rejectUnknownKeys(value, FUNCTIONS_KEYS, 'functions.');
+  const size = value.cacheSize;
+  if (size === undefined) return { cacheSize: DEFAULT_FUNCTION_CACHE };
+  const expected = `an integer from 1 to ${MAX_FUNCTION_CACHE}`;
+  if (typeof size !== 'number') throw errors.optionType('functions.cacheSize', expected, size);
+  if (!Number.isInteger(size) || size < 1 || size > MAX_FUNCTION_CACHE) throw errors.optionRange('functions.cacheSize', expected, size);
+  return { cacheSize: size };
+}
+
 // The user's options (merged over `base`, the options given so far) ->
 // { options: what to remember, resolved: every figure decided }.
 function resolveOptions(user, cpuCount, base = {}) {
@@ -187,7 +210,9 @@ function resolveOptions(user, cpuCount, base = {}) {
   if (!isPlainObject(user)) throw errors.argType('options', 'an object', user);
   rejectUnknownKeys(user, TOP_LEVEL_KEYS, '');
   const options = { ...DEFAULTS, ...base };
-  for (const key of TOP_LEVEL_KEYS) if (user[key] !== undefined) options[key] = user[key];
+  // Own properties only: a polluted Object.prototype must not configure
+  // pools (docs/security.md); isPlainObject already refuses any other prototype.
+  for (const key of TOP_LEVEL_KEYS) if (Object.hasOwn(user, key) && user[key] !== undefined) options[key] = user[key];
   const resolved = {
     workers: resolveWorkers(options.workers, cpuCount),
     placement: checkOneOf('placement', options.placement, PLACEMENTS),
@@ -196,6 +221,8 @@ function resolveOptions(user, cpuCount, base = {}) {
     maxQueue: 0,
     memory: resolveMemory(options.memory),
     metrics: resolveMetrics(options.metrics),
+    functions: resolveFunctions(options.functions),
+    modules: resolveModules(options.modules),
   };
   resolved.maxQueue = resolveMaxQueue(options.maxQueue, resolved.workers.max);
   return { options, resolved };
@@ -255,4 +282,5 @@ module.exports = {
   SCALINGS,
   MAX_WORKERS,
   DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_FUNCTION_CACHE,
 };

@@ -18,6 +18,7 @@ const { SubmitQueue } = require('./submit-queue');
 const { Executors } = require('./executors');
 const { Packer, packBatch } = require('./pack');
 const { resolveModuleTask, callerFile, wrapModule } = require('./modules');
+const { checkAllowed, moduleTaskSource } = require('./module-allow');
 const { batch } = require('./batch');
 const { retry } = require('./retry');
 const { createLogger } = require('./logging');
@@ -66,6 +67,8 @@ class Tasklets extends EventEmitter {
   #trimTimer = null;
   #terminated = false;          // shutdown's timeout expired and executors were terminated
   #progress = new Map();        // task id -> onProgress
+  #finishing = null;            // while #deliverProgress runs: task id -> the slot that ran it
+  #finalStats = null;           // the native figures once shut down
   #given;                       // the options as given (merged by configure())
   #groupPort;                   // what js/groups.js may do with this pool
   #startedAt = performance.now();  // for getStats().throughput
@@ -88,7 +91,7 @@ class Tasklets extends EventEmitter {
     this.#pending.defaultTimeout = resolved.timeout.default;
     this.#executors = new Executors(-1, resolved.memory.limit, {
       slotFailed: (slot, err) => this.#slotFailed(slot, err),
-      progress: (id, percent, detail) => this.#onProgress(id, percent, detail),
+      progress: (id, percent, detail, slot) => this.#onProgress(id, percent, detail, slot),
       warn: (text, fields) => this.#log.warn(text, fields),
       debug: (text, fields) => this.#log.debug(text, fields),
     });
@@ -98,10 +101,13 @@ class Tasklets extends EventEmitter {
       (count, ids, kinds, values, workers, durations) => this.#onCompletions(count, ids, kinds, values, workers, durations));
     this.#executors.poolId = this.#poolId;
     this.#startMetrics(resolved.metrics);
+    this.#executors.functionCache = resolved.functions.cacheSize;
     this.#log.info('pool started', {
       pool: this.#poolId, workers: resolved.workers, placement: resolved.placement, maxQueue: resolved.maxQueue,
     });
-    this.#registry = new FunctionRegistry((source) => this.#addon.registerFunction(this.#poolId, source));
+    this.#registry = new FunctionRegistry(
+      (source) => this.#addon.registerFunction(this.#poolId, source),
+      (ids) => this.#releaseFunctions(ids), resolved.functions.cacheSize, () => this.#queue.flush());
     this.#queue = new SubmitQueue((columns) => this.#submit(columns),
                                   (ids, count, err) => this.#pending.abandon(ids, count, () => err));
     this.#groupPort = this.#makeGroupPort();
@@ -182,6 +188,8 @@ class Tasklets extends EventEmitter {
     }
     this.#resolved = resolved;
     this.#pending.defaultTimeout = resolved.timeout.default;
+    this.#registry.resize(resolved.functions.cacheSize);
+    this.#executors.setFunctionCache(resolved.functions.cacheSize);
     this.#afterSettling();  // a larger maxQueue may end a full backlog
     return true;
   }
@@ -204,7 +212,9 @@ class Tasklets extends EventEmitter {
     if (typeof fn === 'function') return this.#registry.idOf(fn);
     if (isPlainObject(fn) && 'module' in fn) {
       const { path, exportName } = resolveModuleTask(fn, () => callerFile(), label);
-      return this.#registry.idOfExpression(MODULE_MARKER + JSON.stringify([path, exportName]));
+      const { allow } = this.#resolved.modules;
+      checkAllowed(path, allow);
+      return this.#registry.idOfExpression(moduleTaskSource(path, exportName, allow));
     }
     throw errors.argType(label, 'a function or a module task { module, export }', fn);
   }
@@ -411,7 +421,7 @@ class Tasklets extends EventEmitter {
   // Native figures (addon stats) plus `pending`: tasks whose promise has not
   // settled yet, as the main thread counts them.
   getStats() {
-    const stats = this.#addon.stats(this.#poolId);
+    const stats = this.#finalStats === null ? this.#addon.stats(this.#poolId) : structuredClone(this.#finalStats);
     const seconds = (performance.now() - this.#startedAt) / 1000;
     stats.throughput = seconds > 0 ? this.#pending.settledTotal / seconds : 0;
     stats.meanTaskTime = stats.runTime.mean;
@@ -525,6 +535,8 @@ class Tasklets extends EventEmitter {
     const deadline = timeoutMs >= MAX_TIMER_MS ? null : setTimeout(() => this.#terminateExecutors(), timeoutMs);
     try {
       const report = await this.#addon.shutdown(this.#poolId, mode, timeoutMs);
+      // The addon keeps the final figures of the last few pools only.
+      this.#finalStats = this.#addon.stats(this.#poolId);
       // The addon settles every task before it resolves; anything left here
       // can never complete, and must not hang its caller.
       this.#pending.abandonAll((id) => {
@@ -588,8 +600,16 @@ class Tasklets extends EventEmitter {
 
   // A task's last progress reports reach onProgress before it settles.
   #deliverProgress(count, ids, workers) {
+    const finishing = new Map();
     for (let i = 0; i < count; i++) {
-      if (workers[i] >= 0 && this.#progress.has(ids[i])) this.#executors.drainProgress(workers[i]);
+      if (workers[i] >= 0 && this.#progress.has(ids[i])) finishing.set(ids[i], workers[i]);
+    }
+    if (finishing.size === 0) return;
+    this.#finishing = finishing;
+    try {
+      for (const slot of new Set(finishing.values())) this.#executors.drainProgress(slot);
+    } finally {
+      this.#finishing = null;
     }
   }
 
@@ -631,13 +651,30 @@ class Tasklets extends EventEmitter {
     }
   }
 
-  #onProgress(id, percent, detail) {
+  // A report counts only if the executor it came from runs the task, or ran
+  // it and its completion is being delivered: code on one executor cannot
+  // report for a task of another (docs/security.md).
+  #onProgress(id, percent, detail, slot) {
     const onProgress = this.#progress.get(id);
     if (onProgress === undefined) return;  // settled meanwhile
+    const ranBy = this.#finishing !== null && this.#finishing.has(id)
+      ? this.#finishing.get(id) : this.#addon.taskSlot(this.#poolId, id);
+    if (ranBy !== slot) {
+      this.#log.warn('progress report for a task of another executor ignored', { pool: this.#poolId, taskId: id, worker: slot });
+      return;
+    }
     try {
       onProgress({ taskId: id, percent, detail });
     } catch (err) {
       this.#log.warn('onProgress threw', { pool: this.#poolId, taskId: id, err });
+    }
+  }
+
+  #releaseFunctions(ids) {
+    try {
+      this.#addon.releaseFunctions(this.#poolId, ids);
+    } catch {
+      // The pool is gone, and its functions with it.
     }
   }
 

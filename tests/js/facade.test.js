@@ -23,6 +23,8 @@ test('config resolves, merges and returns the configuration', () => {
     timeout: { default: 30000, perTask: true }, logging: { level: 'warn', format: 'text', destination: 'stderr' }, maxQueue: Infinity,
     memory: { limit: Infinity, cleanup: 'none' },
     metrics: { enabled: true, taskCpuTime: false, name: null, timelineIntervalMs: 1000, timelineSamples: 300 },
+    functions: { cacheSize: 2048 },
+    modules: { allow: null },
   });
   tasklets.config({ placement: 'compact' });
   assert.equal(tasklets.getConfig().placement, 'compact');

@@ -18,6 +18,8 @@ test('defaults: one executor per CPU, fixed, numa placement', () => {
     maxQueue: Infinity,
     memory: { limit: Infinity, cleanup: 'none' },
     metrics: { enabled: true, taskCpuTime: false, name: null, timelineIntervalMs: 1000, timelineSamples: 300 },
+    functions: { cacheSize: 2048 },
+    modules: { allow: null },
   });
 });
 
@@ -47,6 +49,8 @@ test('the issue example config resolves', () => {
     maxQueue: Infinity,
     memory: { limit: Infinity, cleanup: 'none' },
     metrics: { enabled: true, taskCpuTime: false, name: null, timelineIntervalMs: 1000, timelineSamples: 300 },
+    functions: { cacheSize: 2048 },
+    modules: { allow: null },
   });
 });
 
@@ -96,10 +100,16 @@ test('invalid placement, timeout, logging and unknown options', () => {
   throwsOption(() => resolve({ timeout: '30s' }), TypeError, /^The "timeout" option must be a number of milliseconds/);
   throwsOption(() => resolve({ logging: 'verbose' }), RangeError, /'off', 'error', 'warn', 'info', 'debug', 'trace'/);
   throwsOption(() => resolve({ memoryLimit: '2GB' }), TypeError,
-    /^The "memoryLimit" option is not supported \(supported: workers, placement, timeout, logging, maxQueue, memory, metrics\)\.$/);
+    /^The "memoryLimit" option is not supported \(supported: workers, placement, timeout, logging, maxQueue, memory, metrics, functions, modules\)\.$/);
   assert.deepEqual(resolve({ memory: { limit: '512MB', cleanup: 'aggressive' } }).memory, { limit: 512 * 1024 * 1024, cleanup: 'aggressive' });
   assert.equal(resolve({ memory: { limit: '1.5 GB' } }).memory.limit, 1.5 * 1024 ** 3);
   assert.equal(resolve({ maxQueue: 10 }).maxQueue, 10);
+  assert.deepEqual(resolve({ functions: { cacheSize: 1 } }).functions, { cacheSize: 1 });
+  throwsOption(() => resolve({ functions: { cacheSize: 0 } }), RangeError, /^The "functions.cacheSize" option must be an integer from 1 to 1048576/);
+  throwsOption(() => resolve({ functions: { cacheSize: 1.5 } }), RangeError, /"functions.cacheSize"/);
+  throwsOption(() => resolve({ functions: { cacheSize: '10' } }), TypeError, /"functions.cacheSize"/);
+  throwsOption(() => resolve({ functions: 10 }), TypeError, /"functions" option must be an object/);
+  throwsOption(() => resolve({ functions: { size: 10 } }), TypeError, /"functions.size" option is not supported/);
   assert.equal(resolve({ maxQueue: 'auto', workers: 3 }).maxQueue, 3 * 1024);
   assert.deepEqual(resolve({ timeout: { default: 50, perTask: false } }).timeout, { default: 50, perTask: false });
   assert.throws(() => resolve(42), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /"options" argument must be an object/ });

@@ -27,6 +27,12 @@ async function main(): Promise<void> {
   config({ memory: { limit: '512MB', cleanup: 'aggressive' } });
   config({ memory: { limit: 64 * 1024 * 1024 } });
   config({ memory: { limit: '1.5 GB' } });
+  config({ functions: { cacheSize: 4096 }, modules: { allow: ['/srv/tasks', new URL('file:///srv/vendor/x.mjs')] } });
+  config({ modules: { allow: null } });
+  const allowed: string[] | null = getConfig().modules.allow;
+  const cacheSize: number = getConfig().functions.cacheSize;
+  // @ts-expect-error modules.allow is a list
+  config({ modules: { allow: '/srv/tasks' } });
   const resolved: ResolvedOptions = getConfig();
   const perTask: boolean = resolved.timeout.perTask;
   const maxQueue: number = resolved.maxQueue;
