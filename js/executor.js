@@ -26,7 +26,7 @@ const { load } = require('./addon');
 const codec = require('./codec');
 const taskErrors = require('./task-errors');
 const { compile, CompiledCache } = require('./functions');
-const { loadExport, loadedExport } = require('./modules');
+const { loadExport, loadedExport } = require('./module-loader');
 const { ArgKind, ResultKind, RunBatch, AbortRing, MODULE_MARKER } = require('./protocol');
 
 taskErrors.recordLongStacks();

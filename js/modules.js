@@ -32,31 +32,13 @@
 //   wrapModule(run, modulePath, options) -> a Proxy: `obj.name(...args)`
 //       returns run({ module: <path>, export: 'name' }, { args, ...options }).
 //
-// Executor side (also usable on the main thread, which is how it is tested):
-//   loadExport(path, exportName) -> Promise<function>
-//   loadedExport(path, exportName) -> function | undefined (not loaded yet)
-//       A module is loaded once per thread: CommonJS with require; ESM
-//       (.mjs, or .js under a package.json with "type": "module", or when
-//       require refuses the file with ERR_REQUIRE_ESM) with import(). A
-//       failed load is not remembered: the next task tries again, and gets
-//       Node's own error (MODULE_NOT_FOUND, a SyntaxError ...) as its error.
-//       The export must be a function, else a TypeError with code
-//       ERR_INVALID_ARG_VALUE saying which export of which module it is, what
-//       it is instead, and which exports the module has.
-//
-// Which export: ESM -> the namespace's binding ('default' is the default
-// export). CommonJS -> module.exports[name]; 'default' is module.exports
-// itself when that is a function, else module.exports.default when there is
-// one (transpiled ESM), else module.exports (then "not a function").
-// Properties inherited from Object.prototype or Function.prototype ('toString',
-// 'call' ...) are never exports. A method found on the prototype of an
-// exported instance (module.exports = new Service()) is bound to it, since
-// such methods use `this`; own properties are called as they are.
+// Loading a module task's export (any thread; executors use it):
+// js/module-loader.js.
 
 const fs = require('node:fs');
 const path = require('node:path');
 const { createRequire, isBuiltin } = require('node:module');
-const { pathToFileURL, fileURLToPath } = require('node:url');
+const { fileURLToPath } = require('node:url');
 const { inspect } = require('node:util');
 const errors = require('./errors');
 const { isPlainObject, checkOneOf, resolvePositiveMs } = require('./validate');
@@ -66,7 +48,6 @@ const SPEC_KEYS = ['module', 'export'];
 const WRAP_KEYS = ['priority', 'timeout'];
 const JS_DIR = __dirname + path.sep;
 const RESOLVED_CACHE_LIMIT = 1024;
-const MAX_LISTED_EXPORTS = 20;
 // Names a Proxy from wrapModule does not turn into tasks: what `await`,
 // JSON.stringify, inspection and string conversion look up on any object.
 const RESERVED = new Set(['then', 'toJSON', 'constructor', 'toString', 'valueOf']);
@@ -261,166 +242,6 @@ function callerFile(skip = 0) {
 }
 
 // ---------------------------------------------------------------------------
-// Loading (any thread)
-
-const modules = new Map();     // path -> { exports, esm }
-const loading = new Map();     // path -> Promise of the record, while loading
-const exported = new Map();    // path -> Map(export name -> function)
-const packageTypes = new Map(); // directory -> 'module' | 'commonjs'
-
-// The "type" of the package.json nearest to `dir` (Node's package scope:
-// the search stops at a node_modules directory).
-function packageType(dir) {
-  const cached = packageTypes.get(dir);
-  if (cached !== undefined) return cached;
-  let type = 'commonjs';
-  let text = null;
-  try {
-    text = fs.readFileSync(path.join(dir, 'package.json'), 'utf8');
-  } catch {
-    // No package.json here.
-  }
-  if (text !== null) {
-    try {
-      if (JSON.parse(text).type === 'module') type = 'module';
-    } catch {
-      // Unparsable: require or import will say so.
-    }
-  } else {
-    const parent = path.dirname(dir);
-    if (parent !== dir && path.basename(dir) !== 'node_modules') type = packageType(parent);
-  }
-  packageTypes.set(dir, type);
-  return type;
-}
-
-function isEsm(file) {
-  const ext = path.extname(file);
-  if (ext === '.mjs') return true;
-  if (ext === '.js') return packageType(path.dirname(file)) === 'module';
-  return false;
-}
-
-function importModule(file) {
-  return import(pathToFileURL(file).href).then((namespace) => ({ exports: namespace, esm: true }));
-}
-
-// -> a Promise of { exports, esm }. CommonJS loads synchronously (so the
-// record is there before the promise settles).
-function loadModule(file) {
-  const record = modules.get(file);
-  if (record !== undefined) return Promise.resolve(record);
-  let pending = loading.get(file);
-  if (pending !== undefined) return pending;
-  if (!isEsm(file)) {
-    try {
-      const loaded = { exports: require(file), esm: false };
-      modules.set(file, loaded);
-      return Promise.resolve(loaded);
-    } catch (err) {
-      if (err === null || typeof err !== 'object' || (err.code !== 'ERR_REQUIRE_ESM' && err.code !== 'ERR_REQUIRE_ASYNC_MODULE')) {
-        return Promise.reject(err);
-      }
-    }
-  }
-  pending = importModule(file).then((loaded) => {
-    loading.delete(file);
-    modules.set(file, loaded);
-    return loaded;
-  }, (err) => {
-    loading.delete(file);
-    throw err;
-  });
-  loading.set(file, pending);
-  return pending;
-}
-
-const INHERITED = (name) => name in Object.prototype || name in Function.prototype;
-
-// record, name -> { value, holder } (holder: the object to bind to, or null).
-function lookup(record, name) {
-  const target = record.exports;
-  if (record.esm) return { value: target[name], holder: null };
-  if (name === 'default') {
-    if (typeof target === 'function') return { value: target, holder: null };
-    if (target !== null && typeof target === 'object' && 'default' in target) return { value: target.default, holder: null };
-    return { value: target, holder: null };
-  }
-  if (target === null || (typeof target !== 'object' && typeof target !== 'function')) return { value: undefined, holder: null };
-  if (Object.prototype.hasOwnProperty.call(target, name)) return { value: target[name], holder: null };
-  if (INHERITED(name)) return { value: undefined, holder: null };
-  return { value: target[name], holder: target };
-}
-
-function exportNames(record) {
-  const target = record.exports;
-  if (target === null || (typeof target !== 'object' && typeof target !== 'function')) return [];
-  const names = Object.keys(target);
-  if (!record.esm && typeof target === 'function') names.unshift('default');
-  return names;
-}
-
-function describe(value) {
-  if (value === undefined) return 'undefined (no such export)';
-  if (value === null) return 'null';
-  const type = typeof value;
-  let shown = inspect(value, { depth: 0, breakLength: Infinity });
-  if (shown.length > 40) shown = `${shown.slice(0, 37)}...`;
-  return type === 'object' ? shown : `${type} ${shown}`;
-}
-
-function notAFunction(file, exportName, value, record) {
-  const names = exportNames(record);
-  const listed = names.length > MAX_LISTED_EXPORTS ? `${names.slice(0, MAX_LISTED_EXPORTS).join(', ')}, ...` : names.join(', ');
-  const err = new TypeError(`The export '${exportName}' of module ${file} is not a function: it is ${describe(value)}` +
-    ` (the module exports: ${listed || 'nothing'})`);
-  err.code = 'ERR_INVALID_ARG_VALUE';
-  err.module = file;
-  err.export = exportName;
-  return err;
-}
-
-// The export as a function, remembered; throws when it is not one.
-function exportOf(record, file, exportName) {
-  const { value, holder } = lookup(record, exportName);
-  if (typeof value !== 'function') throw notAFunction(file, exportName, value, record);
-  const fn = holder === null ? value : value.bind(holder);
-  let byName = exported.get(file);
-  if (byName === undefined) {
-    byName = new Map();
-    exported.set(file, byName);
-  }
-  byName.set(exportName, fn);
-  return fn;
-}
-
-// The export when its module is already loaded in this thread, else
-// undefined. Throws (synchronously) when the module is loaded but the export
-// is not a function.
-function loadedExport(file, exportName) {
-  const byName = exported.get(file);
-  if (byName !== undefined) {
-    const fn = byName.get(exportName);
-    if (fn !== undefined) return fn;
-  }
-  const record = modules.get(file);
-  if (record === undefined) return undefined;
-  return exportOf(record, file, exportName);
-}
-
-function loadExport(file, exportName) {
-  try {
-    if (typeof file !== 'string' || !path.isAbsolute(file)) throw errors.argType('path', 'an absolute path', file);
-    if (typeof exportName !== 'string') throw errors.argType('exportName', 'a string', exportName);
-    const fn = loadedExport(file, exportName);
-    if (fn !== undefined) return Promise.resolve(fn);
-  } catch (err) {
-    return Promise.reject(err);
-  }
-  return loadModule(file).then((record) => exportOf(record, file, exportName));
-}
-
-// ---------------------------------------------------------------------------
 // wrapModule
 //
 // A Proxy rather than an object built from the module's export names: to know
@@ -431,7 +252,6 @@ function loadExport(file, exportName) {
 // is false) and that an unknown name fails when called (the executor reports
 // "not a function"), and that the names in RESERVED are not tasks (use
 // run({ module, export }) for an export with one of those names).
-
 function wrapModule(run, modulePath, options) {
   if (typeof run !== 'function') throw errors.argType('run', 'a function', run);
   if (typeof modulePath !== 'string' && !(modulePath instanceof URL)) {
@@ -492,7 +312,5 @@ module.exports = {
   resolveModulePath,
   moduleKey,
   callerFile,
-  loadExport,
-  loadedExport,
   wrapModule,
 };

@@ -11,9 +11,8 @@ const os = require('node:os');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
 const { addonPath } = require('../../js/addon');
-const {
-  resolveModuleTask, moduleKey, callerFile, loadExport, loadedExport, wrapModule,
-} = require('../../js/modules');
+const { resolveModuleTask, moduleKey, callerFile, wrapModule } = require('../../js/modules');
+const { loadExport, loadedExport } = require('../../js/module-loader');
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 const CJS = path.join(FIXTURES, 'tasks.cjs');
@@ -238,7 +237,7 @@ describe('loadExport in executors', { skip, timeout: 60000 }, () => {
   after(() => pool.shutdown());
 
   test('tasks load CommonJS and ES module exports in their executor, once per thread', async () => {
-    const modulesUrl = pathToFileURL(path.join(__dirname, '..', '..', 'js', 'modules.js')).href;
+    const modulesUrl = pathToFileURL(path.join(__dirname, '..', '..', 'js', 'module-loader.js')).href;
     const call = (file, name, args) => pool.run(async (url, f, n, a) => {
       const { loadExport: load } = (await import(url)).default;
       return (await load(f, n))(...a);
