@@ -11,18 +11,9 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace tasklets_addon::codec {
+#include "wire.h"
 
-enum Tag : std::uint8_t {
-  kUndefined = 0,
-  kNull = 1,
-  kFalse = 2,
-  kTrue = 3,
-  kFloat64 = 4,
-  kString = 5,
-  kBigInt = 6,
-  kInt32 = 7,
-};
+namespace tasklets_addon::codec {
 
 // Bytes owned by whoever holds them; release with free_bytes().
 struct Bytes {
@@ -42,7 +33,8 @@ Bytes encode_value(napi_env env, napi_value value);
 bool encode_scalar(napi_env env, napi_value value, std::uint8_t& tag, double& number);
 napi_value decode_scalar(napi_env env, std::uint8_t tag, double number);
 
-// Throw Napi::Error on malformed bytes (an addon bug, never user input).
+// Throw Napi::Error on malformed bytes (an addon bug, never user input);
+// the byte-level reading is wire.h's.
 napi_value decode_array(napi_env env, const unsigned char* data, std::size_t size);
 napi_value decode_value(napi_env env, const unsigned char* data, std::size_t size);
 
