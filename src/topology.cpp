@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <system_error>
 
 #include "hwloc_handle.hpp"
@@ -119,6 +121,46 @@ std::string counted(std::size_t count, const char* noun) {
   return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
 }
 
+// hwloc builds a synthetic machine object by object and inserts each one by
+// comparing cpusets, so loading costs about PUs x objects: 4,096 flat PUs
+// take about a second, 16,384 over a minute, a million never end. Real
+// machines stay below this; the check runs before hwloc sees the string.
+constexpr std::uint64_t kMaxSyntheticPus = 4096;
+
+// The PUs a synthetic description asks for: the product of its level
+// arities (the number ending each space-separated level, after an optional
+// "type:"), ignoring "(attributes)" and "[memory children]". nullopt when a
+// level holds digits but is not a plain decimal number: hwloc would also
+// read "+5" or "0x10", which this count could get wrong.
+std::optional<std::uint64_t> synthetic_pu_count(std::string_view description) {
+  std::string levels;
+  int depth = 0;
+  for (const char c : description) {
+    if (c == '(' || c == '[') ++depth;
+    if (depth == 0) levels += c;
+    if ((c == ')' || c == ']') && depth > 0) --depth;
+  }
+  std::uint64_t product = 1;
+  std::size_t at = 0;
+  while (at < levels.size()) {
+    const std::size_t begin = levels.find_first_not_of(" \t\n\v\f\r", at);
+    if (begin == std::string::npos) break;
+    at = std::min(levels.find_first_of(" \t\n\v\f\r", begin), levels.size());
+    std::string_view level(levels.data() + begin, at - begin);
+    if (const std::size_t colon = level.rfind(':'); colon != std::string_view::npos) level.remove_prefix(colon + 1);
+    if (level.empty() || level.find_first_not_of("0123456789") != std::string_view::npos) {
+      // Digits hwloc might read ("+5", "0x10"): refused. None ("pack:x"): hwloc refuses it.
+      if (level.find_first_of("0123456789") != std::string_view::npos) return std::nullopt;
+      continue;
+    }
+    const std::size_t digits = level.find_first_not_of('0');
+    if (digits != std::string_view::npos && level.size() - digits > 10) return kMaxSyntheticPus + 1;
+    product *= std::strtoull(std::string(level).c_str(), nullptr, 10);
+    if (product > kMaxSyntheticPus) return product;
+  }
+  return product;
+}
+
 constexpr std::string_view kSyntheticPrefix = "synthetic:";
 constexpr std::string_view kXmlPrefix = "xml:";
 
@@ -136,6 +178,12 @@ Topology Topology::system() {
 Topology Topology::synthetic(std::string_view description) {
   // hwloc itself rejects empty and malformed descriptions with EINVAL.
   const std::string text(description);
+  const std::optional<std::uint64_t> pus = synthetic_pu_count(text);
+  if (!pus || *pus > kMaxSyntheticPus) {
+    throw Error(Errc::topology, "cannot load topology \"" + std::string(kSyntheticPrefix) + text + "\": " +
+                                    (pus ? "more than " + std::to_string(kMaxSyntheticPus) + " PUs"
+                                         : std::string("arities must be decimal numbers")));
+  }
   return Topology(make_impl(std::string(kSyntheticPrefix) + text, hwloc_topology_set_synthetic,
                             text.c_str()));
 }
