@@ -5,7 +5,9 @@
 #   ./tasklets.sh build       install what is missing and build (what `npm install` runs)
 #   ./tasklets.sh test        build, run every test (C++ in normal and ThreadSanitizer
 #                             builds, then the Node tests)
-#   ./tasklets.sh test-asan   the C++ suite under AddressSanitizer + UBSan
+#   ./tasklets.sh test-asan   the C++ suite and the Node suite under AddressSanitizer + UBSan
+#   ./tasklets.sh fuzz [s]    each libFuzzer target (tests/fuzz/) for s seconds (default 20)
+#   ./tasklets.sh soak [min]  the soak (perf/soak.js) for min minutes (default 5), not in CI
 #   ./tasklets.sh bench       the C++ benchmarks (tasklets vs oneTBB vs a mutex pool)
 #   ./tasklets.sh deps        only install the dependencies
 #
@@ -19,6 +21,7 @@ readonly APT_PACKAGES=(
   libhwloc-dev hwloc libconcurrentqueue-dev
   libgtest-dev libbenchmark-dev libtbb-dev
   bzip2 dpkg-dev
+  clang libclang-rt-14-dev
 )
 
 log() { printf '\033[1m[tasklets]\033[0m %s\n' "$*" >&2; }
@@ -108,7 +111,8 @@ print(passed, failed)
 PY
 }
 
-# Runs node's test runner over tests/js; prints "<passed> <failed>".
+# Runs node's test runner over tests/js, with the environment assignments
+# given (if any); prints "<passed> <failed>".
 run_node_tests() {
   if ! compgen -G "tests/js/*.test.js" >/dev/null; then
     echo "0 0"
@@ -116,7 +120,7 @@ run_node_tests() {
   fi
   local out rc=0
   out=$(mktemp)
-  node --test --test-reporter=spec --test-reporter-destination=stderr \
+  env "$@" node --test --test-reporter=spec --test-reporter-destination=stderr \
     --test-reporter=tap --test-reporter-destination="$out" tests/js/ || rc=$?
   python3 - "$out" "$rc" <<'PY'
 import re, sys
@@ -129,6 +133,54 @@ if int(sys.argv[2]) != 0 and failed == 0: failed = 1
 print(passed, failed)
 PY
   rm -f "$out"
+}
+
+readonly FUZZ_TARGETS=(codec_args codec_result packed_batch transfer_list topology)
+
+# The libFuzzer targets: a meson project of their own (tests/fuzz/), built
+# with clang, so that the main build keeps its compiler.
+build_fuzz() {
+  if [[ ! -f build-fuzz/build.ninja ]]; then
+    log "configuring build-fuzz (clang: libFuzzer + ASan + UBSan)"
+    CXX=clang++ meson setup build-fuzz tests/fuzz >&2
+  fi
+  log "building build-fuzz"
+  meson compile -C build-fuzz >&2
+}
+
+# Runs each fuzz target for $1 seconds from its committed corpus (read only:
+# what a run finds goes to a scratch directory), under a hard timeout;
+# prints "<passed> <failed>", one test per target. A failing input is kept
+# as build-fuzz/<target>-crash-* (or -timeout-, -oom-).
+run_fuzzers() {
+  local seconds=$1 passed=0 failed=0 t scratch
+  scratch=$(mktemp -d)
+  for t in "${FUZZ_TARGETS[@]}"; do
+    mkdir -p "$scratch/$t"
+    if LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp timeout -k 10 $((seconds + 60)) "build-fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 \
+      -rss_limit_mb=2048 -artifact_prefix="build-fuzz/$t-" "$scratch/$t" "tests/fuzz/corpus/$t" >"$scratch/$t.log" 2>&1; then
+      passed=$((passed + 1))
+      log "fuzz $t: $(grep -E '^Done' "$scratch/$t.log" || echo done)"
+    else
+      failed=$((failed + 1))
+      tail -n 40 "$scratch/$t.log" >&2
+      log "fuzz $t: FAILED (input kept as build-fuzz/$t-*)"
+    fi
+  done
+  rm -rf "$scratch"
+  echo "$passed $failed"
+}
+
+# The Node suite against the ASan + UBSan build of the addon. node itself is
+# not instrumented, so the ASan runtime must be loaded first (LD_PRELOAD).
+# detect_leaks=0: at exit LeakSanitizer reports what V8 and Node never free,
+# and every stack, ours included, runs through node's own frames, so no
+# suppression could silence theirs without silencing the addon's; the
+# addon's native memory is bounded by the soak's RSS check and the core's
+# leaks are checked by the C++ suite, which runs with detect_leaks=1.
+run_node_tests_asan() {
+  run_node_tests TASKLETS_ADDON="$PWD/build-asan/addon/tasklets.node" LD_PRELOAD="$(gcc -print-file-name=libasan.so)" \
+    ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 }
 
 cmd_demo() {
@@ -160,18 +212,47 @@ cmd_test() {
   local lp=0 lf=0
   if node perf/lab.js --quick --only overhead --no-report --no-cpp >&2; then lp=1; else lf=1; fi
   log "perf lab smoke test: $lp passed, $lf failed"
-  local total_p=$((p + tp + np + lp)) total_f=$((f + tf + nf + lf))
+  local zp zf
+  build_fuzz
+  read -r zp zf < <(run_fuzzers 10)
+  log "fuzz targets, 10 s each: $zp passed, $zf failed"
+  local total_p=$((p + tp + np + lp + zp)) total_f=$((f + tf + nf + lf + zf))
   echo "tests: $total_p passed, $total_f failed"
   ((total_f == 0))
 }
 
 cmd_test_asan() {
   deps
-  build build-asan -Db_sanitize=address,undefined -Dbuildtype=debugoptimized -Db_lundef=false -Dbenchmarks=false -Daddon=disabled
-  local p f
+  # A build-asan set up when it left the addon out (-Daddon=disabled) gets it.
+  if [[ -f build-asan/build.ninja ]] && ! grep -q 'tasklets\.node' build-asan/build.ninja; then
+    meson configure build-asan -Daddon=auto >&2
+  fi
+  build build-asan -Db_sanitize=address,undefined -Dbuildtype=debugoptimized -Db_lundef=false -Dbenchmarks=false
+  local p f np nf
   read -r p f < <(run_meson_tests build-asan)
+  log "C++, ASan + UBSan build: $p passed, $f failed"
+  read -r np nf < <(run_node_tests_asan)
+  log "Node, ASan + UBSan addon: $np passed, $nf failed"
+  echo "tests: $((p + np)) passed, $((f + nf)) failed"
+  ((f + nf == 0))
+}
+
+cmd_fuzz() {
+  local seconds=${1:-20} p f
+  deps
+  build_fuzz
+  read -r p f < <(run_fuzzers "$seconds")
   echo "tests: $p passed, $f failed"
   ((f == 0))
+}
+
+cmd_soak() {
+  local minutes=${1:-5}
+  deps
+  build build
+  # The soak stops itself after its minutes and a drain of at most 90 s;
+  # the hard timeout is for a drain or a shutdown that never ends.
+  timeout -k 10 $((minutes * 60 + 300)) node perf/soak.js "$minutes"
 }
 
 cmd_bench() {
@@ -185,7 +266,9 @@ case "${1:-demo}" in
   build) cmd_build ;;
   test) cmd_test ;;
   test-asan) cmd_test_asan ;;
+  fuzz) shift; cmd_fuzz "$@" ;;
+  soak) shift; cmd_soak "$@" ;;
   bench) shift; cmd_bench "$@" ;;
   deps) deps ;;
-  *) echo "usage: $0 [demo|build|test|test-asan|bench|deps]" >&2; exit 2 ;;
+  *) echo "usage: $0 [demo|build|test|test-asan|fuzz [seconds]|soak [minutes]|bench|deps]" >&2; exit 2 ;;
 esac
