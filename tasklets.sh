@@ -4,7 +4,8 @@
 #   ./tasklets.sh demo        install what is missing, build, run the demo
 #   ./tasklets.sh build       install what is missing and build (what `npm install` runs)
 #   ./tasklets.sh test        build, run every test (C++ in normal and ThreadSanitizer
-#                             builds, then the Node tests)
+#                             builds, the Node tests, again against the ASan addon,
+#                             the fuzz targets for 10 s each)
 #   ./tasklets.sh test-asan   the C++ suite and the Node suite under AddressSanitizer + UBSan
 #   ./tasklets.sh fuzz [s]    each libFuzzer target (tests/fuzz/) for s seconds (default 20)
 #   ./tasklets.sh soak [min]  the soak (perf/soak.js) for min minutes (default 5), not in CI
@@ -178,9 +179,14 @@ run_fuzzers() {
 # suppression could silence theirs without silencing the addon's; the
 # addon's native memory is bounded by the soak's RSS check and the core's
 # leaks are checked by the C++ suite, which runs with detect_leaks=1.
+# TASKLETS_SANITIZER_PRELOAD: for the tests that start a plain node (they
+# clear LD_PRELOAD, to show the addon needs none).
 run_node_tests_asan() {
-  run_node_tests TASKLETS_ADDON="$PWD/build-asan/addon/tasklets.node" LD_PRELOAD="$(gcc -print-file-name=libasan.so)" \
-    ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+  local runtime
+  runtime=$(gcc -print-file-name=libasan.so)
+  run_node_tests TASKLETS_ADDON="$PWD/build-asan/addon/tasklets.node" LD_PRELOAD="$runtime" \
+    TASKLETS_SANITIZER_PRELOAD="$runtime" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 }
 
 cmd_demo() {
@@ -212,22 +218,38 @@ cmd_test() {
   local lp=0 lf=0
   if node perf/lab.js --quick --only overhead --no-report --no-cpp >&2; then lp=1; else lf=1; fi
   log "perf lab smoke test: $lp passed, $lf failed"
+  # The Node suite once more, against the ASan + UBSan addon.
+  local ap af
+  build_asan addon/tasklets:shared_module
+  read -r ap af < <(run_node_tests_asan)
+  log "Node, ASan + UBSan addon: $ap passed, $af failed"
   local zp zf
   build_fuzz
   read -r zp zf < <(run_fuzzers 10)
   log "fuzz targets, 10 s each: $zp passed, $zf failed"
-  local total_p=$((p + tp + np + lp + zp)) total_f=$((f + tf + nf + lf + zf))
+  local total_p=$((p + tp + np + lp + ap + zp)) total_f=$((f + tf + nf + lf + af + zf))
   echo "tests: $total_p passed, $total_f failed"
   ((total_f == 0))
 }
 
-cmd_test_asan() {
-  deps
-  # A build-asan set up when it left the addon out (-Daddon=disabled) gets it.
-  if [[ -f build-asan/build.ninja ]] && ! grep -q 'tasklets\.node' build-asan/build.ninja; then
+# The ASan + UBSan build (the C++ suite and the addon): all of it, or only
+# the targets given.
+build_asan() {
+  if [[ ! -f build-asan/build.ninja ]]; then
+    log "configuring build-asan"
+    meson setup build-asan -Db_sanitize=address,undefined -Dbuildtype=debugoptimized -Db_lundef=false \
+      -Dbenchmarks=false >&2
+  elif ! grep -q 'tasklets\.node' build-asan/build.ninja; then
+    # Set up when test-asan left the addon out (-Daddon=disabled).
     meson configure build-asan -Daddon=auto >&2
   fi
-  build build-asan -Db_sanitize=address,undefined -Dbuildtype=debugoptimized -Db_lundef=false -Dbenchmarks=false
+  log "building build-asan $*"
+  meson compile -C build-asan "$@" >&2
+}
+
+cmd_test_asan() {
+  deps
+  build_asan
   local p f np nf
   read -r p f < <(run_meson_tests build-asan)
   log "C++, ASan + UBSan build: $p passed, $f failed"
