@@ -113,7 +113,9 @@ PY
 }
 
 # Runs node's test runner over tests/js, with the environment assignments
-# given (if any); prints "<passed> <failed>".
+# given (if any); a test that hangs fails after 5 minutes, and the whole run
+# is under a hard timeout, so that a hang cannot hold CI. Prints
+# "<passed> <failed>".
 run_node_tests() {
   if ! compgen -G "tests/js/*.test.js" >/dev/null; then
     echo "0 0"
@@ -121,7 +123,7 @@ run_node_tests() {
   fi
   local out rc=0
   out=$(mktemp)
-  env "$@" node --test --test-reporter=spec --test-reporter-destination=stderr \
+  timeout -k 10 2400 env "$@" node --test --test-timeout=300000 --test-reporter=spec --test-reporter-destination=stderr \
     --test-reporter=tap --test-reporter-destination="$out" tests/js/ || rc=$?
   python3 - "$out" "$rc" <<'PY'
 import re, sys
