@@ -4,10 +4,13 @@
 #   ./tasklets.sh demo        install what is missing, build, run the demo
 #   ./tasklets.sh build       install what is missing and build (what `npm install` runs)
 #   ./tasklets.sh test        build, run every test (C++ in normal and ThreadSanitizer
-#                             builds, then the Node tests)
-#   ./tasklets.sh test-asan   the C++ suite under AddressSanitizer + UBSan
+#                             builds, the Node tests, again against the ASan addon,
+#                             the fuzz targets for 10 s each, the C++ consumer builds)
+#   ./tasklets.sh test-asan   the C++ suite and the Node suite under AddressSanitizer + UBSan
 #   ./tasklets.sh test-consumers  examples/cpp built with pkg-config, as a meson
 #                             subproject and with CMake (docs/building.md)
+#   ./tasklets.sh fuzz [s]    each libFuzzer target (tests/fuzz/) for s seconds (default 20)
+#   ./tasklets.sh soak [min]  the soak (perf/soak.js) for min minutes (default 5), not in CI
 #   ./tasklets.sh bench       the C++ benchmarks (tasklets vs oneTBB vs a mutex pool)
 #   ./tasklets.sh deps        only install the dependencies
 #
@@ -22,6 +25,7 @@ readonly APT_PACKAGES=(
   libgtest-dev libbenchmark-dev libtbb-dev
   bzip2 dpkg-dev
   cmake redis-server prometheus
+  clang libclang-rt-14-dev
 )
 
 log() { printf '\033[1m[tasklets]\033[0m %s\n' "$*" >&2; }
@@ -111,7 +115,10 @@ print(passed, failed)
 PY
 }
 
-# Runs node's test runner over tests/js; prints "<passed> <failed>".
+# Runs node's test runner over tests/js, with the environment assignments
+# given (if any); a test that hangs fails after 5 minutes, and the whole run
+# is under a hard timeout, so that a hang cannot hold CI. Prints
+# "<passed> <failed>".
 run_node_tests() {
   if ! compgen -G "tests/js/*.test.js" >/dev/null; then
     echo "0 0"
@@ -119,7 +126,7 @@ run_node_tests() {
   fi
   local out rc=0
   out=$(mktemp)
-  node --test --test-reporter=spec --test-reporter-destination=stderr \
+  timeout -k 10 2400 env "$@" node --test --test-timeout=300000 --test-reporter=spec --test-reporter-destination=stderr \
     --test-reporter=tap --test-reporter-destination="$out" tests/js/ || rc=$?
   python3 - "$out" "$rc" <<'PY'
 import re, sys
@@ -141,6 +148,59 @@ run_consumer_tests() {
   out=$(tests/consumers/run.sh | tail -n 1) || true
   [[ $out =~ ^[0-9]+\ [0-9]+$ ]] || out="0 1"
   echo "$out"
+}
+
+readonly FUZZ_TARGETS=(codec_args codec_result packed_batch transfer_list topology)
+
+# The libFuzzer targets: a meson project of their own (tests/fuzz/), built
+# with clang, so that the main build keeps its compiler.
+build_fuzz() {
+  if [[ ! -f build-fuzz/build.ninja ]]; then
+    log "configuring build-fuzz (clang: libFuzzer + ASan + UBSan)"
+    CXX=clang++ meson setup build-fuzz tests/fuzz >&2
+  fi
+  log "building build-fuzz"
+  meson compile -C build-fuzz >&2
+}
+
+# Runs each fuzz target for $1 seconds from its committed corpus (read only:
+# what a run finds goes to a scratch directory), under a hard timeout;
+# prints "<passed> <failed>", one test per target. A failing input is kept
+# as build-fuzz/<target>-crash-* (or -timeout-, -oom-).
+run_fuzzers() {
+  local seconds=$1 passed=0 failed=0 t scratch
+  scratch=$(mktemp -d)
+  for t in "${FUZZ_TARGETS[@]}"; do
+    mkdir -p "$scratch/$t"
+    if LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp timeout -k 10 $((seconds + 60)) "build-fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 \
+      -rss_limit_mb=2048 -artifact_prefix="build-fuzz/$t-" "$scratch/$t" "tests/fuzz/corpus/$t" >"$scratch/$t.log" 2>&1; then
+      passed=$((passed + 1))
+      log "fuzz $t: $(grep -E '^Done' "$scratch/$t.log" || echo done)"
+    else
+      failed=$((failed + 1))
+      tail -n 40 "$scratch/$t.log" >&2
+      log "fuzz $t: FAILED (input kept as build-fuzz/$t-*)"
+    fi
+  done
+  rm -rf "$scratch"
+  echo "$passed $failed"
+}
+
+# The Node suite against the ASan + UBSan build of the addon. node itself is
+# not instrumented, so the ASan runtime must be loaded first (LD_PRELOAD).
+# detect_leaks=0: at exit LeakSanitizer reports what V8 and Node never free,
+# and every stack, ours included, runs through node's own frames, so no
+# suppression could silence theirs without silencing the addon's; the
+# addon's native memory is bounded by the soak's RSS check and the core's
+# leaks are checked by the C++ suite, which runs with detect_leaks=1.
+# TASKLETS_SANITIZER_PRELOAD: for the tests that start a plain node (they
+# clear LD_PRELOAD, to show the addon needs none).
+run_node_tests_asan() {
+  local runtime
+  runtime=$(gcc -print-file-name=libasan.so)
+  run_node_tests TASKLETS_ADDON="$PWD/build-asan/addon/tasklets.node" LD_PRELOAD="$runtime" \
+    TASKLETS_SANITIZER_PRELOAD="$runtime" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 }
 
 cmd_demo() {
@@ -175,16 +235,52 @@ cmd_test() {
   local cp cf
   read -r cp cf < <(run_consumer_tests)
   log "C++ consumers: $cp passed, $cf failed"
-  local total_p=$((p + tp + np + lp + cp)) total_f=$((f + tf + nf + lf + cf))
+  # The Node suite once more, against the ASan + UBSan addon.
+  local ap af
+  build_asan addon/tasklets:shared_module
+  read -r ap af < <(run_node_tests_asan)
+  log "Node, ASan + UBSan addon: $ap passed, $af failed"
+  local zp zf
+  build_fuzz
+  read -r zp zf < <(run_fuzzers 10)
+  log "fuzz targets, 10 s each: $zp passed, $zf failed"
+  local total_p=$((p + tp + np + lp + ap + zp + cp)) total_f=$((f + tf + nf + lf + af + zf + cf))
   echo "tests: $total_p passed, $total_f failed"
   ((total_f == 0))
 }
 
+# The ASan + UBSan build (the C++ suite and the addon): all of it, or only
+# the targets given.
+build_asan() {
+  if [[ ! -f build-asan/build.ninja ]]; then
+    log "configuring build-asan"
+    meson setup build-asan -Db_sanitize=address,undefined -Dbuildtype=debugoptimized -Db_lundef=false \
+      -Dbenchmarks=false >&2
+  elif ! grep -q 'tasklets\.node' build-asan/build.ninja; then
+    # Set up when test-asan left the addon out (-Daddon=disabled).
+    meson configure build-asan -Daddon=auto >&2
+  fi
+  log "building build-asan $*"
+  meson compile -C build-asan "$@" >&2
+}
+
 cmd_test_asan() {
   deps
-  build build-asan -Db_sanitize=address,undefined -Dbuildtype=debugoptimized -Db_lundef=false -Dbenchmarks=false -Daddon=disabled
-  local p f
+  build_asan
+  local p f np nf
   read -r p f < <(run_meson_tests build-asan)
+  log "C++, ASan + UBSan build: $p passed, $f failed"
+  read -r np nf < <(run_node_tests_asan)
+  log "Node, ASan + UBSan addon: $np passed, $nf failed"
+  echo "tests: $((p + np)) passed, $((f + nf)) failed"
+  ((f + nf == 0))
+}
+
+cmd_fuzz() {
+  local seconds=${1:-20} p f
+  deps
+  build_fuzz
+  read -r p f < <(run_fuzzers "$seconds")
   echo "tests: $p passed, $f failed"
   ((f == 0))
 }
@@ -196,6 +292,15 @@ cmd_test_consumers() {
   read -r p f < <(run_consumer_tests)
   echo "tests: $p passed, $f failed"
   ((f == 0))
+}
+
+cmd_soak() {
+  local minutes=${1:-5}
+  deps
+  build build
+  # The soak stops itself after its minutes and a drain of at most 90 s;
+  # the hard timeout is for a drain or a shutdown that never ends.
+  timeout -k 10 $((minutes * 60 + 300)) node perf/soak.js "$minutes"
 }
 
 cmd_bench() {
@@ -210,7 +315,9 @@ case "${1:-demo}" in
   test) cmd_test ;;
   test-asan) cmd_test_asan ;;
   test-consumers) cmd_test_consumers ;;
+  fuzz) shift; cmd_fuzz "$@" ;;
+  soak) shift; cmd_soak "$@" ;;
   bench) shift; cmd_bench "$@" ;;
   deps) deps ;;
-  *) echo "usage: $0 [demo|build|test|test-asan|test-consumers|bench|deps]" >&2; exit 2 ;;
+  *) echo "usage: $0 [demo|build|test|test-asan|test-consumers|fuzz [seconds]|soak [minutes]|bench|deps]" >&2; exit 2 ;;
 esac

@@ -13,6 +13,8 @@
 
 namespace tasklets_addon::codec {
 
+using namespace wire;  // the tags
+
 static_assert(std::endian::native == std::endian::little,
               "the wire format is little-endian and copied as is");
 
@@ -61,29 +63,6 @@ class Writer {
   unsigned char* data_ = nullptr;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
-};
-
-class Reader {
- public:
-  Reader(napi_env env, const unsigned char* data, std::size_t size) : env_(env), p_(data), end_(data + size) {}
-  const unsigned char* take(std::size_t n) {
-    if (static_cast<std::size_t>(end_ - p_) < n) throw Napi::Error::New(env_, "tasklets: truncated primitive payload");
-    const unsigned char* p = p_;
-    p_ += n;
-    return p;
-  }
-  template <class T>
-  T get() {
-    T v;
-    std::memcpy(&v, take(sizeof(T)), sizeof(T));
-    return v;
-  }
-  bool done() const noexcept { return p_ == end_; }
-
- private:
-  napi_env env_;
-  const unsigned char* p_;
-  const unsigned char* end_;
 };
 
 void encode_one(napi_env env, napi_value v, Writer& w) {
@@ -142,37 +121,48 @@ void encode_one(napi_env env, napi_value v, Writer& w) {
   }
 }
 
-napi_value decode_one(napi_env env, Reader& r) {
-  const auto tag = r.get<std::uint8_t>();
-  napi_value out = nullptr;
-  switch (tag) {
-    case kUndefined: check(env, napi_get_undefined(env, &out)); return out;
-    case kNull: check(env, napi_get_null(env, &out)); return out;
-    case kFalse:
-    case kTrue: check(env, napi_get_boolean(env, tag == kTrue, &out)); return out;
-    case kFloat64: check(env, napi_create_double(env, r.get<double>(), &out)); return out;
-    case kInt32: check(env, napi_create_int32(env, r.get<std::int32_t>(), &out)); return out;
-    case kString: {
-      const auto len = r.get<std::uint32_t>();
-      const unsigned char* units = r.take(std::size_t{len} * sizeof(char16_t));
-      if (reinterpret_cast<std::uintptr_t>(units) % alignof(char16_t) == 0) {
-        check(env, napi_create_string_utf16(env, reinterpret_cast<const char16_t*>(units), len, &out));
-      } else {
-        std::u16string copy(len, u'\0');
-        std::memcpy(copy.data(), units, std::size_t{len} * sizeof(char16_t));
-        check(env, napi_create_string_utf16(env, copy.data(), len, &out));
-      }
-      return out;
+// Makes the JS values wire::read_value reads.
+class NapiSink {
+ public:
+  explicit NapiSink(napi_env env) noexcept : env_(env) {}
+  napi_value undefined() { return made(napi_get_undefined(env_, &out_)); }
+  napi_value null() { return made(napi_get_null(env_, &out_)); }
+  napi_value boolean(bool b) { return made(napi_get_boolean(env_, b, &out_)); }
+  napi_value float64(double d) { return made(napi_create_double(env_, d, &out_)); }
+  napi_value int32(std::int32_t i) { return made(napi_create_int32(env_, i, &out_)); }
+  napi_value string(const unsigned char* units, std::uint32_t count) {
+    if (reinterpret_cast<std::uintptr_t>(units) % alignof(char16_t) == 0) {
+      return made(napi_create_string_utf16(env_, reinterpret_cast<const char16_t*>(units), count, &out_));
     }
-    case kBigInt: {
-      const int sign = r.get<std::uint8_t>();
-      const auto count = r.get<std::uint32_t>();
-      std::vector<std::uint64_t> words(count ? count : 1);
-      for (std::uint32_t i = 0; i < count; ++i) words[i] = r.get<std::uint64_t>();
-      check(env, napi_create_bigint_words(env, sign, count, words.data(), &out));
-      return out;
-    }
-    default: throw Napi::Error::New(env, "tasklets: unknown tag in a primitive payload");
+    std::u16string copy(count, u'\0');
+    std::memcpy(copy.data(), units, std::size_t{count} * sizeof(char16_t));
+    return made(napi_create_string_utf16(env_, copy.data(), count, &out_));
+  }
+  napi_value bigint(std::uint8_t sign, std::uint32_t count, const unsigned char* words) {
+    std::vector<std::uint64_t> aligned(count ? count : 1);  // napi wants a buffer even for 0n
+    std::memcpy(aligned.data(), words, std::size_t{count} * sizeof(std::uint64_t));
+    return made(napi_create_bigint_words(env_, sign, count, aligned.data(), &out_));
+  }
+  napi_value array(std::uint32_t count) { return made(napi_create_array_with_length(env_, count, &out_)); }
+  void set(napi_value array, std::uint32_t i, napi_value v) { check(env_, napi_set_element(env_, array, i, v)); }
+
+ private:
+  napi_value made(napi_status status) {
+    check(env_, status);
+    return out_;
+  }
+  napi_env env_;
+  napi_value out_ = nullptr;
+};
+
+// Runs a wire reader; a malformed payload becomes a JS Error with the same message.
+template <class Read>
+napi_value decode(napi_env env, Read read) {
+  NapiSink sink(env);
+  try {
+    return read(sink);
+  } catch (const wire::Malformed& e) {
+    throw Napi::Error::New(env, e.what());
   }
 }
 
@@ -216,33 +206,23 @@ bool encode_scalar(napi_env env, napi_value value, std::uint8_t& tag, double& nu
 }
 
 napi_value decode_scalar(napi_env env, std::uint8_t tag, double number) {
-  napi_value out = nullptr;
+  if (!wire::is_scalar_tag(tag)) throw Napi::Error::New(env, "tasklets: unknown inline scalar tag");
+  NapiSink sink(env);
   switch (tag) {
-    case kUndefined: check(env, napi_get_undefined(env, &out)); break;
-    case kNull: check(env, napi_get_null(env, &out)); break;
+    case kUndefined: return sink.undefined();
+    case kNull: return sink.null();
     case kFalse:
-    case kTrue: check(env, napi_get_boolean(env, tag == kTrue, &out)); break;
-    case kFloat64: check(env, napi_create_double(env, number, &out)); break;
-    default: throw Napi::Error::New(env, "tasklets: unknown inline scalar tag");
+    case kTrue: return sink.boolean(tag == kTrue);
+    default: return sink.float64(number);
   }
-  return out;
 }
 
 napi_value decode_array(napi_env env, const unsigned char* data, std::size_t size) {
-  Reader r(env, data, size);
-  const auto n = r.get<std::uint32_t>();
-  napi_value array;
-  check(env, napi_create_array_with_length(env, n, &array));
-  for (std::uint32_t i = 0; i < n; ++i) check(env, napi_set_element(env, array, i, decode_one(env, r)));
-  if (!r.done()) throw Napi::Error::New(env, "tasklets: trailing bytes in a primitive payload");
-  return array;
+  return decode(env, [&](NapiSink& sink) { return wire::read_array(data, size, sink); });
 }
 
 napi_value decode_value(napi_env env, const unsigned char* data, std::size_t size) {
-  Reader r(env, data, size);
-  napi_value v = decode_one(env, r);
-  if (!r.done()) throw Napi::Error::New(env, "tasklets: trailing bytes in a primitive payload");
-  return v;
+  return decode(env, [&](NapiSink& sink) { return wire::read_one(data, size, sink); });
 }
 
 }  // namespace tasklets_addon::codec

@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "protocol.h"
+#include "wire.h"
 
 namespace tasklets_addon::codec {
 
@@ -36,7 +37,8 @@ Bytes encode_value(napi_env env, napi_value value);
 bool encode_scalar(napi_env env, napi_value value, std::uint8_t& tag, double& number);
 napi_value decode_scalar(napi_env env, std::uint8_t tag, double number);
 
-// Throw Napi::Error on malformed bytes (an addon bug, never user input).
+// Throw Napi::Error on malformed bytes (an addon bug, never user input);
+// the byte-level reading is wire.h's.
 napi_value decode_array(napi_env env, const unsigned char* data, std::size_t size);
 napi_value decode_value(napi_env env, const unsigned char* data, std::size_t size);
 

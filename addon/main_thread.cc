@@ -18,6 +18,7 @@
 #include "pool_registry.h"
 #include "stats.h"
 #include "submission.h"
+#include "wire.h"
 
 namespace tasklets_addon {
 
@@ -116,19 +117,19 @@ JsCall new_call(double id, std::uint32_t fn, ArgKind arg_kind) noexcept {
 
 JsCall packed_call(napi_env env, double id, std::uint32_t fn, const Packed& packed, std::uint32_t i) {
   if (!packed.offsets) throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: packed arguments without a packed buffer");
-  const std::uint32_t begin = packed.offsets[i], end = packed.offsets[i + 1];
-  if (begin > end || end > packed.size) {
+  wire::Slice slice;
+  if (!wire::packed_slice(packed.bytes, packed.size, packed.offsets, i, slice)) {
     throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: packed argument offsets out of range");
   }
   JsCall c = new_call(id, fn, ArgKind::kPacked);
-  const std::uint32_t size = end - begin;
+  const auto size = static_cast<std::uint32_t>(slice.size);
   if (size <= kInlineArgBytes) {
-    std::memcpy(&c.data, packed.bytes + begin, size);
+    std::memcpy(&c.data, slice.data, size);
     c.inline_tag = kArgsInline;
     c.length = size;
     return c;
   }
-  const codec::Bytes b = codec::copy_bytes(packed.bytes + begin, size);
+  const codec::Bytes b = codec::copy_bytes(slice.data, size);
   c.data.bytes = b.data;
   c.length = b.size;
   return c;

@@ -51,15 +51,16 @@ TransferList* take_transfers(napi_env env, napi_value buffers) {
     napi_value item;
     check(env, napi_get_element(env, buffers, i, &item));
     const v8::Local<v8::Value> value = to_v8(item);
-    if (!value->IsArrayBuffer()) {
-      throw type_error(env, "ERR_INVALID_ARG_TYPE", "tasklets: transfer[" + std::to_string(i) + "] is not an ArrayBuffer");
+    BufferFacts facts{value->IsArrayBuffer(), false, false};
+    if (facts.array_buffer) {
+      const v8::Local<v8::ArrayBuffer> ab = value.As<v8::ArrayBuffer>();
+      facts.detachable = ab->IsDetachable();
+      facts.detached = ab->WasDetached();
+      buffers_v8.push_back(ab);
     }
-    const v8::Local<v8::ArrayBuffer> ab = value.As<v8::ArrayBuffer>();
-    if (!ab->IsDetachable() || ab->WasDetached()) {
-      throw type_error(env, "ERR_INVALID_ARG_TYPE",
-                       "tasklets: transfer[" + std::to_string(i) + "] cannot be transferred (detached or not detachable)");
+    if (const char* why = transfer_refusal(facts)) {
+      throw type_error(env, "ERR_INVALID_ARG_TYPE", "tasklets: transfer[" + std::to_string(i) + "] " + why);
     }
-    buffers_v8.push_back(ab);
   }
   for (const auto& ab : buffers_v8) {
     list->stores.push_back(ab->GetBackingStore());

@@ -13,9 +13,27 @@
 
 #include <node_api.h>
 
+#include <cstddef>
+
 namespace tasklets_addon {
 
 struct TransferList;  // owned by the task's payload until the task is run or settled
+
+// What take_transfers learns of each listed value before it detaches any.
+struct BufferFacts {
+  bool array_buffer;
+  bool detachable;
+  bool detached;
+};
+
+// Why a listed value cannot be transferred (the end of take_transfers'
+// message), or null when it can. Kept apart from V8 so that tests/fuzz/ runs
+// the very rule take_transfers applies.
+inline const char* transfer_refusal(const BufferFacts& f) noexcept {
+  if (!f.array_buffer) return "is not an ArrayBuffer";
+  if (!f.detachable || f.detached) return "cannot be transferred (detached or not detachable)";
+  return nullptr;
+}
 
 // `buffers`: an Array of ArrayBuffers (validated by js/). Detaches each one.
 // Throws a JS TypeError (ERR_INVALID_ARG_TYPE) for anything else or for a

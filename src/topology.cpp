@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <system_error>
 
@@ -119,6 +120,54 @@ std::string counted(std::size_t count, const char* noun) {
   return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
 }
 
+// hwloc builds a synthetic machine object by object and inserts each one
+// among its siblings by comparing cpusets: a level of n children under one
+// parent costs about n * n * PUs / 64 word compares. A flat 4,096 PUs took
+// over a second, 16,384 over a minute, a million never ended; a machine of
+// 4,096 PUs in levels of at most 256 children loads in well under a second.
+// Real machines fit both bounds; they are checked before hwloc sees the string.
+constexpr std::uint64_t kMaxSyntheticPus = 4096;
+constexpr std::uint64_t kMaxSyntheticArity = 256;
+
+// Why a synthetic description is refused before hwloc reads it, or "". It
+// reads the level arities (the number ending each space-separated level,
+// after an optional "type:"), ignoring "(attributes)" and "[memory
+// children]"; their product is the PU count. A level that holds digits but
+// is not a plain decimal number is refused: hwloc would also read "+5" or
+// "0x10", which this count would get wrong. Other malformed levels are
+// left to hwloc, which refuses them.
+std::string synthetic_refusal(std::string_view description) {
+  // hwloc reads a C string: it would stop at a NUL that this check reads past.
+  if (description.find('\0') != std::string_view::npos) return "a description cannot hold a NUL character";
+  std::string levels;
+  int depth = 0;
+  for (const char c : description) {
+    if (c == '(' || c == '[') ++depth;
+    if (depth == 0) levels += c;
+    if ((c == ')' || c == ']') && depth > 0) --depth;
+  }
+  constexpr std::string_view kSpace = " \t\n\v\f\r";
+  constexpr std::string_view kDigits = "0123456789";
+  std::uint64_t pus = 1;
+  std::size_t at = 0;
+  while ((at = levels.find_first_not_of(kSpace, at)) != std::string::npos) {
+    const std::size_t end = std::min(levels.find_first_of(kSpace, at), levels.size());
+    std::string_view level(levels.data() + at, end - at);
+    at = end;
+    if (const std::size_t colon = level.rfind(':'); colon != std::string_view::npos) level.remove_prefix(colon + 1);
+    if (level.empty() || level.find_first_not_of(kDigits) != std::string_view::npos) {
+      if (level.find_first_of(kDigits) != std::string_view::npos) return "arities must be decimal numbers";
+      continue;
+    }
+    level.remove_prefix(std::min(level.find_first_not_of('0'), level.size()));
+    const std::uint64_t arity = level.size() > 9 ? UINT64_MAX : std::strtoull(std::string(level).c_str(), nullptr, 10);
+    if (arity > kMaxSyntheticArity) return "a level of more than " + std::to_string(kMaxSyntheticArity) + " children";
+    pus *= arity;
+    if (pus > kMaxSyntheticPus) return "more than " + std::to_string(kMaxSyntheticPus) + " PUs";
+  }
+  return "";
+}
+
 constexpr std::string_view kSyntheticPrefix = "synthetic:";
 constexpr std::string_view kXmlPrefix = "xml:";
 
@@ -136,6 +185,9 @@ Topology Topology::system() {
 Topology Topology::synthetic(std::string_view description) {
   // hwloc itself rejects empty and malformed descriptions with EINVAL.
   const std::string text(description);
+  if (const std::string why = synthetic_refusal(text); !why.empty()) {
+    throw Error(Errc::topology, "cannot load topology \"" + std::string(kSyntheticPrefix) + text + "\": " + why);
+  }
   return Topology(make_impl(std::string(kSyntheticPrefix) + text, hwloc_topology_set_synthetic,
                             text.c_str()));
 }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -136,6 +137,24 @@ TEST(Topology, MalformedSyntheticThrowsTopologyError) {
         << error.what();
   }
   EXPECT_EQ(thrown_error([] { Topology::load("synthetic:pack:x"); }).code(), Errc::topology);
+}
+
+// Found by tests/fuzz (topology target): hwloc takes minutes to build a
+// flat synthetic machine of a few tens of thousands of PUs and never ends
+// for a million, so such descriptions are refused before hwloc sees them.
+TEST(Topology, OversizedSyntheticIsRefusedAtOnce) {
+  const auto start = std::chrono::steady_clock::now();
+  for (const char* description : {"773838", "3838", "pu:257", "pack:2 core:64 pu:33", "core:99999999999999999999 pu:1",
+                                  "pack:2(memory=1GB) [numa] core:16 pu:129", "pu:0x10", "pu:+5"}) {
+    const Error error = thrown_error([&] { Topology::synthetic(description); });
+    EXPECT_EQ(error.code(), Errc::topology) << description;
+  }
+  // hwloc stops at a NUL; the check must not read a different string.
+  EXPECT_EQ(thrown_error([] { Topology::synthetic(std::string_view("777738\0MemTotal: 38", 19)); }).code(),
+            Errc::topology);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  EXPECT_EQ(Topology::synthetic("pack:2 numa:2 core:128 pu:8").pus().size(), 4096u);
+  EXPECT_EQ(Topology::synthetic("pack:2(memory=1GB) [numa] core:2 pu:2").pus().size(), 8u);
 }
 
 TEST(Topology, UnknownLoadPrefixIsInvalidArgument) {

@@ -17,11 +17,13 @@ const ENTRY = path.join(__dirname, '..', '..', 'js', 'index.js');
 const ESM_ENTRY = path.join(__dirname, '..', '..', 'js', 'index.mjs');
 
 // Runs `code` in a fresh `node` (no flags, no preload) and returns how it ended.
+// Under `./tasklets.sh test-asan` the addon is instrumented and cannot load
+// without the ASan runtime preloaded: TASKLETS_SANITIZER_PRELOAD names it.
 function node(code, { esm = false, timeout = 10000 } = {}) {
   const started = Date.now();
   const args = esm ? ['--input-type=module', '-e', code] : ['-e', code];
   const r = spawnSync(process.execPath, args, {
-    encoding: 'utf8', timeout, env: { ...process.env, LD_PRELOAD: '', GLIBC_TUNABLES: '' },
+    encoding: 'utf8', timeout, env: { ...process.env, LD_PRELOAD: process.env.TASKLETS_SANITIZER_PRELOAD || '', GLIBC_TUNABLES: '' },
   });
   return { status: r.status, signal: r.signal, stdout: r.stdout.trim(), stderr: r.stderr.trim(), ms: Date.now() - started };
 }
