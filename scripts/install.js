@@ -44,7 +44,7 @@ function loadError(file) {
 
 // Why no prebuilt binary serves this machine, or '' when one does.
 function noPrebuiltReason() {
-  if (truthy(process.env.TASKLETS_BUILD_FROM_SOURCE)) return 'TASKLETS_BUILD_FROM_SOURCE is set';
+  if (truthy(process.env.TASKLETS_BUILD_FROM_SOURCE)) return 'TASKLETS_BUILD_FROM_SOURCE is set, so no prebuilt binary is used';
   const file = addon.prebuiltPath();
   if (file === null) return `no prebuilt binary for ${PLATFORM} (npm installed no @tasklets/${PLATFORM}-* package)`;
   const why = loadError(file);
@@ -123,7 +123,7 @@ function buildFromSource(reason) {
   if (missing.length > 0 || headers === null) {
     const parts = missing.map(([what]) => what);
     if (headers === null) parts.push(`the headers of Node.js ${process.version}`);
-    let message = `${reason}, and building it from source needs ${parts.join(', ')}.`;
+    let message = `${reason}; building the addon from source needs ${parts.join(', ')}.`;
     if (missing.length > 0) {
       message += `\nInstall ${missing.length === 1 ? 'it' : 'them'} with:\n` +
         `  sudo apt-get install ${missing.map(([, pkg]) => pkg).join(' ')}`;

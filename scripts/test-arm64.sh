@@ -44,8 +44,8 @@ for file in tests/js/*.test.js; do
   files=$((files + 1))
   rc=0
   TASKLETS_ADDON="$addon" timeout "$FILE_TIMEOUT" "${qemu[@]}" --test-reporter=tap "$file" >"$out" 2>&1 || rc=$?
-  p="$(grep -E '^# pass [0-9]+' "$out" | tail -n1 | awk '{print $3}')"
-  f="$(grep -E '^# fail [0-9]+' "$out" | tail -n1 | awk '{print $3}')"
+  p="$(grep -E '^# pass [0-9]+' "$out" | tail -n1 | awk '{print $3}' || true)"
+  f="$(grep -E '^# fail [0-9]+' "$out" | tail -n1 | awk '{print $3}' || true)"
   p=${p:-0} f=${f:-0}
   if ((rc != 0 && f == 0)); then f=1; fi
   passed=$((passed + p)) failed=$((failed + f))

@@ -28,6 +28,8 @@ platform_tgz="$(compgen -G "dist/tasklets-linux-x64-gnu-*.tgz" | head -n1 || tru
 mirror="$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)"
 mirror="${mirror:-http://deb.debian.org/debian}"
 root="$(mktemp -d /var/tmp/tasklets-chroot.XXXXXX)"
+chmod 755 "$root"
+work="$(mktemp -d)"
 cleanup() {
   umount "$root/proc" 2>/dev/null || true
   if mountpoint -q "$root/proc"; then
@@ -35,6 +37,7 @@ cleanup() {
   else
     rm -rf "$root"
   fi
+  rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -43,21 +46,29 @@ passed=0 failed=0
 check() {
   local name=$1
   shift
-  if "$@" >"$root/check.log" 2>&1; then
+  if "$@" >"$work/check.log" 2>&1; then
     passed=$((passed + 1))
     log "  ok    $name"
   else
     failed=$((failed + 1))
     log "  FAIL  $name"
-    tail -n 25 "$root/check.log" | sed 's/^/        /' >&2
+    tail -n 25 "$work/check.log" | sed 's/^/        /' >&2
   fi
 }
 
+# The minbase system is debootstrapped once and kept as a tarball; every
+# run unpacks a pristine copy.
+base="${TASKLETS_DEPS_DIR:-$HOME/.cache/tasklets}/bookworm-minbase.tar"
 start=$(date +%s)
-debootstrap --variant=minbase bookworm "$root" "$mirror" >"$root.debootstrap.log" 2>&1 ||
-  { cat "$root.debootstrap.log" >&2; exit 1; }
-rm -f "$root.debootstrap.log"
-log "debootstrap: $(($(date +%s) - start)) s"
+if [[ ! -f "$base" ]]; then
+  debootstrap --variant=minbase bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 ||
+    { cat "$work/debootstrap.log" >&2; exit 1; }
+  tar -C "$root" -cf "$base.tmp" . && mv "$base.tmp" "$base"
+  log "debootstrap --variant=minbase bookworm: $(($(date +%s) - start)) s"
+else
+  tar -C "$root" -xf "$base"
+  log "fresh minbase bookworm from $base: $(($(date +%s) - start)) s"
+fi
 
 # Node and npm as a user would get them: official builds (from npm) and npm
 # itself; the machine's CA bundle and resolver so npm reaches the registry.
@@ -96,63 +107,68 @@ new_app() {
   chroot "$root" chown "$USER_NAME:" "$dir/package.json"
   echo "$dir"
 }
-# Every path with its size and mtime, except the app folders, npm's cache
-# and the kernel's /proc.
+# Every path, with size and mtime for files (a folder's mtime changes when
+# npm's cache is created in it), except the app folders, npm's cache, the
+# kernel's /proc, and the V8 code cache npm itself enables for its own code
+# on Node >= 22 (lib/cli.js: module.enableCompileCache(), in os.tmpdir()).
 snapshot() {
   (cd "$root" && find . -xdev \( -path ./proc -o -path "./home/$USER_NAME/app*" -o -path "./home/$USER_NAME/.npm" \
-    -o -path ./check.log \) -prune -o -printf '%p %s %T@\n' | sort)
+    -o -path ./tmp/node-compile-cache \) -prune -o \( -type d -printf '%p/\n' \) -o -printf '%p %s %T@\n' | sort)
 }
 timed_install() {
   local major=$1 dir=$2 t0 ms
   t0=$(date +%s%N)
-  npm_install "$major" "$dir"
+  npm_install "$major" "$dir" || return 1
   ms=$((($(date +%s%N) - t0) / 1000000))
   echo "install took $ms ms"
-  printf 'Node %s: npm install took %d ms\n' "$major" "$ms" >>"$root/timings"
+  printf 'Node %s: npm install took %d ms\n' "$major" "$ms" >>"$work/timings"
   ((ms < INSTALL_LIMIT_MS))
 }
 smoke() {
   local major=$1 dir=$2
-  cp "$home/dist/smoke.cjs" "$home/dist/smoke.mjs" "$root$dir/"
+  cp "$home/dist/smoke.cjs" "$home/dist/smoke.mjs" "$root$dir/" || return 1
   as_user "$major" "$dir" node smoke.cjs && as_user "$major" "$dir" node smoke.mjs
 }
 
-: >"$root/timings"
+: >"$work/timings"
 for major in "${MAJORS[@]}"; do
   log "Node $major ($(as_user "$major" / node --version)), prebuilt:"
   dir="$(new_app "app$major")"
-  snapshot >"$root/before"
+  snapshot >"$work/before"
   check "npm install as $USER_NAME in < $((INSTALL_LIMIT_MS / 1000)) s" timed_install "$major" "$dir"
   check "smoke test (run, runAll, map, errors, ESM)" smoke "$major" "$dir"
-  snapshot >"$root/after"
-  check "nothing changed outside the app and npm's cache" diff "$root/before" "$root/after"
+  snapshot >"$work/after"
+  check "nothing changed outside the app and npm's cache" diff "$work/before" "$work/after"
 done
-cat "$root/timings" >&2
+cat "$work/timings" >&2
 
 log "Node 20, no prebuilt (TASKLETS_BUILD_FROM_SOURCE=1):"
 dir="$(new_app app-source)"
 export FROM_SOURCE=1
 message_names_packages() {
-  if npm_install 20 "$dir" >"$root/message.log" 2>&1; then return 1; fi
-  grep -A3 '^tasklets: ' "$root/message.log" >&2
-  grep -q 'sudo apt-get install ' "$root/message.log"
+  if npm_install 20 "$dir" >"$work/message.log" 2>&1; then return 1; fi
+  grep -A3 '^tasklets: ' "$work/message.log" >&2
+  grep -q 'sudo apt-get install ' "$work/message.log"
 }
 check "without build tools the install fails with one message naming them" message_names_packages
-apt_command="$(grep -o 'sudo apt-get install .*' "$root/message.log" | head -n1 | sed 's/^sudo //')"
+log "  what npm printed:"
+tail -n 12 "$work/message.log" | sed 's/^/        /' >&2
+apt_command="$(grep -o 'sudo apt-get install .*' "$work/message.log" | head -n1 | sed 's/^sudo //')"
 log "  root runs: $apt_command"
 install_named_packages() {
+  [[ "$apt_command" == "apt-get install "* ]] || return 1
   chroot "$root" apt-get update -q && chroot "$root" env DEBIAN_FRONTEND=noninteractive $apt_command -y -q
 }
 check "apt-get installs the named packages" install_named_packages
 from_source_install() {
   local t0
   t0=$(date +%s)
-  as_user 20 "$dir" rm -rf node_modules package-lock.json
-  npm_install 20 "$dir"
-  echo "source build install took $(($(date +%s) - t0)) s" | tee -a "$root/timings"
+  as_user 20 "$dir" rm -rf node_modules package-lock.json || return 1
+  npm_install 20 "$dir" || return 1
+  echo "source build install took $(($(date +%s) - t0)) s" | tee -a "$work/timings"
   [[ -f "$root$dir/node_modules/tasklets/build/addon/tasklets.node" ]]
 }
 check "then the same npm install, as $USER_NAME, builds from source" from_source_install
 check "smoke test on the source build" smoke 20 "$dir"
-tail -n1 "$root/timings" >&2
+tail -n1 "$work/timings" >&2
 echo "$passed $failed"
