@@ -28,7 +28,7 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 
 readonly SKIP='^tests/js/(docs-examples|process|types)\.test\.js$'
-readonly FILE_TIMEOUT=900
+readonly FILE_TIMEOUT=300
 
 command -v qemu-aarch64 >/dev/null || { echo "test-arm64.sh: qemu-aarch64 missing (apt-get install qemu-user)" >&2; exit 2; }
 addon="$(scripts/prebuild.sh linux-arm64-gnu | tail -n1)"
