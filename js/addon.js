@@ -1,15 +1,51 @@
 'use strict';
 // Finds and loads the native addon, the same file in the main thread and in
 // every executor (the path travels to executors in workerData).
+//
+// Where it looks, first match wins (docs/building.md, "How the binary is
+// chosen"):
+//   1. TASKLETS_ADDON, when set: that file and nothing else;
+//   2. build/addon/tasklets.node of this package: a source build exists only
+//      when the install script made one (no prebuilt fitted, or
+//      TASKLETS_BUILD_FROM_SOURCE asked for it) or a developer built it, so
+//      it is the one meant to run;
+//   3. the prebuilt binary of the platform package npm installed for this
+//      machine, @tasklets/<platform>-<arch>-<libc>.
 
+const fs = require('node:fs');
 const path = require('node:path');
 const errors = require('./errors');
 
-const DEFAULT_PATH = path.join(__dirname, '..', 'build', 'addon', 'tasklets.node');
+const LOCAL_BUILD = path.join(__dirname, '..', 'build', 'addon', 'tasklets.node');
+const PLATFORM = `${process.platform}-${process.arch}`;
+// npm installs only the package whose os/cpu/libc fields match the machine,
+// so trying both libc flavours needs no libc detection here.
+const PLATFORM_PACKAGES = [`@tasklets/${PLATFORM}-gnu`, `@tasklets/${PLATFORM}-musl`];
 
+function prebuiltPath() {
+  for (const name of PLATFORM_PACKAGES) {
+    try {
+      return path.join(path.dirname(require.resolve(`${name}/package.json`)), 'tasklets.node');
+    } catch {
+      // not installed for this machine: try the next flavour
+    }
+  }
+  return null;
+}
+
+// The file load() will try: never null, so tests can name it when skipping.
 function addonPath() {
   const override = process.env.TASKLETS_ADDON;
-  return override ? path.resolve(override) : DEFAULT_PATH;
+  if (override) return path.resolve(override);
+  if (fs.existsSync(LOCAL_BUILD)) return LOCAL_BUILD;
+  return prebuiltPath() || LOCAL_BUILD;
+}
+
+function missingReason(file) {
+  if (file !== LOCAL_BUILD) return 'not found';
+  return `no prebuilt binary for ${PLATFORM} (package ${PLATFORM_PACKAGES[0]} is not installed) ` +
+    'and no source build; reinstall tasklets on a machine with a C++ compiler, meson and ' +
+    'ninja: its install script builds from source and names any missing package';
 }
 
 let loaded = null;
@@ -49,7 +85,8 @@ function load(file = addonPath()) {
   try {
     addon = require(file);
   } catch (err) {
-    const e = errors.notBuilt(file, err && err.code === 'MODULE_NOT_FOUND' ? 'not found' : String(err && err.message));
+    const notFound = err && err.code === 'MODULE_NOT_FOUND';
+    const e = errors.notBuilt(file, notFound ? missingReason(file) : String(err && err.message));
     e.cause = err;
     throw e;
   }
@@ -57,4 +94,4 @@ function load(file = addonPath()) {
   return loaded.addon;
 }
 
-module.exports = { load, addonPath };
+module.exports = { load, addonPath, prebuiltPath, LOCAL_BUILD };
