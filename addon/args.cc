@@ -50,18 +50,26 @@ napi_value function_arg(const Napi::CallbackInfo& info, std::size_t i) {
   return arg(info, i, napi_function, "a function");
 }
 
-template <class T>
-T* typed_array_arg(const Napi::CallbackInfo& info, std::size_t i, napi_typedarray_type want, std::size_t min_length) {
-  napi_env env = info.Env();
-  napi_value v = info[i];
+void* typed_array_data(napi_env env, napi_value v, napi_typedarray_type want, std::size_t min_length,
+                       std::size_t* length) {
   bool is = false;
   check(env, napi_is_typedarray(env, v, &is));
-  if (!is) bad_arg(env, i, "a typed array");
+  if (!is) return nullptr;
   napi_typedarray_type type;
-  std::size_t length = 0;
+  std::size_t n = 0;
   void* data = nullptr;
-  check(env, napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr));
-  if (type != want || length < min_length) bad_arg(env, i, "a typed array of the right type and length");
+  check(env, napi_get_typedarray_info(env, v, &type, &n, &data, nullptr, nullptr));
+  if (type != want || n < min_length) return nullptr;
+  if (length) *length = n;
+  // An empty typed array may have no storage: still "the right array".
+  static char empty;
+  return data ? data : &empty;
+}
+
+template <class T>
+T* typed_array_arg(const Napi::CallbackInfo& info, std::size_t i, napi_typedarray_type want, std::size_t min_length) {
+  void* data = typed_array_data(info.Env(), info[i], want, min_length);
+  if (!data) bad_arg(info.Env(), i, "a typed array of the right type and length");
   return static_cast<T*>(data);
 }
 

@@ -23,6 +23,11 @@ std::uint32_t uint32_arg(const Napi::CallbackInfo& info, std::size_t i);
 std::string string_arg(const Napi::CallbackInfo& info, std::size_t i);
 napi_value function_arg(const Napi::CallbackInfo& info, std::size_t i);
 
+// The elements of `v` if it is a typed array of type `want` with at least
+// `min_length` elements (their count in *length when asked); null otherwise.
+void* typed_array_data(napi_env env, napi_value v, napi_typedarray_type want, std::size_t min_length,
+                       std::size_t* length = nullptr);
+
 // The elements of a typed array of the given type with at least `min_length`.
 template <class T>
 T* typed_array_arg(const Napi::CallbackInfo& info, std::size_t i, napi_typedarray_type type, std::size_t min_length);

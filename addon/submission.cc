@@ -26,18 +26,9 @@ bool absent(napi_env env, napi_value v) {
 }
 
 template <class T>
-const T* typed(napi_env env, napi_value object, const char* name, napi_typedarray_type want, std::size_t min_length,
-               std::size_t* length = nullptr) {
-  napi_value v = field(env, object, name);
-  bool is = false;
-  check(env, napi_is_typedarray(env, v, &is));
-  if (!is) bad_field(env, name, "a typed array");
-  napi_typedarray_type type;
-  std::size_t n = 0;
-  void* data = nullptr;
-  check(env, napi_get_typedarray_info(env, v, &type, &n, &data, nullptr, nullptr));
-  if (type != want || n < min_length) bad_field(env, name, "a typed array of the right type and length");
-  if (length) *length = n;
+const T* typed(napi_env env, napi_value object, const char* name, napi_typedarray_type want, std::size_t min_length) {
+  const void* data = typed_array_data(env, field(env, object, name), want, min_length);
+  if (!data) bad_field(env, name, "a typed array of the right type and length");
   return static_cast<const T*>(data);
 }
 
