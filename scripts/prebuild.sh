@@ -25,6 +25,11 @@ esac
 log() { printf '\033[1m[prebuild %s]\033[0m %s\n' "$platform" "$*" >&2; }
 
 node_dir="$(scripts/node-dist.sh "$arch" "$NODE_HEADERS_MAJOR")"
+# Only our static hwloc and jemalloc for the target: a PKG_CONFIG_PATH
+# inherited from the developer's build (./tasklets.sh exports the host's
+# jemalloc) is searched before pkg_config_libdir and would hand a cross
+# build the host's archive.
+unset PKG_CONFIG_PATH
 hwloc_pc="$(TASKLETS_HOST=$host bash .ci/hwloc.sh | tail -n1)"
 jemalloc_pc="$(TASKLETS_HOST=$host bash .ci/jemalloc.sh | tail -n1)"
 out="build-prebuilt/$platform"
@@ -72,7 +77,9 @@ if [[ ! -f "$dir/build.ninja" ]]; then
 fi
 log "building the addon"
 meson compile -C "$dir" addon/tasklets:shared_module >&2
-"$strip_tool" --strip-unneeded -o "$out/tasklets.node" "$dir/addon/tasklets.node"
+# --strip-debug, not --strip-unneeded: the symbol table stays, so that an
+# error's nativeTrace names the functions (docs/api.md, "Native traces").
+"$strip_tool" --strip-debug -o "$out/tasklets.node" "$dir/addon/tasklets.node"
 
 # glibc's own libraries only, whatever the toolchain added.
 needed="$("$readelf_tool" -d "$out/tasklets.node" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')"
