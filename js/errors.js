@@ -52,7 +52,8 @@ const TABLE = {
   ERR_WORKER_OUT_OF_MEMORY: [Error, (why) => `The executor running the task ran out of memory (${why})`],
   ERR_TASKLETS_NOT_BUILT: [Error, (file, cause) =>
     `The tasklets native addon is missing or cannot be loaded (${file}: ${cause}). ` +
-    'Run ./tasklets.sh build in the package directory, or set TASKLETS_ADDON to a built tasklets.node.'],
+    'Reinstall tasklets (its install script builds from source where no prebuilt binary fits), ' +
+    'run ./tasklets.sh build in a checkout, or set TASKLETS_ADDON to a built tasklets.node.'],
   ERR_MODULE_NOT_ALLOWED: [Error, (file, allow) =>
     `The module ${file} is not in the pool's modules.allow list (${allow.length === 0 ? 'empty' : allow.join(', ')})`],
 };
