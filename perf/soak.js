@@ -32,17 +32,7 @@ const CHURN_EVERY_MS = Number(process.env.TASKLETS_SOAK_CHURN_MS) || 2000;
 const LOST_AFTER_MS = 60_000;
 const SEED = Number(process.env.TASKLETS_SOAK_SEED) || (Date.now() % 0x7fffffff);
 
-// mulberry32: a small seeded generator, so that a failing run can be replayed.
-function generator(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { generator } = require('../tests/js/fixtures/random');  // seeded, so a failing run can be replayed
 const random = generator(SEED);
 
 const pool = new Tasklets({ workers: 2, memory: { limit: '64MB' }, logging: 'off' });

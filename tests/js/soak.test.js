@@ -23,17 +23,7 @@ const WAVE = 100;
 const BACKLOG = 40;   // the next wave waits until at most this many are pending
 const SEED = Number(process.env.TASKLETS_SOAK_SEED) || (Date.now() % 0x7fffffff);
 
-// mulberry32
-function generator(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { generator } = require('./fixtures/random');  // seeded: a failing run replays from its seed
 
 // The pool shuts down within 15 s, with nothing left to cancel.
 async function assertShutsDownInTime(pool) {
