@@ -215,10 +215,12 @@ function isThenable(value) {
 
 function invoke(fnId, argKind, args, id, transferred) {
   // A context still set here belongs to a task the addon interrupted
-  // mid-call (its invoke never returned): it is over.
+  // mid-call (its invoke never returned): it is over. Its context stays in
+  // `active` until the addon's wake(ids, whys) names it, so the listeners
+  // it registered before the interrupt still hear why it stopped.
   if (current !== null) {
-    active.delete(current.id);
     current = null;
+    invoking[0] = 0;
     // Its AsyncLocalStorage.run never unwound either: leave its context.
     if (store !== null) store.enterWith(undefined);
   }

@@ -43,7 +43,11 @@ function waitForAbort(key) {
   const cells = new Int32Array(process.getBuiltinModule('node:worker_threads').getEnvironmentData(key));
   Atomics.add(cells, 1, 1);
   return new Promise((resolve, reject) => {
-    tasklet.signal.addEventListener('abort', () => reject(tasklet.signal.reason), { once: true });
+    // A cancel can arrive before the listener does: the getter then
+    // returns a signal aborted already, which fires no 'abort' event.
+    const { signal } = tasklet;
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
   });
 }
 
@@ -215,7 +219,11 @@ describe('cancel: running tasks', { skip }, () => {
     const running = pool.run(async (key) => {
       const cells = new Int32Array(process.getBuiltinModule('node:worker_threads').getEnvironmentData(key));
       Atomics.add(cells, 1, 1);
-      await new Promise((resolve) => tasklet.signal.addEventListener('abort', resolve, { once: true }));
+      await new Promise((resolve) => {
+        const { signal } = tasklet;
+        if (signal.aborted) resolve();
+        else signal.addEventListener('abort', resolve, { once: true });
+      });
       throw new TypeError('cleanup failed');
     }, { args: [shared.key] });
     await waitFor(() => shared.started === 1, 'the task to start');

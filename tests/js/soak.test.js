@@ -88,6 +88,10 @@ function longWaiter(key, ms) {
   Atomics.add(new Int32Array(process.getBuiltinModule('node:worker_threads').getEnvironmentData(key)), 13, 1);
   return new Promise((resolve, reject) => {
     const { signal } = tasklet;
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
     const timer = setTimeout(() => resolve('not cancelled'), ms);
     signal.addEventListener('abort', () => {
       clearTimeout(timer);

@@ -154,7 +154,9 @@ describe('per-task timeouts', { skip }, () => {
   test('a timeout and a signal together: whichever comes first', async () => {
     const controller = new AbortController();
     const watching = () => new Promise((resolve, reject) => {
-      tasklet.signal.addEventListener('abort', () => reject(tasklet.signal.reason));
+      const { signal } = tasklet;
+      if (signal.aborted) reject(signal.reason);
+      else signal.addEventListener('abort', () => reject(signal.reason));
     });
     const aborted = pool.run(watching, { timeout: 10000, signal: controller.signal });
     await new Promise((resolve) => setTimeout(resolve, 20));
