@@ -324,6 +324,33 @@ describe('cancel: running tasks', { skip }, () => {
     assert.equal(after.pending, 0);
   });
 
+  // The executor goes on with the next queued task in the same batch,
+  // before it hears which task was stopped: the stopped task's context must
+  // outlive that next task.
+  test('a loop stopped by force still tells the listeners it registered before', async () => {
+    const single = new Tasklets({ workers: 1 });
+    try {
+      const spinner = single.run((key) => {
+        const cells = new Int32Array(process.getBuiltinModule('node:worker_threads').getEnvironmentData(key));
+        const { signal } = tasklet;
+        signal.addEventListener('abort', () => {
+          Atomics.store(cells, 8, signal.reason && signal.reason.name === 'AbortError' ? 1 : 2);
+        }, { once: true });
+        Atomics.add(cells, 1, 1);
+        for (;;);
+      }, { args: [shared.key] });
+      await waitFor(() => shared.started === 1, 'the task to start');
+      const next = single.run(() => 'next');
+      assert.equal(single.cancel(spinner, { force: true }), true);
+      await assert.rejects(spinner, isAbort(spinner.taskId));
+      assert.equal(await next, 'next');
+      await waitFor(() => shared.get(8) !== 0, 'the listener to run');
+      assert.equal(shared.get(8), 1, 'the listener saw an AbortError');
+    } finally {
+      await single.shutdown();
+    }
+  });
+
   test('force on a queued task cancels it like a plain cancel', async () => {
     const gates = [pool.run(blocker, { args: [shared.key] }), pool.run(blocker, { args: [shared.key] })];
     await waitFor(() => shared.started === 2, 'both executors to be blocked');
