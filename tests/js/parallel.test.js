@@ -9,6 +9,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const { addonPath } = require('../../js/addon');
 const { Tasklets } = require('../../js/index');
+const { scaled } = require('./fixtures/time-scale');
 
 const skip = fs.existsSync(addonPath()) ? false : `the addon is not built (${addonPath()}): run ./tasklets.sh build or set TASKLETS_ADDON`;
 const cpus = os.availableParallelism();
@@ -17,7 +18,7 @@ const needTwo = skip || (cpus < 2 ? `needs 2 PUs, this process may use ${cpus}` 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(check, ms, what) {
-  const end = Date.now() + ms;
+  const end = Date.now() + scaled(ms);
   for (;;) {
     const value = check();
     if (value) return value;

@@ -9,6 +9,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const { addonPath } = require('../../js/addon');
 const { Tasklets } = require('../../js/index');
+const { scaled } = require('./fixtures/time-scale');
 const { unsupported, sharedCells, waitFor, eventually, blocker, counted, countedSleep } = require('./fixtures/control/shared');
 
 const skip = (fs.existsSync(addonPath()) ? false : `the addon is not built (${addonPath()}): run ./tasklets.sh build or set TASKLETS_ADDON`) || unsupported;
@@ -206,9 +207,11 @@ describe('the pool\'s timeout option', { skip }, () => {
   });
 
   test('timeout: { default, perTask: false } forbids per-task timeouts', async () => {
-    const pool = new Tasklets({ workers: 1, timeout: { default: 150, perTask: false } });
+    // The default must not stop the healthy task after the spinning one.
+    const limit = scaled(150);
+    const pool = new Tasklets({ workers: 1, timeout: { default: limit, perTask: false } });
     try {
-      assert.deepEqual(pool.options.timeout, { default: 150, perTask: false });
+      assert.deepEqual(pool.options.timeout, { default: limit, perTask: false });
       await assert.rejects(pool.run(() => 1, { timeout: 10 }), {
         name: 'RangeError', code: 'ERR_INVALID_ARG_VALUE', message: /options\.timeout.*perTask: false/,
       });
