@@ -438,6 +438,8 @@ export interface RecentFailure {
 /** getHealth(): a status and the figures it was decided from (docs/api.md, "Health"). */
 export interface Health {
   status: HealthStatus;
+  /** The rule that decided `status`, in words (for people; match on `status`). */
+  reason: string;
   workers: { active: number; busy: number; idle: number; min: number; max: number; crashed: number };
   queue: { pending: number; queued: number; maxQueue: number; needsDrain: boolean };
   /** Bytes; executorHeapLimit is memory.limit (Infinity: none). */

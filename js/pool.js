@@ -457,6 +457,10 @@ class Tasklets extends EventEmitter {
     return format(collect(this[metricsRegistry.kObserve]()));
   }
 
+  get [metricsRegistry.kLabel]() {
+    return this.#label;
+  }
+
   [metricsRegistry.kObserve]() {
     const executors = this.#executorFigures();
     for (const f of executors.values()) if (f.utilization === null) f.utilization = 0;
@@ -465,6 +469,7 @@ class Tasklets extends EventEmitter {
       stats: this.getStats(),
       roundTrip: this.#settlements.roundTrip.snapshot(),
       errors: this.#settlements.errors.snapshot(),
+      recentErrors: this.#settlements.recent.list(),
       executors,
     };
   }
