@@ -27,6 +27,10 @@ export const format = {
   ms: (ms) => format.us(ms * 1000),
 };
 
+function clock(seconds) {
+  return new Date(seconds * 1000).toLocaleTimeString('en-GB');
+}
+
 function width(el) {
   return Math.max(240, el.clientWidth);
 }
@@ -36,11 +40,11 @@ export function lineChart(el, series) {
   const opts = {
     width: width(el),
     height: HEIGHT,
-    legend: { show: series.length > 1 },
+    legend: { show: series.length > 1, live: false },
     cursor: { drag: { x: false, y: false } },
     scales: { y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
     series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: 1.5, fill: s.fill, points: { show: false } }))],
-    axes: [{}, { size: 50 }],
+    axes: [{ values: (u, splits) => splits.map(clock), space: 70 }, { size: 50 }],
   };
   const plot = new uPlot(opts, [[], ...series.map(() => [])], el);
   return {
@@ -102,8 +106,9 @@ export function histogramChart(el) {
     { x: percentileX(h.le, h.p50 / 1e6), label: 'p50', color: '#1a7f37' },
     { x: percentileX(h.le, h.p99 / 1e6), label: 'p99', color: '#c62828' },
   ]);
-  const label = (i) => {
-    const b = h.le[i];
+  // One label in `every` buckets, so that they never overlap.
+  const label = (i, every) => {
+    const b = i % every === 0 ? h.le[i] : undefined;
     if (b === undefined) return '';
     return b === null ? '+Inf' : `≤${format.seconds(b)}`;
   };
@@ -114,7 +119,7 @@ export function histogramChart(el) {
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: false, range: (u) => [-0.5, Math.max(0.5, h.le.length - 0.5)] }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
     series: [{}, { label: 'tasks', stroke: '#3366cc', fill: 'rgba(51,102,204,0.35)', paths: uPlot.paths.bars({ size: [0.85, 60] }), points: { show: false } }],
-    axes: [{ splits: () => h.le.map((_, i) => i), values: (u, splits) => splits.map(label), rotate: 0 }, { size: 50 }],
+    axes: [{ splits: () => h.le.map((_, i) => i), values: (u, splits) => splits.map((i) => label(i, Math.ceil(splits.length / (u.bbox.width / devicePixelRatio / 64)))) }, { size: 50 }],
     plugins: [markers(marks)],
   };
   const plot = new uPlot(opts, [[], []], el);
