@@ -12,7 +12,7 @@
 //                executor died over the window;
 //   'healthy'    otherwise.
 // The window: each call records a sample; the rates compare against the
-// oldest sample not older than WINDOW_MS (the first call: the pool's life).
+// oldest sample not older than WINDOW_MS (the pool's start is a sample).
 
 const { difference } = require('./metrics/errors-by-code');
 
