@@ -13,6 +13,7 @@
 const { snapshot, listPools } = require('./snapshot');
 
 const RETRY_MS = 2000;   // how soon an EventSource reconnects
+const MAX_BUFFERED = 1 << 20;   // bytes written to a client and not yet sent
 
 class Stream {
   // chosen: the pools given to dashboard() (null: every live pool).
@@ -47,7 +48,7 @@ class Stream {
     return this.messages([key]).get(key);
   }
 
-  add(req, res, key) {
+  add(res, key) {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -61,7 +62,8 @@ class Stream {
       this.clients.delete(client);
       if (this.clients.size === 0) this.stop();
     };
-    req.on('close', drop);
+    // The response's 'close': the client went away (or close() ended it).
+    res.on('close', drop);
     res.on('error', drop);
     this.send(client, this.messages([key]).get(key));
     if (this.timer === null) {
@@ -71,7 +73,11 @@ class Stream {
     }
   }
 
+  // A client that stopped reading misses updates instead of growing the
+  // server's buffers: every event holds the whole state, so the next one it
+  // reads is complete.
   send(client, json) {
+    if (client.res.writableLength > MAX_BUFFERED) return;
     client.res.write(`event: snapshot\ndata: ${json}\n\n`);
   }
 

@@ -312,6 +312,28 @@ describe('dashboardHandler', { skip, timeout: 30000 }, () => {
   });
 });
 
+describe('the event stream', { skip, timeout: 30000 }, () => {
+  test('ticks only while a client is connected: one that goes away is dropped', async () => {
+    const { Stream } = require('../../js/dashboard/stream');
+    const pool = new Tasklets({ workers: 1, metrics: { name: 'ticks' } });
+    const stream = new Stream([pool], 50);
+    const server = http.createServer((req, res) => stream.add(res, null));
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      assert.equal(stream.timer, null);
+      const [event] = await readEvents(`http://127.0.0.1:${server.address().port}/`, 1);
+      assert.equal(event.snapshot.pool, 'ticks');
+      for (let i = 0; i < 50 && stream.clients.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(stream.clients.size, 0);
+      assert.equal(stream.timer, null, 'no client, no timer');
+    } finally {
+      stream.close();
+      server.close();
+      await pool.shutdown();
+    }
+  });
+});
+
 describe('RecentErrors', () => {
   test('keeps the last 20, oldest first, with short messages and the executor', () => {
     const r = new RecentErrors();

@@ -137,9 +137,11 @@ export function histogramChart(el) {
 
 const ROW = 16;
 
-// Busy share 0..1 -> a colour from pale (idle) to deep red (always busy).
+// Busy share 0..1 -> one sequential scale from pale yellow (idle) to dark
+// red (always busy); the page's legend (style.css, .heat-scale) has the
+// same stops.
 function heat(u) {
-  const stops = [[0, [237, 242, 250]], [0.25, [140, 190, 230]], [0.5, [70, 130, 200]], [0.75, [240, 160, 50]], [1, [200, 40, 40]]];
+  const stops = [[0, [255, 255, 204]], [0.25, [254, 217, 118]], [0.5, [253, 141, 60]], [0.75, [227, 26, 28]], [1, [128, 0, 38]]];
   for (let i = 1; i < stops.length; i++) {
     if (u <= stops[i][0]) {
       const [a, ca] = stops[i - 1];
@@ -148,7 +150,7 @@ function heat(u) {
       return `rgb(${ca.map((c, k) => Math.round(c + (cb[k] - c) * f)).join(',')})`;
     }
   }
-  return 'rgb(200,40,40)';
+  return 'rgb(128,0,38)';
 }
 
 // The utilization heat map: rows = executor slots, columns = samples
