@@ -8,6 +8,7 @@
 const { describe, test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { spawnSync, execFileSync } = require('node:child_process');
 const { addonPath } = require('../../js/addon');
@@ -38,8 +39,12 @@ describe('tasklets top in tmux', { skip: skipTmux, timeout: 60000 }, () => {
     const pool = new tasklets.Tasklets({ workers: 2, metrics: { name: 'jobs' } });
     const other = new tasklets.Tasklets({ workers: 1, metrics: { name: 'mail' } });
     const d = await tasklets.dashboard({ pool: [pool, other], intervalMs: 200 });
-    const session = `tasklets-top-${process.pid}`;
-    const tmux = (...args) => execFileSync(TMUX, args, { encoding: 'utf8', timeout: 10000 });
+    const session = 'top';
+    // A tmux server of the test's own (-S), whatever servers the user runs.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklets-top-'));
+    const socket = path.join(dir, 'tmux.sock');
+    const tmux = (...args) => execFileSync(TMUX, ['-S', socket, ...args], { encoding: 'utf8', timeout: 10000 });
+    const alive = () => spawnSync(TMUX, ['-S', socket, 'has-session', '-t', session]).status === 0;
     const screen = () => tmux('capture-pane', '-p', '-t', session);
     const waitFor = async (check, what) => {
       let text = '';
@@ -71,10 +76,12 @@ describe('tasklets top in tmux', { skip: skipTmux, timeout: 60000 }, () => {
       await Promise.all(Array.from({ length: 5 }, () => other.run(() => 1)));
       await waitFor((t) => /executed 6 +failed 0/.test(t), 'the live update');
       tmux('send-keys', '-t', session, 'q');
-      for (let i = 0; i < 50 && spawnSync(TMUX, ['has-session', '-t', session]).status === 0; i++) await sleep(100);
-      assert.notEqual(spawnSync(TMUX, ['has-session', '-t', session]).status, 0, 'q ended tasklets top');
+      for (let i = 0; i < 50 && alive(); i++) await sleep(100);
+      assert.ok(!alive(), 'q ended tasklets top');
     } finally {
-      spawnSync(TMUX, ['kill-session', '-t', session]);
+      spawnSync(TMUX, ['-S', socket, 'kill-session', '-t', session]);
+      spawnSync(TMUX, ['-S', socket, 'kill-server']);
+      fs.rmSync(dir, { recursive: true, force: true });
       await d.close();
       await Promise.all([pool.shutdown(), other.shutdown()]);
     }
