@@ -161,6 +161,30 @@ describe('bin/tasklets.js', { timeout: 60000 }, () => {
   });
 });
 
+describe('top and a dashboard that goes away', { skip: built, timeout: 30000 }, () => {
+  test('a frame per update into a pipe; exit code 1 and why when the dashboard closes', async () => {
+    const pool = new tasklets.Tasklets({ workers: 1, metrics: { name: 'leaving' } });
+    const d = await tasklets.dashboard({ pool, intervalMs: 100 });
+    try {
+      const { spawn } = require('node:child_process');
+      const child = spawn(process.execPath, [bin, 'top', d.url]);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => { stdout += c; });
+      child.stderr.on('data', (c) => { stderr += c; });
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      for (let i = 0; i < 100 && (stdout.match(/^tasklets top /gm) || []).length < 3; i++) await sleep(50);
+      assert.ok((stdout.match(/^tasklets top /gm) || []).length >= 3, `three frames:\n${stdout}`);
+      await d.close();
+      assert.equal(await exited, 1);
+      assert.match(stderr, /^tasklets top: the dashboard closed the stream\n$/);
+    } finally {
+      await d.close();
+      await pool.shutdown();
+    }
+  });
+});
+
 describe('top rendering', () => {
   test('fit() cuts to visible width and keeps escape sequences', () => {
     const line = `\x1b[31m${'x'.repeat(10)}\x1b[0m${'y'.repeat(10)}`;
