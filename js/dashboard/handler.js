@@ -81,7 +81,7 @@ function createHandler(o, checkHost = false) {
       const p = page();
       return send(res, 200, p.body, p.type, { 'cache-control': 'no-store' });
     }
-    if (rel === '/events') return stream.add(res, query.get('pool'));
+    if (rel === '/events') return req.method === 'GET' ? stream.add(res, query.get('pool')) : methodNotAllowed(res, 'GET');
     if (rel === '/snapshot') {
       return send(res, 200, stream.current(query.get('pool')), 'application/json; charset=utf-8', { 'cache-control': 'no-store' });
     }

@@ -213,6 +213,8 @@ describe('dashboard server', { skip, timeout: 60000 }, () => {
       assert.equal(post.status, 405);
       assert.equal(post.headers.allow, 'GET');
       assert.equal((await request(`${d.url}profile`)).status, 405);
+      assert.equal((await request(`${d.url}events`, { method: 'HEAD' })).status, 405);
+      assert.equal((await request(d.url, { method: 'HEAD' })).status, 200);
     } finally {
       await d.close();
     }
