@@ -66,8 +66,9 @@ function createHandler(o, checkHost = false) {
   const stream = new Stream(o.pools, o.intervalMs);
   const base = o.basePath;
 
+  // Answers the request, or returns false for a path that is not the
+  // dashboard's (left to the next handler).
   function route(req, res, rel, query) {
-    const get = req.method === 'GET' || req.method === 'HEAD';
     if (rel === '/profile') {
       if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
       if (!sameOrigin(req)) return sendError(res, 403, 'ERR_CROSS_ORIGIN', 'Cross-origin requests may not start a profile');
@@ -76,20 +77,16 @@ function createHandler(o, checkHost = false) {
       const entry = key === null ? pools[0] : pools.find((p) => p.key === key);
       return profile(res, entry, query.get('durationMs'));
     }
-    if (!get) return methodNotAllowed(res, 'GET');
-    if (rel === '/') {
-      const p = page();
-      return send(res, 200, p.body, p.type, { 'cache-control': 'no-store' });
-    }
-    if (rel === '/events') return req.method === 'GET' ? stream.add(res, query.get('pool')) : methodNotAllowed(res, 'GET');
+    const file = rel.startsWith('/assets/') ? asset(rel.slice('/assets/'.length)) : null;
+    if (rel !== '/' && rel !== '/events' && rel !== '/snapshot' && file === null) return false;
+    if (req.method !== 'GET' && (req.method !== 'HEAD' || rel === '/events')) return methodNotAllowed(res, 'GET');
+    if (rel === '/events') return stream.add(res, query.get('pool'));
     if (rel === '/snapshot') {
       return send(res, 200, stream.current(query.get('pool')), 'application/json; charset=utf-8', { 'cache-control': 'no-store' });
     }
-    if (rel.startsWith('/assets/')) {
-      const a = asset(rel.slice('/assets/'.length));
-      if (a !== null) return send(res, 200, a.body, a.type, { 'cache-control': 'no-cache' });
-    }
-    return notFound(res);
+    if (file !== null) return send(res, 200, file.body, file.type, { 'cache-control': 'no-cache' });
+    const p = page();
+    return send(res, 200, p.body, p.type, { 'cache-control': 'no-store' });
   }
 
   function handler(req, res, next) {
@@ -115,7 +112,8 @@ function createHandler(o, checkHost = false) {
       return res.end();
     }
     try {
-      return route(req, res, rel === '' ? '/' : rel, url.searchParams);
+      if (route(req, res, rel === '' ? '/' : rel, url.searchParams) === false) return pass();
+      return undefined;
     } catch (err) {
       if (!res.headersSent) return sendError(res, 500, 'ERR_DASHBOARD', String(err && err.message));
       return res.destroy(err);

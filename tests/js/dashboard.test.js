@@ -281,6 +281,7 @@ describe('dashboardHandler', { skip, timeout: 30000 }, () => {
       await pool.run(() => 1);
       assert.equal((await request(`${base}/hello`)).body, 'hello');
       assert.equal((await request(`${base}/other`)).body, 'app 404');
+      assert.equal((await request(`${base}/ops/tasklets/unknown`, { method: 'POST' })).body, 'app 404');
       const redirect = await request(`${base}/ops/tasklets?x=1`);
       assert.equal(redirect.status, 301);
       assert.equal(redirect.headers.location, '/ops/tasklets/?x=1');
@@ -297,6 +298,22 @@ describe('dashboardHandler', { skip, timeout: 30000 }, () => {
       dash.close();
       server.close();
       await pool.shutdown();
+    }
+  });
+
+  test('at the root of an app, paths that are not the dashboards go to next', async () => {
+    const dash = tasklets.dashboardHandler();
+    const server = http.createServer((req, res) => dash(req, res, () => res.end(`app ${req.method} ${req.url}`)));
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${server.address().port}`;
+    try {
+      assert.equal((await request(`${base}/api/users`, { method: 'POST' })).body, 'app POST /api/users');
+      assert.equal((await request(`${base}/assets/nothing.js`)).body, 'app GET /assets/nothing.js');
+      assert.match((await request(`${base}/`)).body, /<title>tasklets dashboard<\/title>/);
+      assert.equal((await request(`${base}/snapshot`, { method: 'DELETE' })).status, 405);
+    } finally {
+      dash.close();
+      server.close();
     }
   });
 
