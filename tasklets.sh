@@ -31,6 +31,7 @@ readonly APT_PACKAGES=(
   libgtest-dev libbenchmark-dev libtbb-dev
   bzip2 dpkg-dev
   cmake redis-server prometheus
+  chromium tmux
   clang libclang-rt-14-dev
 )
 # What the release builds need besides: the arm64 cross toolchain (pack),

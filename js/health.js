@@ -12,7 +12,7 @@
 //                executor died over the window;
 //   'healthy'    otherwise.
 // The window: each call records a sample; the rates compare against the
-// oldest sample not older than WINDOW_MS (the first call: the pool's life).
+// oldest sample not older than WINDOW_MS (the pool's start is a sample).
 
 const { difference } = require('./metrics/errors-by-code');
 
@@ -31,13 +31,11 @@ function health(stats, samples, now) {
   const failed = now.failed - from.failed;
   const rate = settled > 0 ? Math.min(1, failed / settled) : 0;
   const crashed = stats.replacedWorkers - from.replaced;
-  let status = 'healthy';
-  if (now.closed) status = 'shutdown';
-  else if (now.full || (stats.pending > 0 && stats.activeWorkers === 0)) status = 'unhealthy';
-  else if (rate > DEGRADED_FAILURE_RATE || crashed > 0) status = 'degraded';
+  const { status, reason } = decide(stats, now, rate, crashed, at - from.at);
   const mem = process.memoryUsage();
   return {
     status,
+    reason,
     workers: {
       active: stats.activeWorkers,
       busy: Math.max(0, stats.activeWorkers - stats.sleepingWorkers),
@@ -66,6 +64,23 @@ function health(stats, samples, now) {
       byCodeTotal: now.byCode,
     },
   };
+}
+
+// The first rule that applies, and in words why (for a person reading a
+// dashboard or a log, not for code: match on `status`).
+function decide(stats, now, rate, crashed, windowMs) {
+  if (now.closed) return { status: 'shutdown', reason: 'shutdown() was called' };
+  if (now.full) return { status: 'unhealthy', reason: `the queue is full (maxQueue ${stats.maxQueue})` };
+  if (stats.pending > 0 && stats.activeWorkers === 0) {
+    return { status: 'unhealthy', reason: `${stats.pending} task(s) pending and no executor serving` };
+  }
+  const window = `in the last ${Math.round(windowMs / 1000)} s`;
+  if (rate > DEGRADED_FAILURE_RATE) {
+    const pct = (x) => `${Math.round(x * 100)}%`;
+    return { status: 'degraded', reason: `${pct(rate)} of the tasks settled ${window} failed (more than ${pct(DEGRADED_FAILURE_RATE)})` };
+  }
+  if (crashed > 0) return { status: 'degraded', reason: `${crashed} executor(s) died and were replaced ${window}` };
+  return { status: 'healthy', reason: 'no rule for another status applies' };
 }
 
 module.exports = { health, WINDOW_MS };

@@ -438,6 +438,8 @@ export interface RecentFailure {
 /** getHealth(): a status and the figures it was decided from (docs/api.md, "Health"). */
 export interface Health {
   status: HealthStatus;
+  /** The rule that decided `status`, in words (for people; match on `status`). */
+  reason: string;
   workers: { active: number; busy: number; idle: number; min: number; max: number; crashed: number };
   queue: { pending: number; queued: number; maxQueue: number; needsDrain: boolean };
   /** Bytes; executorHeapLimit is memory.limit (Infinity: none). */
@@ -489,6 +491,41 @@ export interface TaskTraceContext {
   runTimeMs: number | undefined;
   waitMs: number | undefined;
   error: unknown;
+}
+
+/** tasklets.dashboard() options (docs/observability.md, "Dashboard"). */
+export interface DashboardOptions {
+  /** 0 (the default): any free port; read it from the result. */
+  port?: number;
+  /** Default '127.0.0.1'. Any other address exposes task errors and internals to whoever reaches it. */
+  host?: string;
+  /** The pools shown (default: every live pool of the process). */
+  pool?: Tasklets | Tasklets[];
+  /** How often the page is updated, ms (50 to 60000, default 1000). */
+  intervalMs?: number;
+}
+
+export interface DashboardHandlerOptions {
+  pool?: Tasklets | Tasklets[];
+  intervalMs?: number;
+  /** The path the page is served under, e.g. '/tasklets' (default: the root). */
+  basePath?: string;
+}
+
+export interface Dashboard {
+  /** e.g. 'http://127.0.0.1:40123/' */
+  url: string;
+  host: string;
+  port: number;
+  /** Ends the event streams and stops the server. */
+  close(): Promise<void>;
+}
+
+/** A node:http or express handler; `next` is called for paths outside basePath. */
+export interface DashboardHandler {
+  (req: unknown, res: unknown, next?: () => void): void;
+  /** Ends the event streams it has open. */
+  close(): void;
 }
 
 /** The part of an HTTP response metricsHandler() uses (node:http, express). */
@@ -687,6 +724,10 @@ export function getTimeline(): Timeline;
 /** Every live pool's metrics in the Prometheus text format. */
 export function metrics(): string;
 export function metricsHandler(): (req: unknown, res: MetricsResponse) => void;
+/** Starts the live dashboard's HTTP server (on loopback unless `host` says otherwise). */
+export function dashboard(options?: DashboardOptions): Promise<Dashboard>;
+/** The dashboard's page, event stream and assets, to mount in a server of your own. */
+export function dashboardHandler(options?: DashboardHandlerOptions): DashboardHandler;
 /** Adds the tasklets families to a prom-client registry; returns a function that removes them. */
 export function registerMetrics(register: PromClientRegistry): () => void;
 /** One span per task (needs @opentelemetry/api). */

@@ -12,6 +12,7 @@ const { createLogger } = require('./logging');
 const metricsRegistry = require('./metrics/registry');
 const { instrumentOpenTelemetry } = require('./otel');
 const { CHANNEL } = require('./tracing');
+const { dashboard, dashboardHandler } = require('./dashboard');
 
 let configured = resolveOptions({}, cpuCount());  // { options, resolved }
 let defaultPool = null;
@@ -138,5 +139,5 @@ module.exports = {
   Tasklets, config, getConfig, run, runAll, map, batch, retry, cancel, module: module_, taskModule: module_,
   getStats, getHealth, getTimeline, shutdown, terminate, AbortError: errors.AbortError,
   metrics, metricsHandler: metricsRegistry.metricsHandler, registerMetrics: metricsRegistry.registerMetrics,
-  instrumentOpenTelemetry, tracingChannelName: CHANNEL,
+  instrumentOpenTelemetry, tracingChannelName: CHANNEL, dashboard, dashboardHandler,
 };

@@ -62,7 +62,10 @@ class Tasklets extends EventEmitter {
   #kept = false;
   #shutdown = null;
   #full = false;                // the backlog reached maxQueue; 'drain' is owed
-  #healthSamples = [];          // [{ at, settled, failed, replaced }], for getHealth's rates
+  // [{ at, settled, failed, replaced, byCode }], for getHealth's rates; the
+  // pool's start is the first, so that frequent callers (a dashboard) see
+  // the failures from before their first call until it is a minute old.
+  #healthSamples = [{ at: Date.now(), settled: 0, failed: 0, replaced: 0, byCode: null }];
   #log;                         // js/logging.js logger (config `logging`)
   #trimTimer = null;
   #terminated = false;          // shutdown's timeout expired and executors were terminated
@@ -457,6 +460,10 @@ class Tasklets extends EventEmitter {
     return format(collect(this[metricsRegistry.kObserve]()));
   }
 
+  get [metricsRegistry.kLabel]() {
+    return this.#label;
+  }
+
   [metricsRegistry.kObserve]() {
     const executors = this.#executorFigures();
     for (const f of executors.values()) if (f.utilization === null) f.utilization = 0;
@@ -465,6 +472,7 @@ class Tasklets extends EventEmitter {
       stats: this.getStats(),
       roundTrip: this.#settlements.roundTrip.snapshot(),
       errors: this.#settlements.errors.snapshot(),
+      recentErrors: this.#settlements.recent.list(),
       executors,
     };
   }

@@ -9,6 +9,7 @@ const { format, mergeFamilies, CONTENT_TYPE } = require('./prometheus');
 const errors = require('../errors');
 
 const kObserve = Symbol('tasklets.observe');
+const kLabel = Symbol('tasklets.label');   // a pool's `pool` label, without observing it
 const pools = new Set();   // WeakRef<pool>, each with a [kObserve]() method
 
 function add(observer) {
@@ -25,6 +26,17 @@ function families() {
     else lists.push(collect(observer[kObserve]()));
   }
   return mergeFamilies(lists);
+}
+
+// The live pools, in the order they started (the dashboard's list).
+function livePools() {
+  const out = [];
+  for (const ref of pools) {
+    const observer = ref.deref();
+    if (observer === undefined) pools.delete(ref);
+    else out.push(observer);
+  }
+  return out;
 }
 
 function metricsText() {
@@ -106,4 +118,4 @@ function templateFamilies() {
   });
 }
 
-module.exports = { kObserve, add, families, metricsText, metricsHandler, registerMetrics };
+module.exports = { kObserve, kLabel, add, livePools, families, metricsText, metricsHandler, registerMetrics };

@@ -15,7 +15,8 @@
 // round trip.
 
 const { FixedHistogram } = require('./histogram');
-const { ErrorsByCode } = require('./errors-by-code');
+const { ErrorsByCode, codeOf } = require('./errors-by-code');
+const { RecentErrors } = require('./recent-errors');
 
 const RING_SIZE = 1 << 16;
 const MASK = RING_SIZE - 1;
@@ -31,6 +32,7 @@ class Settlements {
     this.at = enabled ? new Float64Array(RING_SIZE) : null;
     this.roundTrip = new FixedHistogram();
     this.errors = new ErrorsByCode();
+    this.recent = new RecentErrors();
     this.now = -1;        // the clock of the completion batch being settled (ms), -1 outside one
     this.worker = -1;     // executor and run time (ms) of the completion being settled
     this.duration = -1;
@@ -114,8 +116,9 @@ class Settlements {
   // `code`: for failures whose error was never built (see ErrorsByCode.failed).
   failed(id, err, code) {
     if (this.enabled) {
-      if (code === undefined) this.errors.failed(err);
-      else this.errors.failed(err, code);
+      const c = code === undefined ? codeOf(err) : code;
+      this.errors.failed(err, c);
+      this.recent.record(id, err, c, this.worker);
       this.recordRoundTrip(id);
     }
     if (this.tracer.traced.size !== 0) this.tracer.settled(id, err, this.worker, this.duration);

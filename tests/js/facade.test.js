@@ -9,7 +9,7 @@ const tasklets = require('../../js/index');
 
 test('exports', () => {
   assert.deepEqual(Object.keys(tasklets).sort(),
-    ['AbortError', 'Tasklets', 'batch', 'cancel', 'config', 'getConfig', 'getHealth', 'getStats', 'getTimeline',
+    ['AbortError', 'Tasklets', 'batch', 'cancel', 'config', 'dashboard', 'dashboardHandler', 'getConfig', 'getHealth', 'getStats', 'getTimeline',
       'instrumentOpenTelemetry', 'map', 'metrics', 'metricsHandler', 'module', 'registerMetrics', 'retry', 'run', 'runAll',
       'shutdown', 'taskModule', 'terminate', 'tracingChannelName']);
 });

@@ -24,7 +24,8 @@ function boom(i) {
 }
 
 function checkShape(health) {
-  assert.deepEqual(Object.keys(health).sort(), ['errors', 'latency', 'memory', 'queue', 'status', 'workers']);
+  assert.deepEqual(Object.keys(health).sort(), ['errors', 'latency', 'memory', 'queue', 'reason', 'status', 'workers']);
+  assert.equal(typeof health.reason, 'string');
   assert.deepEqual(Object.keys(health.workers).sort(), ['active', 'busy', 'crashed', 'idle', 'max', 'min']);
   assert.deepEqual(Object.keys(health.queue).sort(), ['maxQueue', 'needsDrain', 'pending', 'queued']);
   assert.deepEqual(Object.keys(health.memory).sort(), ['executorHeapLimit', 'heapUsed', 'nativeArenas', 'rss']);
@@ -85,6 +86,7 @@ describe('getHealth', { skip }, () => {
       const health = pool.getHealth();
       checkShape(health);
       assert.equal(health.status, 'degraded');
+      assert.match(health.reason, /^55% of the tasks settled in the last \d+ s failed \(more than 10%\)$/);
       assert.equal(health.errors.settled, 22);
       assert.equal(health.errors.failed, 12);
       assert.equal(health.errors.rate, 12 / 22);
@@ -119,6 +121,7 @@ describe('getHealth', { skip }, () => {
       const health = pool.getHealth();
       assert.equal(health.errors.rate, 2 / 20);
       assert.equal(health.status, 'healthy');
+      assert.equal(health.reason, 'no rule for another status applies');
       assert.equal(health.errors.recent.length, 2);
       await assert.rejects(pool.run(boom, { args: [3] }), { code: 'E_BOOM' });
       assert.equal(pool.getHealth().status, 'degraded');
@@ -136,6 +139,7 @@ describe('getHealth', { skip }, () => {
     const queued = pool.run((x) => x, { args: ['queued'] });
     const full = pool.getHealth();
     assert.equal(full.status, 'unhealthy');
+    assert.equal(full.reason, 'the queue is full (maxQueue 2)');
     assert.equal(full.queue.pending, 2);
     assert.equal(full.queue.needsDrain, true);
     shared.open();
@@ -148,6 +152,7 @@ describe('getHealth', { skip }, () => {
     const closed = pool.getHealth();
     checkShape(closed);
     assert.equal(closed.status, 'shutdown');
+    assert.equal(closed.reason, 'shutdown() was called');
   });
 
   test('the default pool has a health report too', async () => {

@@ -54,6 +54,18 @@ test('the main tarball has its install script, LICENSE, bundled node-addon-api a
   assert.match(fs.readFileSync(path.join(root, 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) 2026 the tasklets authors\n/);
 });
 
+test('the main tarball has the tasklets command and the dashboard page; uPlot is a dependency', () => {
+  assert.deepEqual(pkg.bin, { tasklets: 'bin/tasklets.js' });
+  const { FILES } = require('../../js/dashboard/assets');
+  const page = ['js/dashboard/public/index.html', ...Object.values(FILES).map(([file]) => path.relative(root, file))
+    .filter((f) => f.startsWith('js/'))];
+  for (const f of ['bin/tasklets.js', 'js/cli/top.js', 'js/cli/top-render.js', 'js/cli/sse.js', 'js/dashboard/index.js', ...page]) {
+    assert.ok(files.has(f), `${f} is not in the tarball`);
+  }
+  assert.equal(fs.readFileSync(path.join(root, 'bin', 'tasklets.js'), 'utf8').split('\n')[0], '#!/usr/bin/env node');
+  assert.ok(pkg.dependencies.uplot, 'uplot is a runtime dependency (the dashboard serves it)');
+});
+
 test('the main tarball ships no tests, benchmarks or examples', () => {
   const extra = [...files].filter((f) => /^(tests|perf|examples|build|dist|npm)\//.test(f));
   assert.deepEqual(extra, []);

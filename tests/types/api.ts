@@ -3,11 +3,12 @@
 import tasklets, {
   Tasklets, run, runAll, map, batch, retry, cancel, config, getConfig, getStats, getHealth, shutdown, terminate, taskModule,
   AbortError, getTimeline, metrics, metricsHandler, registerMetrics, instrumentOpenTelemetry, tracingChannelName,
+  dashboard, dashboardHandler,
 } from '../../js/index.js';
 import type {
   TaskPromise, Health, HealthStatus, Stats, ResolvedOptions, TaskProgress, MapProgress, BatchOutcome, TaskError,
   DependencyFailedError, RetriesExhaustedError, TaskletsError, ErrorCode, TaskModule, TaskletContext,
-  Timeline, TaskTraceContext, ErrorCounts, HistogramSnapshot, MetricsResponse,
+  Timeline, TaskTraceContext, ErrorCounts, HistogramSnapshot, MetricsResponse, Dashboard, DashboardHandler,
 } from '../../js/index.js';
 
 // What a module of tasks looks like, for typed module() proxies.
@@ -231,6 +232,22 @@ async function main(): Promise<void> {
   const channelName: 'tasklets:task' = tracingChannelName;
   const onSettled = (ctx: TaskTraceContext): number => ctx.taskId + (ctx.runTimeMs ?? 0);
   void [depth, heat, exposition, buckets, age, cancelledCount, handler, channelName, onSettled, resolved.metrics.timelineSamples];
+  const board: Dashboard = await dashboard({ pool: [observed], port: 0, host: '127.0.0.1', intervalMs: 500 });
+  const boardUrl: string = board.url + board.port;
+  await board.close();
+  const mounted: DashboardHandler = dashboardHandler({ basePath: '/tasklets', pool: observed });
+  mounted({}, {}, () => undefined);
+  mounted.close();
+  const reason: string = getHealth().reason;
+  void [boardUrl, reason];
+  // @ts-expect-error: the port is a number
+  dashboard({ port: '8080' });
+  // @ts-expect-error: dashboard() resolves to the server: it is not the server
+  dashboard().url;
+  // @ts-expect-error: a dashboard handler has no port
+  dashboardHandler({ port: 80 });
+  // @ts-expect-error: pool takes Tasklets instances
+  dashboardHandler({ pool: 'images' });
   // @ts-expect-error: metrics is a boolean or an options object
   new Tasklets({ metrics: 'on' });
   // @ts-expect-error: the pool label is a string
