@@ -15,6 +15,7 @@ const fs = require('node:fs');
 const { addonPath } = require('../../js/addon');
 const { Tasklets } = require('../../js/index');
 const { unsupported, sharedCells, eventually } = require('./fixtures/control/shared');
+const { scaled } = require('./fixtures/time-scale');
 
 const skip = (fs.existsSync(addonPath()) ? false : `the addon is not built (${addonPath()}): run ./tasklets.sh build or set TASKLETS_ADDON`) || unsupported;
 
@@ -107,7 +108,7 @@ const expectedValue = {
 };
 
 describe('soak', { skip }, () => {
-  test(`${TASKS} mixed tasks with timeouts and random cancels (seed ${SEED})`, { timeout: 120000 }, async () => {
+  test(`${TASKS} mixed tasks with timeouts and random cancels (seed ${SEED})`, { timeout: scaled(120000) }, async () => {
     const random = generator(SEED);
     const pick = (n) => Math.floor(random() * n);
     const where = (i) => `task #${i} (seed ${SEED})`;
@@ -257,7 +258,7 @@ describe('soak', { skip }, () => {
     await assertShutsDownInTime(pool);
   });
 
-  test('a storm of cancels over 1200 async tasks in flight at once (seed ' + SEED + ')', { timeout: 60000 }, async () => {
+  test('a storm of cancels over 1200 async tasks in flight at once (seed ' + SEED + ')', { timeout: scaled(60000) }, async () => {
     const COUNT = 1200;
     const random = generator(SEED + 1);
     const pool = new Tasklets({ workers: 2 });
@@ -307,7 +308,7 @@ describe('soak', { skip }, () => {
     await assertShutsDownInTime(pool);
   });
 
-  test('force cancels racing with the completions of short synchronous tasks (seed ' + SEED + ')', { timeout: 60000 }, async () => {
+  test('force cancels racing with the completions of short synchronous tasks (seed ' + SEED + ')', { timeout: scaled(60000) }, async () => {
     const random = generator(SEED + 2);
     const pool = new Tasklets({ workers: 2 });
     const work = (n, i) => {
@@ -362,7 +363,7 @@ describe('soak', { skip }, () => {
   // executor dropped the queue's, and the task object was recycled under
   // the completion callback (a completion with a garbled id, a group that
   // never finished settling, once a crash).
-  test('aborting groups while the executors drain them: every task settles once', { timeout: 60000 }, async () => {
+  test('aborting groups while the executors drain them: every task settles once', { timeout: scaled(60000) }, async () => {
     const pool = new Tasklets({ workers: 2 });
     const n = 20000;
     const tasks = Array.from({ length: n }, (_, i) => ({ task: (x) => x, args: [i] }));
