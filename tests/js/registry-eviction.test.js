@@ -117,5 +117,7 @@ test('20,000 distinct sources: memory stays bounded', { skip, timeout: 120000 },
   // Unbounded, the same run grew by 22 MB of RSS and 6.6 MB of main heap.
   assert.ok(figures.registered <= 256, JSON.stringify(figures));
   assert.ok(figures.heapMB < 3, JSON.stringify(figures));
-  assert.ok(figures.rssMB < 12, JSON.stringify(figures));
+  // AddressSanitizer keeps freed memory in quarantine (256 MB) instead of
+  // reusing it: RSS says nothing there, the registered count and the heap do.
+  if (process.env.TASKLETS_SANITIZER_PRELOAD === undefined) assert.ok(figures.rssMB < 12, JSON.stringify(figures));
 });
