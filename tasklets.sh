@@ -3,8 +3,9 @@
 #
 #   ./tasklets.sh demo        install what is missing, build, run the demo
 #   ./tasklets.sh build       install what is missing and build
-#   ./tasklets.sh test        build, run every test (C++ in normal and ThreadSanitizer
-#                             builds, the Node tests on Node 20, 22, 24 and 26, pack and
+#   ./tasklets.sh test        build, run every test (C++ in normal, ThreadSanitizer and
+#                             AddressSanitizer builds, the Node tests on Node 20, 22, 24
+#                             and 26 and against the ASan addon, pack and
 #                             install the tarballs as a user would, the fuzz targets for
 #                             10 s each, the C++ consumer builds)
 #   ./tasklets.sh pack        every npm tarball of a release into dist/ (main package,
@@ -277,9 +278,15 @@ cmd_test() {
   local cp cf
   read -r cp cf < <(run_consumer_tests)
   log "C++ consumers: $cp passed, $cf failed"
-  # The Node suite against the ASan addon runs in test-asan only: in it,
-  # cancel.test.js hung in 2 of 6 runs (a hang in the cancel paths that the
-  # plain suite does not show, not fixed yet).
+  # AddressSanitizer + UBSan: the C++ suite and the Node suite against the
+  # instrumented addon.
+  local ap af anp anf
+  build_asan
+  read -r ap af < <(run_meson_tests build-asan)
+  log "C++, ASan + UBSan build: $ap passed, $af failed"
+  read -r anp anf < <(run_node_tests_asan)
+  log "Node, ASan + UBSan addon: $anp passed, $anf failed"
+  cp=$((cp + ap + anp)) cf=$((cf + af + anf))
   local zp zf
   build_fuzz
   read -r zp zf < <(run_fuzzers 10)
