@@ -78,7 +78,7 @@ class Executors {
       return;
     }
     const record = {
-      worker, slot, attached: false, binding: null, exited: null, error: null, progress,
+      worker, slot, attached: false, binding: null, exited: null, error: null, death: null, progress,
       abortCount: new Int32Array(abortSab, AbortRing.COUNTS, 2), abortIds: new Float64Array(abortSab, AbortRing.IDS, AbortRing.SLOTS),
       invoking: new Float64Array(abortSab, AbortRing.INVOKING, 2), figures: new Float64Array(figuresSab),
     };
@@ -93,7 +93,8 @@ class Executors {
         if (!record.attached) {
           this.hooks.slotFailed(slot, record.error || new Error(`exited with code ${code}`));
         } else if (record.error !== null || code !== 0) {
-          this.lastDeath.set(slot, deathOf(record.error, code));
+          record.death = deathOf(record.error, code);
+          this.lastDeath.set(slot, record.death);
           const fields = { pool: this.poolId, worker: slot, exitCode: code };
           if (record.error !== null) fields.err = record.error;
           this.hooks.warn('executor stopped', fields);
@@ -106,7 +107,8 @@ class Executors {
     worker.on('message', (message) => this.onMessage(record, message));
     worker.on('error', (err) => {
       record.error = err;
-      this.lastDeath.set(slot, deathOf(err, 1));
+      record.death = deathOf(err, 1);
+      this.lastDeath.set(slot, record.death);
     });
     this.records.add(record);
     this.bySlot.set(slot, record);
@@ -180,7 +182,10 @@ class Executors {
         break;
       }
     }
-    const verdict = () => this.lastDeath.get(slot) || { code: 'ERR_WORKER_CRASHED', message: 'the executor stopped' };
+    // The oldest executor of the slot still known is the one whose tasks
+    // are settling: its own cause, not that of a replacement that died since.
+    const verdict = () => (oldest !== undefined && oldest.death) || this.lastDeath.get(slot)
+      || { code: 'ERR_WORKER_CRASHED', message: 'the executor stopped' };
     if (oldest === undefined) return Promise.resolve(verdict());
     let timer;
     const grace = new Promise((resolve) => {
