@@ -311,7 +311,7 @@ function loop() {
   let status;
   const started = figures.batchStarted();
   try {
-    status = addon.runBatch(trace.invokeFor(), MAX_TASKS_PER_BATCH, BATCH_BUDGET_US);
+    status = addon.runBatch(trace.run, MAX_TASKS_PER_BATCH, BATCH_BUDGET_US);
     figures.batchEnded(started, status !== 0);
   } catch (err) {
     // Not a task's error (invoke catches those): the addon broke its contract.

@@ -20,6 +20,7 @@ const DEFAULT_DURATION_MS = 1000;
 const MAX_DURATION_MS = 600000;
 const DEFAULT_INTERVAL_US = 1000;
 const ATTACH_TIMEOUT_MS = 5000;   // for the inspector to report the executors that exist
+const THREAD_IN_TITLE = /^\[worker (\d+)\]/;
 
 function integer(name, value, fallback, min, max, unit) {
   if (value === undefined) return fallback;
@@ -54,7 +55,10 @@ class WorkerSessions {
     this.nextId = 1;
     this.onAttach = null;
     session.on('NodeWorker.attachedToWorker', ({ params }) => {
-      this.byThread.set(params.workerInfo.workerId, params.sessionId);
+      // The inspector's workerId is its own count; the title starts with
+      // the thread id ("[worker 3] tasklets executor 0 (pool 1)").
+      const thread = THREAD_IN_TITLE.exec(params.workerInfo.title);
+      if (thread !== null) this.byThread.set(thread[1], params.sessionId);
       if (this.onAttach !== null) this.onAttach();
     });
     session.on('NodeWorker.detachedFromWorker', ({ params }) => this.failAll(params.sessionId));
@@ -126,6 +130,9 @@ async function profileExecutors(executors, label, options) {
   if (targets.length === 0) return [];
   const session = new inspector.Session();
   session.connect();
+  // Inspector replies do not keep the process alive, and an idle pool
+  // does not either: without this, the process could end mid-profile.
+  const alive = setInterval(() => {}, MAX_DURATION_MS);
   try {
     const workers = new WorkerSessions(session);
     await post(session, 'NodeWorker.enable', { waitForDebuggerOnStart: false });
@@ -153,7 +160,12 @@ async function profileExecutors(executors, label, options) {
     }));
     return out.sort((a, b) => a.executor - b.executor);
   } finally {
-    session.disconnect();
+    try {
+      await post(session, 'NodeWorker.disable');
+    } finally {
+      session.disconnect();
+      clearInterval(alive);
+    }
   }
 }
 

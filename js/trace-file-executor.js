@@ -10,13 +10,12 @@
 //   control  a SharedArrayBuffer holding one Int32, the generation, which
 //            the main thread bumps after each change of ring;
 //   port     a MessageChannel port that carries the ring (or null: stop).
-// The executor compares the generation once per runBatch call (one load, no
-// cost per task) and, when it moved, takes the newest ring from the port
-// synchronously (receiveMessageOnPort): a task submitted after startTrace()
-// into a parked executor is always recorded. A batch already running when the
-// recording starts runs its remaining tasks (at most MAX_TASKS_PER_BATCH, or
-// BATCH_BUDGET_US of js/executor.js) unrecorded: js/trace-file.js places
-// those from their run time and says so (args.estimated).
+// The executor compares the generation before each task (one load) and,
+// when it moved, takes the newest ring from the port synchronously
+// (receiveMessageOnPort): the main thread bumps it before it submits
+// anything more, so every task submitted after startTrace() is recorded.
+// Once per runBatch call would not do: a batch goes on taking tasks
+// (spinning for them while the queue is empty) for up to its budget.
 //
 // Ring: Int32 written-count at byte 0, then records of FIELDS Float64:
 // task id, function id, start, end (NaN until the task returns: a task the
@@ -68,13 +67,13 @@ class TraceWriter {
     this.records = null;
     this.capacity = 0;
     this.written = 0;
-    this.traced = (fnId, argKind, args, id, transferred) => this.record(fnId, argKind, args, id, transferred, outcome);
-  }
-
-  // The function runBatch should call for the next batch.
-  invokeFor() {
-    if (Atomics.load(this.flag, 0) !== this.seen) this.sync();
-    return this.records === null ? this.invoke : this.traced;
+    this.outcome = outcome;
+    // What runBatch calls instead of invoke.
+    this.run = (fnId, argKind, args, id, transferred) => {
+      if (Atomics.load(this.flag, 0) !== this.seen) this.sync();
+      if (this.records === null) return invoke(fnId, argKind, args, id, transferred);
+      return this.record(fnId, argKind, args, id, transferred);
+    };
   }
 
   sync() {
@@ -89,7 +88,7 @@ class TraceWriter {
     this.written = 0;
   }
 
-  record(fnId, argKind, args, id, transferred, outcome) {
+  record(fnId, argKind, args, id, transferred) {
     const r = this.records;
     const at = (this.written % this.capacity) * FIELDS;
     r[at] = id;
@@ -100,7 +99,7 @@ class TraceWriter {
     Atomics.store(this.count, 0, ++this.written);
     const result = this.invoke(fnId, argKind, args, id, transferred);
     r[at + 3] = monotonicMs();
-    r[at + 4] = outcome[0] === ResultKind.PENDING ? PENDING_PROMISE : RETURNED;
+    r[at + 4] = this.outcome[0] === ResultKind.PENDING ? PENDING_PROMISE : RETURNED;
     return result;
   }
 }
@@ -115,7 +114,6 @@ class TraceReader {
     this.read = 0;
     this.located = new Map();   // task id -> record number, for ids >= minId
     this.lost = 0;              // records overwritten before they were read
-    this.firstStart = Infinity; // when its first recorded task started
   }
 
   drain(minId) {
@@ -126,7 +124,6 @@ class TraceReader {
       k = n - this.capacity;
     }
     const r = this.records;
-    if (k === 0 && n > 0) this.firstStart = r[2];
     for (; k < n; k++) {
       const id = r[(k % this.capacity) * FIELDS];
       if (id >= minId) this.located.set(id, k);

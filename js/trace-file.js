@@ -21,10 +21,11 @@
 // Every timestamp is on one clock (js/trace-file-clock.js), in µs. A task
 // the runtime interrupted (a timeout, a forced cancel) never returns: its
 // end is its start plus the run time the runtime measured, cut at the start
-// of the next task of its executor. A task that ran in a batch its executor
-// began before the recording started has no record: its slice ends at the
-// first recorded start of that executor (or its settlement) and lasts its
-// measured run time, marked args.estimated.
+// of the next task of its executor. A task whose record was overwritten
+// before its settlement was read (its executor ran RECORDS_PER_EXECUTOR
+// tasks further meanwhile) is placed from its settlement and measured run
+// time, after the slices before it on its track, and marked
+// args.estimated; metadata.estimatedTasks counts them.
 
 const { channel: taskChannel } = require('./tracing');
 const { monotonicMs } = require('./trace-file-clock');
@@ -115,7 +116,10 @@ class TraceRecorder {
   // Executors (js/executors.js watcher).
   started(record) {
     this.attach(record);
-    const replaced = this.crashed.delete(record.slot);
+    // Replaced: its slot's last executor stopped abnormally, or has not
+    // exited yet (the runtime asks for a replacement as soon as it knows).
+    let replaced = this.crashed.delete(record.slot);
+    for (const other of this.port.executors.records) if (other !== record && other.slot === record.slot) replaced = true;
     this.instant(replaced ? 'executor replaced' : 'executor started', record.slot, monotonicMs(), { executor: record.slot });
   }
 
@@ -204,11 +208,10 @@ class TraceRecorder {
     return { start: found.start, end: Math.max(found.start, end), estimated: false, cut: true };
   }
 
-  // No record: it ran before its executor saw the recording start.
+  // Its record was lost.
   estimatedRun(slot, submit, runTimeMs, settle) {
     this.estimated++;
-    let end = settle;
-    for (const reader of this.readers) if (reader.slot === slot && reader.firstStart < end) end = reader.firstStart;
+    const end = settle;
     const last = this.lastSlice.get(slot);
     const after = last === undefined ? submit : Math.max(submit, (last.ts + last.dur) / 1000);
     const start = Math.max(after, end - Math.max(0, runTimeMs));
