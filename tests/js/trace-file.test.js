@@ -90,10 +90,17 @@ describe('trace files', { skip, timeout: 120000 }, () => {
       add(pool.run(loopForeverTask, { timeout: 50 }), 'loopForeverTask');
       const queuedCancel = add(pool.run(spinTask, { args: [1], priority: 'low' }), 'spinTask');
       assert.equal(pool.cancel(queuedCancel.taskId), true);
+      // Synchronous and cooperative: it says when it runs, then polls its signal.
+      let started;
       const running = add(pool.run(function cancelledWhileRunning() {
-        return new Promise((resolve, reject) => tasklet.signal.addEventListener('abort', () => reject(tasklet.signal.reason)));
-      }), 'cancelledWhileRunning');
-      await Promise.all(tasks.slice(0, -1).map((t) => t.done));
+        tasklet.progress(0);
+        const end = Date.now() + 20000;
+        while (!tasklet.signal.aborted && Date.now() < end);
+        return 'not cancelled';
+      }, { onProgress: () => started() }), 'cancelledWhileRunning');
+      await new Promise((resolve) => {
+        started = resolve;
+      });
       assert.equal(pool.cancel(running.taskId), true);
       await Promise.all(tasks.map((t) => t.done));
       const doc = pool.stopTrace();
@@ -149,7 +156,10 @@ describe('trace files', { skip, timeout: 120000 }, () => {
       assert.equal(instants.filter((e) => e.name === 'cancelled').length, 2);
       assert.equal(instants.filter((e) => e.name === 'timed out').length, 1);
       const promise = parsed.traceEvents.filter((e) => e.cat === 'tasklets.promise' && e.ph === 'b');
-      assert.equal(promise.length, 31, 'one promise slice per promiseTask and the cancelled task');
+      const promised = new Set(promise.map((e) => e.args.taskId));
+      assert.deepEqual(tasks.filter((t) => t.name === 'promiseTask').map((t) => t.id).filter((id) => !promised.has(id)), []);
+      assert.equal(promise.length, 30, 'one promise slice per promiseTask');
+      assert.equal(expectedStatus(tasks.find((t) => t.id === running.taskId).outcome), 'cancelled');
     } finally {
       if (watch !== null) watch.stop();
       await pool.shutdown();
@@ -212,9 +222,11 @@ describe('trace files', { skip, timeout: 120000 }, () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklets-trace-'));
     const pool = new Tasklets({ workers: 1 });
     try {
+      await pool.run(() => 'warm');
       const before = pool.run(spinTask, { args: [20] });
       const file = path.join(dir, 'out.json');
-      const recording = pool.trace({ durationMs: 200, path: file });
+      // Long enough for `during` to settle on a loaded machine.
+      const recording = pool.trace({ durationMs: 1500, path: file });
       const during = await pool.run(succeedTask, { args: [1] });
       assert.equal(during, 2);
       await before;
