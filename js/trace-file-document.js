@@ -1,6 +1,6 @@
 'use strict';
 // The parts of a trace file that do not depend on the pool: its options,
-// the bounded store of events, the track ids and names, the document in the
+// the track ids and names, the document in the
 // Chrome Trace Event format (the JSON Object Format that Perfetto, Chrome's
 // about:tracing and DevTools' Performance panel open), and the merge of
 // several pools' documents into one (npx tasklets trace).
@@ -44,51 +44,6 @@ function resolveTraceOptions(value, label = 'options') {
     if (dir === null || !dir.isDirectory()) throw errors.optionRange('path', 'a file in an existing directory', value.path);
   }
   return { capacity, path: file };
-}
-
-// The events of a recording, oldest first, at most `capacity` of them. A
-// task's events go in and out together (a 'b' without its 'e' would leave
-// a slice open to the end of the trace), so the oldest tasks are dropped
-// whole to make room, and counted.
-class EventRing {
-  constructor(capacity) {
-    this.capacity = capacity;
-    this.groups = [];
-    this.head = 0;          // groups[0 .. head) are dropped
-    this.size = 0;          // events held
-    this.droppedEvents = 0;
-    this.droppedGroups = 0;
-  }
-
-  push(events) {
-    if (events.length > this.capacity) {
-      this.drop(events.length);
-      return;
-    }
-    while (this.size + events.length > this.capacity) {
-      const oldest = this.groups[this.head];
-      this.groups[this.head++] = undefined;
-      this.size -= oldest.length;
-      this.drop(oldest.length);
-    }
-    if (this.head > 1024 && this.head * 2 > this.groups.length) {
-      this.groups = this.groups.slice(this.head);
-      this.head = 0;
-    }
-    this.groups.push(events);
-    this.size += events.length;
-  }
-
-  drop(n) {
-    this.droppedEvents += n;
-    this.droppedGroups++;
-  }
-
-  events() {
-    const out = [];
-    for (let i = this.head; i < this.groups.length; i++) for (const e of this.groups[i]) out.push(e);
-    return out;
-  }
 }
 
 function mainTid(poolId) {
@@ -145,6 +100,6 @@ function writeTrace(file, document) {
 }
 
 module.exports = {
-  resolveTraceOptions, EventRing, mainTid, executorTid, trackNames, mergeTraces, writeTrace,
+  resolveTraceOptions, mainTid, executorTid, trackNames, mergeTraces, writeTrace,
   DEFAULT_CAPACITY,
 };

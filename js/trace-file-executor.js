@@ -29,6 +29,11 @@ const { monotonicMs } = require('./trace-file-clock');
 
 const FIELDS = 5;
 const HEADER_BYTES = 8;
+// The main thread finds a task's record through a table indexed by
+// `id & INDEX_MASK`: a record whose task is still unsettled when a task
+// INDEX_SIZE ids later lands on its cell is lost (and placed by estimate).
+const INDEX_SIZE = 1 << 16;
+const INDEX_MASK = INDEX_SIZE - 1;
 const RETURNED = 1;
 const PENDING_PROMISE = 2;
 
@@ -112,11 +117,13 @@ class TraceReader {
     this.records = new Float64Array(ring, HEADER_BYTES);
     this.capacity = this.records.length / FIELDS;
     this.read = 0;
-    this.located = new Map();   // task id -> record number, for ids >= minId
+    this.ids = new Float64Array(INDEX_SIZE).fill(-1);   // id & INDEX_MASK -> task id ...
+    this.numbers = new Int32Array(INDEX_SIZE);          // ... and its record number
     this.lost = 0;              // records overwritten before they were read
+    this.found = { fnId: 0, start: 0, end: 0, async: false, next: 0, reader: this };
   }
 
-  drain(minId) {
+  drain() {
     const n = Atomics.load(this.count, 0);
     let k = this.read;
     if (n - k > this.capacity) {
@@ -126,27 +133,37 @@ class TraceReader {
     const r = this.records;
     for (; k < n; k++) {
       const id = r[(k % this.capacity) * FIELDS];
-      if (id >= minId) this.located.set(id, k);
+      const i = id & INDEX_MASK;
+      this.ids[i] = id;
+      this.numbers[i] = k;
     }
     this.read = n;
   }
 
-  // Task `id`'s record, removed: { fnId, start, end, async, next } (end
-  // NaN: it never returned; next: when the executor's next task started,
-  // Infinity if none did yet), or undefined if this ring has none (any more).
+  // Task `id`'s record, or undefined if this ring has none (any more): an
+  // object of the reader's, overwritten by the next call: { fnId, start,
+  // end, async, next, reader } (end NaN: it never returned; next: when the
+  // executor's next task started, Infinity if none did yet).
   take(id) {
-    const k = this.located.get(id);
-    if (k === undefined) return undefined;
-    this.located.delete(id);
+    const i = id & INDEX_MASK;
+    if (this.ids[i] !== id) return undefined;
+    this.ids[i] = -1;
+    const k = this.numbers[i];
     const at = (k % this.capacity) * FIELDS;
     const r = this.records;
-    if (r[at] !== id || Atomics.load(this.count, 0) - k > this.capacity) {
+    const written = Atomics.load(this.count, 0);
+    if (r[at] !== id || written - k > this.capacity) {
       this.lost++;
       return undefined;
     }
     const how = r[at + 4];
-    const next = Atomics.load(this.count, 0) > k + 1 ? r[((k + 1) % this.capacity) * FIELDS + 2] : Infinity;
-    return { fnId: r[at + 1], start: r[at + 2], end: how === 0 ? NaN : r[at + 3], async: how === PENDING_PROMISE, next };
+    const found = this.found;
+    found.fnId = r[at + 1];
+    found.start = r[at + 2];
+    found.end = how === 0 ? NaN : r[at + 3];
+    found.async = how === PENDING_PROMISE;
+    found.next = written > k + 1 ? r[((k + 1) % this.capacity) * FIELDS + 2] : Infinity;
+    return found;
   }
 }
 

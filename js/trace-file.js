@@ -18,7 +18,9 @@
 //                    go, 'executor started', 'executor stopped' (with its
 //                    exit code and error) and 'executor replaced'
 //
-// Every timestamp is on one clock (js/trace-file-clock.js), in µs. A task
+// The tasks are kept as numbers (js/trace-file-store.js) and become events
+// when the recording stops. Every timestamp is on one clock
+// (js/trace-file-clock.js), in µs. A task
 // the runtime interrupted (a timeout, a forced cancel) never returns: its
 // end is its start plus the run time the runtime measured, cut at the start
 // of the next task of its executor. A task whose record was overwritten
@@ -28,29 +30,24 @@
 // args.estimated; metadata.estimatedTasks counts them.
 
 const { channel: taskChannel } = require('./tracing');
-const { monotonicMs } = require('./trace-file-clock');
+const { monotonicMs, monotonicFromEpoch } = require('./trace-file-clock');
 const { createRing, sendRing, TraceReader } = require('./trace-file-executor');
 const { FunctionNames } = require('./trace-file-names');
-const { EventRing, mainTid, executorTid, trackNames, writeTrace } = require('./trace-file-document');
+const { TaskStore, STATUS_CODE, us } = require('./trace-file-store');
+const { executorTid, trackNames, writeTrace } = require('./trace-file-document');
 
 const RECORDS_PER_EXECUTOR = 1 << 16;   // 2.5 MB per executor while recording
-const kSubmitted = Symbol('tasklets.traceSubmitted');
-const CATEGORY = 'tasklets';
-
-function us(ms) {
-  return Math.round(ms * 1e6) / 1e3;
-}
 
 function statusOf(err) {
-  if (err === undefined) return 'succeeded';
+  if (err === undefined) return STATUS_CODE.succeeded;
   const code = err !== null && typeof err === 'object' ? err.code : undefined;
   switch (code) {
-    case 'ABORT_ERR': return 'cancelled';
-    case 'ERR_TASK_TIMEOUT': return 'timed_out';
-    case 'ERR_DEPENDENCY_FAILED': return 'dependency_failed';
-    case 'ERR_POOL_SHUTDOWN': return 'shut_down';
-    case 'ERR_WORKER_CRASHED': case 'ERR_WORKER_OUT_OF_MEMORY': return 'crashed';
-    default: return 'failed';
+    case 'ABORT_ERR': return STATUS_CODE.cancelled;
+    case 'ERR_TASK_TIMEOUT': return STATUS_CODE.timed_out;
+    case 'ERR_DEPENDENCY_FAILED': return STATUS_CODE.dependency_failed;
+    case 'ERR_POOL_SHUTDOWN': return STATUS_CODE.shut_down;
+    case 'ERR_WORKER_CRASHED': case 'ERR_WORKER_OUT_OF_MEMORY': return STATUS_CODE.crashed;
+    default: return STATUS_CODE.failed;
   }
 }
 
@@ -63,28 +60,34 @@ class TraceRecorder {
   // port: { poolId, label, executors (js/executors.js), describe(fnId) }
   constructor(port, options) {
     this.port = port;
+    this.poolId = port.poolId;
     this.options = options;
     this.pid = process.pid;
-    this.names = new FunctionNames(port.describe);
-    this.ring = new EventRing(options.capacity);
+    this.functions = new FunctionNames(port.describe);
+    this.nameIndex = new Map();   // fnId -> index in names
+    this.names = [];
+    this.store = new TaskStore(options.capacity);
+    this.instants = [];           // executors starting and stopping (kept whatever the capacity)
     this.readers = [];
     this.slots = new Set();
-    this.lastSlice = new Map();    // slot -> its latest 'X' event
-    this.trimmable = new WeakSet(); // 'X' events whose end was not measured
-    this.crashed = new Set();      // slots whose executor stopped abnormally
-    this.minId = Infinity;         // the first task id recorded
-    this.open = 0;                 // tasks submitted and not settled yet
+    this.last = new Map();        // slot -> { seq, trimmable } of its latest run slice
+    this.crashed = new Set();     // slots whose executor stopped abnormally
+    this.open = 0;                // tasks submitted and not settled yet
     this.recorded = 0;
     this.estimated = 0;
     this.startedAt = 0;
+    this.startEpoch = 0;
     this.subscribers = {
-      start: (ctx) => this.submitted(ctx),
+      start: (ctx) => {
+        if (ctx.poolId === this.poolId) this.open++;
+      },
       asyncEnd: (ctx) => this.settled(ctx),
     };
   }
 
   start() {
     this.startedAt = Date.now();
+    this.startEpoch = performance.timeOrigin + performance.now();
     this.startedMono = monotonicMs();
     taskChannel.subscribe(this.subscribers);
     const { executors } = this.port;
@@ -120,7 +123,7 @@ class TraceRecorder {
     // exited yet (the runtime asks for a replacement as soon as it knows).
     let replaced = this.crashed.delete(record.slot);
     for (const other of this.port.executors.records) if (other !== record && other.slot === record.slot) replaced = true;
-    this.instant(replaced ? 'executor replaced' : 'executor started', record.slot, monotonicMs(), { executor: record.slot });
+    this.instant(replaced ? 'executor replaced' : 'executor started', record.slot, { executor: record.slot });
   }
 
   exited(record, code, err) {
@@ -128,104 +131,98 @@ class TraceRecorder {
     const args = { executor: record.slot, exitCode: code };
     if (err !== null && err !== undefined) args.error = String(err.message || err);
     if (code !== 0 || args.error !== undefined) this.crashed.add(record.slot);
-    this.instant('executor stopped', record.slot, monotonicMs(), args);
+    this.instant('executor stopped', record.slot, args);
   }
 
-  instant(name, slot, ms, args) {
-    const tid = slot >= 0 ? executorTid(this.port.poolId, slot) : mainTid(this.port.poolId);
-    this.ring.push([{ ph: 'i', s: 't', name, cat: CATEGORY, pid: this.pid, tid, ts: us(ms), args }]);
+  instant(name, slot, args) {
+    this.instants.push({ ph: 'i', s: 't', name, cat: 'tasklets', pid: this.pid, tid: executorTid(this.poolId, slot), ts: us(monotonicMs()), args });
   }
 
-  submitted(ctx) {
-    if (ctx.poolId !== this.port.poolId) return;
-    ctx[kSubmitted] = monotonicMs();
-    if (ctx.taskId < this.minId) this.minId = ctx.taskId;
-    this.open++;
-  }
-
-  // The executor record of task `id`, with its slot; undefined if none.
-  locate(id) {
-    for (const reader of this.readers) reader.drain(this.minId);
+  // The executor record of task `id` (the reader's object), undefined if none.
+  locate(id, slot) {
     for (const reader of this.readers) {
+      if (slot >= 0 && reader.slot !== slot) continue;
+      reader.drain();
       const found = reader.take(id);
-      if (found !== undefined) {
-        found.slot = reader.slot;
-        found.reader = reader;
-        return found;
-      }
+      if (found !== undefined) return found;
     }
-    return undefined;
+    return slot >= 0 ? this.locate(id, -1) : undefined;
   }
 
   settled(ctx) {
-    const submit = ctx[kSubmitted];
-    if (ctx.poolId !== this.port.poolId || submit === undefined) return;
+    if (ctx.poolId !== this.poolId || ctx.submittedAt < this.startEpoch) return;
     this.open--;
     this.recorded++;
-    const settle = monotonicMs();
-    const { taskId } = ctx;
-    const status = statusOf(ctx.error);
-    const poolId = this.port.poolId;
-    const found = this.locate(taskId);
-    const slot = found !== undefined ? found.slot : ctx.executor;
-    const events = [];
-    const queued = { ph: 'b', cat: `${CATEGORY}.queue`, name: 'queued', id: `${poolId}.${taskId}`, pid: this.pid, tid: mainTid(poolId), ts: us(submit), args: { taskId, priority: ctx.priority } };
-    events.push(queued);
-    let endOfRun = settle;
-    if (slot >= 0) {
-      // The runtime reports no executor for a task whose executor died under it.
-      const runTimeMs = ctx.executor >= 0 ? ctx.runTimeMs : Infinity;
-      const run = found !== undefined ? this.exactRun(found, runTimeMs, settle) : this.estimatedRun(slot, submit, runTimeMs, settle);
-      const args = { taskId, priority: ctx.priority, status };
-      if (status !== 'succeeded') args.error = errorCode(ctx.error);
-      if (run.estimated) args.estimated = true;
-      const slice = { ph: 'X', cat: `${CATEGORY}.task`, name: found !== undefined ? this.names.of(found.fnId) : 'task', pid: this.pid, tid: executorTid(poolId, slot), ts: us(run.start), dur: us(run.end - run.start), args };
-      if (run.estimated || run.cut) this.trimmable.add(slice);
-      this.trimBefore(slot, slice);
-      events.push({ ph: 'e', cat: queued.cat, name: 'queued', id: queued.id, pid: this.pid, tid: queued.tid, ts: slice.ts });
-      events.push(slice);
-      endOfRun = run.end;
-      if (found !== undefined && found.async) {
-        endOfRun = Math.min(run.start + ctx.runTimeMs, settle);
-        const promise = { cat: `${CATEGORY}.promise`, name: slice.name, id: queued.id, pid: this.pid, tid: slice.tid };
-        events.push({ ph: 'b', ...promise, ts: slice.ts, args: { taskId } }, { ph: 'e', ...promise, ts: Math.max(slice.ts, us(endOfRun)) });
+    const settle = monotonicFromEpoch(ctx.settledAt);
+    const t = this.store.next;
+    t.id = ctx.taskId;
+    t.submit = monotonicFromEpoch(ctx.submittedAt);
+    t.priority = ctx.priority;
+    t.status = statusOf(ctx.error);
+    t.errorCode = t.status === STATUS_CODE.succeeded ? null : errorCode(ctx.error);
+    t.promiseEnd = NaN;
+    t.estimated = false;
+    t.name = -1;
+    const found = this.locate(t.id, ctx.executor);
+    const slot = found !== undefined ? found.reader.slot : ctx.executor;
+    t.slot = slot;
+    if (slot < 0) {
+      t.start = NaN;
+      t.end = settle;
+      this.store.add();
+      return;
+    }
+    // The runtime reports no executor for a task whose executor died under it.
+    const runTimeMs = ctx.executor >= 0 ? Math.max(0, ctx.runTimeMs) : Infinity;
+    let trimmable = false;
+    if (found !== undefined) {
+      t.start = found.start;
+      t.name = this.nameOf(found.fnId);
+      if (Number.isNaN(found.end)) {
+        // It never returned: the runtime interrupted it, or its executor died.
+        t.end = Math.max(t.start, Math.min(t.start + runTimeMs, settle, found.next, found.reader.exitedAt));
+        trimmable = true;
+      } else {
+        t.end = found.end;
       }
+      if (found.async) t.promiseEnd = Math.min(t.start + runTimeMs, settle);
     } else {
-      events.push({ ph: 'e', cat: queued.cat, name: 'queued', id: queued.id, pid: this.pid, tid: queued.tid, ts: us(settle) });
+      this.estimated++;
+      const before = this.last.get(slot);
+      const after = before === undefined ? t.submit : Math.max(t.submit, this.store.endOf(before.seq) || t.submit);
+      t.end = Math.max(after, settle);
+      t.start = Math.max(after, settle - runTimeMs);
+      t.estimated = true;
+      trimmable = true;
     }
-    const tid = slot >= 0 ? executorTid(poolId, slot) : mainTid(poolId);
-    if (status === 'cancelled' || status === 'timed_out') {
-      events.push({ ph: 'i', s: 't', name: status === 'cancelled' ? 'cancelled' : 'timed out', cat: CATEGORY, pid: this.pid, tid, ts: us(endOfRun), args: { taskId } });
+    this.trimBefore(slot, t.start);
+    const seq = this.store.add();
+    if (seq < 0) return;
+    const last = this.last.get(slot);
+    if (last === undefined) {
+      this.last.set(slot, { seq, trimmable });
+    } else {
+      last.seq = seq;
+      last.trimmable = trimmable;
     }
-    this.ring.push(events);
   }
 
-  // From the executor's record. A task that never returned ends at its
-  // start plus its measured run time, before the next task of its executor.
-  exactRun(found, runTimeMs, settle) {
-    if (!Number.isNaN(found.end)) return { start: found.start, end: found.end, estimated: false };
-    const end = Math.min(found.start + Math.max(0, runTimeMs), settle, found.next, found.reader.exitedAt);
-    return { start: found.start, end: Math.max(found.start, end), estimated: false, cut: true };
+  // A run slice whose end was not measured may reach past the start of the
+  // next one on its track: cut it there.
+  trimBefore(slot, start) {
+    const last = this.last.get(slot);
+    if (last === undefined || !last.trimmable) return;
+    const end = this.store.endOf(last.seq);
+    if (end > start && this.store.startOf(last.seq) <= start) this.store.setEnd(last.seq, start);
   }
 
-  // Its record was lost.
-  estimatedRun(slot, submit, runTimeMs, settle) {
-    this.estimated++;
-    const end = settle;
-    const last = this.lastSlice.get(slot);
-    const after = last === undefined ? submit : Math.max(submit, (last.ts + last.dur) / 1000);
-    const start = Math.max(after, end - Math.max(0, runTimeMs));
-    return { start, end: Math.max(start, end), estimated: true };
-  }
-
-  // A slice whose end was not measured (estimated, or cut from the run
-  // time) may reach past the start of the next one on its track: cut it.
-  trimBefore(slot, slice) {
-    const last = this.lastSlice.get(slot);
-    if (last !== undefined && this.trimmable.has(last) && last.ts + last.dur > slice.ts && last.ts <= slice.ts) {
-      last.dur = Math.round((slice.ts - last.ts) * 1000) / 1000;
+  nameOf(fnId) {
+    let index = this.nameIndex.get(fnId);
+    if (index === undefined) {
+      index = this.names.push(this.functions.of(fnId)) - 1;
+      this.nameIndex.set(fnId, index);
     }
-    this.lastSlice.set(slot, slice);
+    return index;
   }
 
   document() {
@@ -233,7 +230,9 @@ class TraceRecorder {
     let lost = 0;
     for (const reader of this.readers) lost += reader.lost;
     const traceEvents = trackNames(this.pid, poolId, label, this.slots);
-    for (const e of this.ring.events()) traceEvents.push(e);
+    for (const e of this.instants) traceEvents.push(e);
+    for (const e of this.store.toEvents(this.pid, poolId, this.names)) traceEvents.push(e);
+    const { store } = this;
     return {
       traceEvents,
       displayTimeUnit: 'ms',
@@ -241,8 +240,9 @@ class TraceRecorder {
         source: 'tasklets', pool: label, poolId, pid: this.pid,
         clock: 'process.hrtime (CLOCK_MONOTONIC), microseconds',
         startedAt: this.startedAt, startedAtUs: us(this.startedMono), stoppedAt: Date.now(),
-        capacity: this.ring.capacity, droppedEvents: this.ring.droppedEvents, droppedTasks: this.ring.droppedGroups,
-        recordedTasks: this.recorded, estimatedTasks: this.estimated, lostExecutorRecords: lost, unsettledTasks: this.open,
+        capacity: store.capacity, droppedEvents: store.droppedEvents, droppedTasks: store.droppedTasks,
+        recordedTasks: this.recorded, estimatedTasks: this.estimated, lostExecutorRecords: lost,
+        unsettledTasks: Math.max(0, this.open),
       },
     };
   }

@@ -5,13 +5,20 @@
 // process, as perf/metrics-cost.js measures the metrics: each round makes a
 // fresh pool per configuration in a rotated order, and the cost is the median
 // over rounds of each configuration's ratio to the same round's "off". A
-// second "off" (the control) shows the noise of the run. The recording's
+// second "off" (the control) shows the noise of the run. "channel" has a
+// no-op subscriber on the tracing channel the recording is built on: what
+// the channel costs by itself (a context object and its publications per
+// task), apart from what the recording adds. The recording's
 // capacity holds every event of a round, so the figure includes keeping them;
 // building the document (stopTrace()) is timed apart.
 //
 //   node perf/trace-cost.js [--rounds N] [--tasks N] [--workers N] [--json]
 
-const { Tasklets } = require('../js/index');
+const diagnosticsChannel = require('node:diagnostics_channel');
+const { Tasklets, tracingChannelName } = require('../js/index');
+
+const channel = diagnosticsChannel.tracingChannel(tracingChannelName);
+const noopSubscriber = { start() {}, asyncEnd() {} };
 
 function parseArgs(argv) {
   const o = { rounds: 15, tasks: 20000, workers: 2, json: false };
@@ -56,7 +63,7 @@ function median(xs) {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const options = { workers: { min: o.workers, max: o.workers, scaling: 'fixed' } };
-  const configs = ['off', 'recording', 'off (control)'];
+  const configs = ['off', 'channel', 'recording', 'off (control)'];
   const results = {};
   for (const name of configs) results[name] = { runAll: [], run: [], cpuNs: [], stopMs: [] };
   const warm = Math.min(o.tasks, 2000);
@@ -68,11 +75,13 @@ async function main() {
         await runAllRate(pool, warm);
         await runRate(pool, warm);
         if (name === 'recording') pool.startTrace({ capacity: 8 * o.tasks });
+        if (name === 'channel') channel.subscribe(noopSubscriber);
         const cpu = process.cpuUsage();
         results[name].runAll.push(await runAllRate(pool, o.tasks));
         results[name].run.push(await runRate(pool, o.tasks));
         const used = process.cpuUsage(cpu);
         results[name].cpuNs.push(((used.user + used.system) * 1000) / (2 * o.tasks));
+        if (name === 'channel') channel.unsubscribe(noopSubscriber);
         if (name === 'recording') {
           const t0 = performance.now();
           const doc = pool.stopTrace();

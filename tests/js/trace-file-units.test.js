@@ -11,7 +11,8 @@ const path = require('node:path');
 const { toExpression, mapChunkExpression } = require('../../js/functions');
 const { moduleTaskSource } = require('../../js/module-allow');
 const { nameOfExpression, FunctionNames } = require('../../js/trace-file-names');
-const { EventRing, mergeTraces } = require('../../js/trace-file-document');
+const { mergeTraces } = require('../../js/trace-file-document');
+const { TaskStore, STATUS_CODE } = require('../../js/trace-file-store');
 const { createTraceControl, createRing, sendRing, TraceWriter, TraceReader } = require('../../js/trace-file-executor');
 const { monotonicMs } = require('../../js/trace-file-clock');
 const { ResultKind } = require('../../js/protocol');
@@ -35,16 +36,24 @@ describe('trace file parts', { timeout: 30000 }, () => {
     assert.deepEqual([names.of(1), names.of(2), names.of(3)], ['identity', 'map: inc', 'function 3']);
   });
 
-  test('the event ring drops whole tasks, oldest first, and counts them', () => {
-    const ring = new EventRing(5);
-    for (let i = 0; i < 4; i++) ring.push([{ i, k: 'b' }, { i, k: 'e' }]);
-    assert.deepEqual(ring.events().map((e) => e.i), [2, 2, 3, 3]);
-    assert.equal(ring.droppedEvents, 4);
-    assert.equal(ring.droppedGroups, 2);
-    ring.push([{ i: 9 }, { i: 9 }, { i: 9 }, { i: 9 }, { i: 9 }, { i: 9 }]);   // larger than the ring
-    assert.equal(ring.droppedEvents, 10);
-    ring.push([{ i: 10 }]);
-    assert.deepEqual(ring.events().map((e) => e.i), [2, 2, 3, 3, 10]);
+  test('the task store drops whole tasks, oldest first, and counts their events', () => {
+    const store = new TaskStore(7);
+    const add = (id, ran, status = STATUS_CODE.succeeded) => {
+      Object.assign(store.next, { id, submit: id, start: ran ? id + 0.5 : NaN, end: id + 0.9, promiseEnd: NaN, slot: ran ? 0 : -1, name: -1, status, errorCode: null });
+      return store.add();
+    };
+    add(1, true);                           // 3 events
+    add(2, false, STATUS_CODE.cancelled);   // 3 events: queue slice and its instant
+    assert.equal(store.events, 6);
+    add(3, false);                          // 2 events: task 1 goes
+    assert.equal(store.droppedEvents, 3);
+    assert.equal(store.droppedTasks, 1);
+    const events = store.toEvents(1, 1, []);
+    assert.deepEqual(events.map((e) => e.ph), ['b', 'e', 'i', 'b', 'e']);
+    assert.deepEqual(events.map((e) => e.args && e.args.taskId).filter(Boolean), [2, 2, 3]);
+    for (let id = 4; id < 3000; id++) add(id, true);   // grows, then wraps
+    assert.equal(store.size, 2);
+    assert.deepEqual(store.toEvents(1, 1, []).filter((e) => e.ph === 'X').map((e) => e.args.taskId), [2998, 2999]);
   });
 
   test("the executor's records, read by the main thread; overwritten ones are counted lost", () => {
@@ -61,8 +70,8 @@ describe('trace file parts', { timeout: 30000 }, () => {
     const reader = new TraceReader(ring, 0);
     const before = monotonicMs();
     for (let id = 2; id <= 4; id++) writer.run(7, 3, [], id);
-    reader.drain(2);
-    const first = reader.take(2);
+    reader.drain();
+    const first = { ...reader.take(2) };   // the reader reuses its object
     assert.equal(first.fnId, 7);
     assert.ok(before <= first.start && first.start <= first.end && first.end <= monotonicMs());
     assert.equal(first.async, true);
@@ -70,13 +79,13 @@ describe('trace file parts', { timeout: 30000 }, () => {
     assert.equal(second.async, false);
     assert.equal(first.next, second.start);
     for (let id = 5; id <= 20; id++) writer.run(7, 3, [], id);
-    reader.drain(2);
+    reader.drain();
     assert.equal(reader.take(5), undefined);
     assert.equal(reader.lost, 12);
     assert.equal(reader.take(20).fnId, 7);
     sendRing(control, null);
     writer.run(7, 3, [], 21);
-    reader.drain(2);
+    reader.drain();
     assert.equal(reader.take(21), undefined);
     control.port.close();
   });
