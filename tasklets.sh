@@ -34,6 +34,7 @@ readonly APT_PACKAGES=(
   cmake redis-server prometheus
   chromium tmux
   clang libclang-rt-14-dev
+  chromium  # headless, driven by playwright-core: scripts/trace-screenshot.js
 )
 # What the release builds need besides: the arm64 cross toolchain (pack),
 # qemu-user (test-arm64), debootstrap (test-install).

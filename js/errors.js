@@ -40,6 +40,7 @@ const TABLE = {
   ERR_TASK_RESULT_NOT_CLONEABLE: [TypeError, (path, reason) =>
     `The task's ${path} could not be cloned: ${reason}`],
   ERR_POOL_SHUTDOWN: [Error, (what) => what],
+  ERR_INVALID_STATE: [Error, (what) => `Invalid state: ${what}`],
   ERR_TASK_TIMEOUT: [Error, (ms) => (ms === undefined
     ? 'The task did not finish within its timeout'
     : `The task did not finish within its timeout of ${ms} ms`)],
@@ -94,6 +95,8 @@ module.exports = {
   argNotCloneable: (path, reason) => makeError('ERR_TASK_ARG_NOT_CLONEABLE', null, [path, reason]),
   resultNotCloneable: (path, reason) => makeError('ERR_TASK_RESULT_NOT_CLONEABLE', null, [path, reason]),
   poolShutdown: (what) => makeError('ERR_POOL_SHUTDOWN', null, [what]),
+  // A call that the object's state does not allow now (Node's code).
+  invalidState: (what) => makeError('ERR_INVALID_STATE', null, [what]),
   taskTimeout: (ms) => makeError('ERR_TASK_TIMEOUT', null, [ms]),
   queueFull: (max, n) => makeError('ERR_QUEUE_FULL', null, [max, n]),
   // A refusal the addon reports as a code and facts (addon/errors.h,

@@ -32,6 +32,7 @@ const { ArgKind, ResultKind, RunBatch, AbortRing, MODULE_MARKER } = require('./p
 taskErrors.recordLongStacks();
 const { FigureWriter } = require('./metrics/executor-figures');
 const { checkAllowedNow, parseModuleTaskSource } = require('./module-allow');
+const { TraceWriter } = require('./trace-file-executor');
 
 const MAX_TASKS_PER_BATCH = 256;  // tasks per runBatch call before the loop turns
 const BATCH_BUDGET_US = 2000;     // time per runBatch call before the loop turns
@@ -312,7 +313,7 @@ function loop() {
   let status;
   const started = figures.batchStarted();
   try {
-    status = addon.runBatch(invoke, MAX_TASKS_PER_BATCH, BATCH_BUDGET_US);
+    status = addon.runBatch(trace.run, MAX_TASKS_PER_BATCH, BATCH_BUDGET_US);
     figures.batchEnded(started, status !== 0);
   } catch (err) {
     // Not a task's error (invoke catches those): the addon broke its contract.
@@ -390,6 +391,8 @@ function reportStray(kind) {
 }
 const onStrayException = reportStray('Uncaught exception');
 
+// A trace recording (js/trace-file-executor.js) wraps invoke while it runs.
+const trace = new TraceWriter(workerData, invoke, outcome);
 const binding = addon.attach(poolId, slot, wake, outcome);
 process.on('unhandledRejection', reportStray('Unhandled promise rejection'));
 process.on('uncaughtException', onStrayException);

@@ -33,6 +33,7 @@ const { Worker, MessageChannel, receiveMessageOnPort } = require('node:worker_th
 const addonLoader = require('./addon');
 const { AbortRing } = require('./protocol');
 const { createFiguresBuffer, readFigures } = require('./metrics/executor-figures');
+const { createTraceControl } = require('./trace-file-executor');
 
 const EXECUTOR_PATH = path.join(__dirname, 'executor.js');
 const EXIT_GRACE_MS = 2000;
@@ -41,7 +42,11 @@ class Executors {
   // hooks: { slotFailed(slot, err), progress(id, percent, detail, slot), warn(text, fields), debug(text, fields) }
   constructor(poolId, memoryLimit, hooks) {
     this.poolId = poolId;
+    this.label = String(poolId);   // the pool's metrics label, in executor names
     this.hooks = hooks;
+    // A trace recording (js/trace-file.js), told of executors that start and
+    // stop while it records: { started(record), exited(record, code, err) }.
+    this.watcher = null;
     this.records = new Set();
     this.bySlot = new Map();       // slot -> the record now serving it
     this.lastDeath = new Map();    // slot -> { code, message } of its last executor that died
@@ -63,24 +68,28 @@ class Executors {
     const { port1: progress, port2: progressPort } = new MessageChannel();
     const abortSab = new SharedArrayBuffer(AbortRing.BYTES);
     const figuresSab = createFiguresBuffer();
+    const trace = createTraceControl();
     try {
       worker = new Worker(EXECUTOR_PATH, {
         workerData: {
           poolId: this.poolId, slot, addonPath: addonLoader.addonPath(), abortSab, progressPort, figuresSab,
-          functionCache: this.functionCache,
+          functionCache: this.functionCache, ...trace.workerData,
         },
-        transferList: [progressPort],
+        transferList: [progressPort, trace.transfer],
         resourceLimits: this.resourceLimits,
+        // What DevTools, inspector targets and profiles call the thread.
+        name: executorName(slot, this.label),
       });
     } catch (err) {
       progress.close();
+      trace.port.close();
       this.hooks.slotFailed(slot, err);
       return;
     }
     const record = {
       worker, slot, attached: false, binding: null, exited: null, error: null, death: null, progress,
       abortCount: new Int32Array(abortSab, AbortRing.COUNTS, 2), abortIds: new Float64Array(abortSab, AbortRing.IDS, AbortRing.SLOTS),
-      invoking: new Float64Array(abortSab, AbortRing.INVOKING, 2), figures: new Float64Array(figuresSab),
+      invoking: new Float64Array(abortSab, AbortRing.INVOKING, 2), figures: new Float64Array(figuresSab), trace,
     };
     progress.on('message', (message) => this.onProgress(message, slot));
     progress.unref();
@@ -88,6 +97,8 @@ class Executors {
       worker.on('exit', (code) => {
         this.drainRecord(record);
         progress.close();
+        trace.port.close();
+        if (this.watcher !== null) this.watcher.exited(record, code, record.error);
         this.records.delete(record);
         if (this.bySlot.get(slot) === record) this.bySlot.delete(slot);
         if (!record.attached) {
@@ -112,6 +123,7 @@ class Executors {
     });
     this.records.add(record);
     this.bySlot.set(slot, record);
+    if (this.watcher !== null) this.watcher.started(record);
     // An idle pool must not keep the process alive. After the listeners:
     // adding a 'message' listener refs the Worker's port again. A shutting
     // down pool keeps its executors referenced (see refAll).
@@ -230,6 +242,11 @@ class Executors {
   }
 }
 
+// What DevTools, trace files and profiles call the executor of `slot`.
+function executorName(slot, label) {
+  return `tasklets executor ${slot} (pool ${label})`;
+}
+
 function isOutOfMemory(err) {
   return Boolean(err && err.code === 'ERR_WORKER_OUT_OF_MEMORY');
 }
@@ -240,4 +257,4 @@ function deathOf(err, code) {
   return { code: 'ERR_WORKER_CRASHED', message: `the executor exited with code ${code}` };
 }
 
-module.exports = { Executors };
+module.exports = { Executors, executorName };

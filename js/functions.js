@@ -115,6 +115,7 @@ class FunctionRegistry {
       if (entry === undefined) {
         entry = this.entryOf(toExpression(fn));
         entry.source = source;
+        entry.name = fn.name;
         this.bySource.set(source, entry);
         // Only the first object of each source goes into the WeakMap: a
         // fresh closure per task would otherwise grow (and rehash) it on
@@ -134,6 +135,7 @@ class FunctionRegistry {
     let entry = this.byMapFunction.get(fn);
     if (entry === undefined || !entry.live) {
       entry = this.entryOf(mapChunkExpression(toExpression(fn)));
+      entry.name = fn.name;
       this.byMapFunction.set(fn, entry);
     }
     entry.used = this.stamp;
@@ -152,12 +154,22 @@ class FunctionRegistry {
       // kept for a queued task): it is ours again.
       const at = this.evicted.indexOf(id);
       if (at !== -1) this.evicted.splice(at, 1);
-      entry = { id, expression, source: null, used: ++this.stamp, live: true };
+      entry = { id, expression, source: null, name: '', used: ++this.stamp, live: true };
       this.byExpression.set(expression, entry);
       if (this.byExpression.size > this.capacity) this.evict();
     }
     entry.used = this.stamp;
     return entry;
+  }
+
+  // What a trace names function `id` by ({ expression, name }), while it
+  // is registered; undefined otherwise. A scan: called once per function
+  // and recording.
+  describe(id) {
+    for (const entry of this.byExpression.values()) {
+      if (entry.id === id) return { expression: entry.expression, name: typeof entry.name === 'string' ? entry.name : '' };
+    }
+    return undefined;
   }
 
   // Changes the capacity (configure()); evicts at once if it shrank.

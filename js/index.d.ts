@@ -481,6 +481,8 @@ export interface Timeline {
 export interface TaskTraceContext {
   taskId: number;
   pool: string;
+  /** The pool's id (pool labels may repeat). */
+  poolId: number;
   priority: 'high' | 'normal' | 'low';
   /** Epoch ms. */
   submittedAt: number;
@@ -528,6 +530,98 @@ export interface DashboardHandler {
   close(): void;
 }
 
+/** startTrace() options (docs/observability.md, "Trace files"). */
+export interface TraceOptions {
+  /** Events kept (default 100000); the oldest tasks are dropped whole beyond it, and counted. */
+  capacity?: number;
+  /** Also write the document to this file when the recording stops. */
+  path?: string;
+}
+
+/** One event of the Chrome Trace Event format, as tasklets writes them. */
+export interface TraceEvent {
+  /** 'X' run slice, 'b'/'e' async slice (queued, promise), 'i' instant, 'M' track names. */
+  ph: 'X' | 'b' | 'e' | 'i' | 'M';
+  name: string;
+  cat?: string;
+  pid: number;
+  tid: number;
+  /** µs on the process's monotonic clock (absent on 'M' events). */
+  ts?: number;
+  /** 'X' only: µs. */
+  dur?: number;
+  /** 'b' / 'e' only. */
+  id?: string;
+  /** 'i' only: the instant's scope ('t': its track). */
+  s?: 't' | 'p' | 'g';
+  args?: Record<string, unknown>;
+}
+
+export interface TraceMetadata {
+  source: 'tasklets';
+  pool: string;
+  poolId: number;
+  pid: number;
+  clock: string;
+  /** Epoch ms. */
+  startedAt: number;
+  /** The trace clock (µs) at startedAt. */
+  startedAtUs: number;
+  stoppedAt: number;
+  capacity: number;
+  droppedEvents: number;
+  droppedTasks: number;
+  recordedTasks: number;
+  /** Tasks whose run slice was placed from their run time (their executor's record was overwritten). */
+  estimatedTasks: number;
+  lostExecutorRecords: number;
+  /** Tasks submitted during the recording and not settled when it stopped (not in the file). */
+  unsettledTasks: number;
+}
+
+/** A trace file: the JSON Object Format of the Chrome Trace Event format. */
+export interface TraceDocument {
+  traceEvents: TraceEvent[];
+  displayTimeUnit: 'ms';
+  metadata: TraceMetadata;
+}
+
+/** profile() options. */
+export interface ProfileOptions {
+  /** How long to sample, ms (default 1000). */
+  durationMs?: number;
+  /** V8's sampling interval, µs (default 1000). */
+  samplingIntervalUs?: number;
+}
+
+/** A node of a V8 CPU profile (the .cpuprofile format). */
+export interface CpuProfileNode {
+  id: number;
+  callFrame: { functionName: string; scriptId: string; url: string; lineNumber: number; columnNumber: number };
+  hitCount?: number;
+  children?: number[];
+  positionTicks?: { line: number; ticks: number }[];
+}
+
+/** A V8 CPU profile: save it as JSON with a .cpuprofile extension for DevTools or speedscope. */
+export interface CpuProfile {
+  nodes: CpuProfileNode[];
+  /** µs. */
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface ExecutorProfile {
+  /** The executor's slot. */
+  executor: number;
+  threadId: number;
+  /** "tasklets executor <slot> (pool <label>)". */
+  name: string;
+  profile: CpuProfile;
+}
+
 /** The part of an HTTP response metricsHandler() uses (node:http, express). */
 export interface MetricsResponse {
   statusCode: number;
@@ -557,6 +651,7 @@ export type ErrorCode =
   | 'ERR_TASK_ARG_NOT_CLONEABLE'
   | 'ERR_TASK_RESULT_NOT_CLONEABLE'
   | 'ERR_POOL_SHUTDOWN'
+  | 'ERR_INVALID_STATE'
   | 'ERR_TASK_TIMEOUT'
   | 'ABORT_ERR'
   | 'ERR_QUEUE_FULL'
@@ -670,6 +765,14 @@ export class Tasklets {
   getTimeline(): Timeline;
   /** This pool's metrics in the Prometheus text format. */
   metrics(): string;
+  /** Starts recording every task into a trace (ERR_INVALID_STATE if one records already). */
+  startTrace(options?: TraceOptions): void;
+  /** Stops the recording and returns the trace (ERR_INVALID_STATE if none records). */
+  stopTrace(): TraceDocument;
+  /** startTrace(options), then stopTrace() after durationMs. */
+  trace(options: TraceOptions & { durationMs: number }): Promise<TraceDocument>;
+  /** A CPU profile of every executor over durationMs. */
+  profile(options?: ProfileOptions): Promise<ExecutorProfile[]>;
   /**
    * Changes the running pool's configuration (only the options given):
    * `workers` resizes it in place, to any valid size; placement or

@@ -27,7 +27,10 @@ const { resolveOptions, toNativeOptions, resolveShutdownOptions, nativeChange } 
 const { isPlainObject } = require('./validate');
 const groups = require('./groups');
 const { argsOnly, positionalArgs, readRunOptions, readCancel, PRIORITIES, EMPTY } = require('./task-options');
-const { TaskTracer } = require('./tracing');
+const { TaskTracer, poolChannel } = require('./tracing');
+const { TraceRecorder } = require('./trace-file');
+const { resolveTraceOptions } = require('./trace-file-document');
+const { profileExecutors, resolveProfileOptions } = require('./profile');
 const { Settlements } = require('./metrics/settlements');
 const { Timeline, Sampler } = require('./metrics/timeline');
 const { collect } = require('./metrics/collect');
@@ -80,6 +83,7 @@ class Tasklets extends EventEmitter {
   #timeline = null;             // js/metrics/timeline.js, with metrics on
   #sampler = null;
   #unregister;                  // leaves the metrics registry
+  #trace = null;                // js/trace-file.js, while a trace records
 
   constructor(options) {
     super();
@@ -114,6 +118,7 @@ class Tasklets extends EventEmitter {
     this.#queue = new SubmitQueue((columns) => this.#submit(columns),
                                   (ids, count, err) => this.#pending.abandon(ids, count, () => err));
     this.#groupPort = this.#makeGroupPort();
+    if (poolChannel.hasSubscribers) poolChannel.publish({ pool: this });
   }
 
   #makeGroupPort() {
@@ -479,7 +484,8 @@ class Tasklets extends EventEmitter {
 
   #startMetrics(options) {
     this.#label = options.name === null ? String(this.#poolId) : options.name;
-    this.#settlements = new Settlements(options.enabled, new TaskTracer(this.#label));
+    this.#executors.label = this.#label;
+    this.#settlements = new Settlements(options.enabled, new TaskTracer(this.#label, this.#poolId));
     this.#pending.observer = this.#settlements;
     this.#unregister = metricsRegistry.add(this);
     if (!options.enabled) return;
@@ -494,6 +500,47 @@ class Tasklets extends EventEmitter {
       };
     });
     this.#sampler.start();
+  }
+
+  // Starts recording every task into a trace file (js/trace-file.js,
+  // docs/observability.md "Trace files"); options { capacity, path }.
+  startTrace(options) {
+    const resolved = resolveTraceOptions(options);
+    if (this.#closed) throw errors.poolShutdown('The pool is shut down; there is nothing to trace');
+    if (this.#trace !== null) throw errors.invalidState('a trace is already recording on this pool; call stopTrace() first');
+    this.#trace = new TraceRecorder({
+      poolId: this.#poolId, label: this.#label, executors: this.#executors, describe: (fnId) => this.#registry.describe(fnId),
+    }, resolved);
+    this.#trace.start();
+  }
+
+  // Stops the recording: the trace document (also written to the `path`
+  // startTrace was given).
+  stopTrace() {
+    if (this.#trace === null) throw errors.invalidState('no trace is recording on this pool; call startTrace() first');
+    const recording = this.#trace;
+    this.#trace = null;
+    return recording.stop();
+  }
+
+  // startTrace(options), then stopTrace() after options.durationMs.
+  async trace(options) {
+    if (!isPlainObject(options)) throw errors.optionType('options', 'an object { durationMs, capacity, path }', options);
+    const { durationMs, ...rest } = options;
+    if (typeof durationMs !== 'number') throw errors.optionType('durationMs', 'a positive integer (milliseconds)', durationMs);
+    if (!Number.isInteger(durationMs) || durationMs < 1 || durationMs > MAX_TIMER_MS) {
+      throw errors.optionRange('durationMs', `an integer from 1 to ${MAX_TIMER_MS} (milliseconds)`, durationMs);
+    }
+    this.startTrace(rest);
+    await new Promise((resolve) => setTimeout(resolve, durationMs));
+    return this.stopTrace();
+  }
+
+  // A CPU profile of every executor over options.durationMs (js/profile.js).
+  async profile(options) {
+    const resolved = resolveProfileOptions(options);
+    if (this.#closed) throw errors.poolShutdown('The pool is shut down; there is nothing to profile');
+    return profileExecutors(this.#executors, this.#label, resolved);
   }
 
   // A summary for health checks (readiness probes, dashboards): js/health.js.

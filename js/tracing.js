@@ -22,6 +22,10 @@ const diagnosticsChannel = require('node:diagnostics_channel');
 
 const CHANNEL = 'tasklets:task';
 const channel = diagnosticsChannel.tracingChannel(CHANNEL);
+// Every pool, as it is created ({ pool }): how `npx tasklets trace` records
+// the pools of a script, whichever copy of tasklets the script loads.
+const POOL_CHANNEL = 'tasklets:pool';
+const poolChannel = diagnosticsChannel.channel(POOL_CHANNEL);
 const PRIORITY_NAMES = ['high', 'normal', 'low'];
 
 // Traced task id -> context while it is pending: a ring indexed by
@@ -71,8 +75,9 @@ function epochMs() {
 }
 
 class TaskTracer {
-  constructor(poolLabel) {
+  constructor(poolLabel, poolId) {
     this.pool = poolLabel;
+    this.poolId = poolId;
     this.traced = new ContextTable();  // task id -> context, while it is pending
   }
 
@@ -83,7 +88,7 @@ class TaskTracer {
   // A task was submitted (call only when `active`).
   submitted(id, priority) {
     const context = {
-      taskId: id, pool: this.pool, priority: PRIORITY_NAMES[priority] ?? 'normal',
+      taskId: id, pool: this.pool, poolId: this.poolId, priority: PRIORITY_NAMES[priority] ?? 'normal',
       submittedAt: epochMs(), executor: -1, startedAt: undefined, settledAt: undefined,
       runTimeMs: undefined, waitMs: undefined, error: undefined,
     };
@@ -113,4 +118,4 @@ class TaskTracer {
   }
 }
 
-module.exports = { TaskTracer, channel, CHANNEL };
+module.exports = { TaskTracer, channel, CHANNEL, poolChannel, POOL_CHANNEL };

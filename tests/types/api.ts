@@ -9,6 +9,7 @@ import type {
   TaskPromise, Health, HealthStatus, Stats, ResolvedOptions, TaskProgress, MapProgress, BatchOutcome, TaskError,
   DependencyFailedError, RetriesExhaustedError, TaskletsError, ErrorCode, TaskModule, TaskletContext,
   Timeline, TaskTraceContext, ErrorCounts, HistogramSnapshot, MetricsResponse, Dashboard, DashboardHandler,
+  TraceDocument, ExecutorProfile,
 } from '../../js/index.js';
 
 // What a module of tasks looks like, for typed module() proxies.
@@ -248,6 +249,17 @@ async function main(): Promise<void> {
   dashboardHandler({ port: 80 });
   // @ts-expect-error: pool takes Tasklets instances
   dashboardHandler({ pool: 'images' });
+  pool.startTrace({ capacity: 1000 });
+  const traced: TraceDocument = pool.stopTrace();
+  const slices: number = traced.traceEvents.filter((e) => e.ph === 'X').length + traced.metadata.droppedEvents;
+  const timed: Promise<TraceDocument> = pool.trace({ durationMs: 100, path: 'trace.json' });
+  const profiles: ExecutorProfile[] = await pool.profile({ durationMs: 100 });
+  const hot: string[] = profiles.flatMap((p) => p.profile.nodes.map((n) => n.callFrame.functionName));
+  void [slices, timed, hot];
+  // @ts-expect-error: trace() needs durationMs
+  pool.trace({ capacity: 10 });
+  // @ts-expect-error: capacity is a number
+  pool.startTrace({ capacity: '10' });
   // @ts-expect-error: metrics is a boolean or an options object
   new Tasklets({ metrics: 'on' });
   // @ts-expect-error: the pool label is a string
