@@ -17,6 +17,7 @@ function participantLabel(p, showWorkers) {
   const base = {
     inline: 'inline (main thread, no pool)',
     worker_threads: 'worker_threads (1 Worker)',
+    floor: 'floor (futex wake + uv_async wake)',
   }[p.library] || p.library;
   const parts = [base];
   if (p.variant) parts.push(p.variant);
