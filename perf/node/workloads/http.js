@@ -17,6 +17,7 @@ function makeBody(bytes) {
 }
 
 module.exports = {
+  makeBody,
   id: 'http',
   title: 'HTTP service: CPU-bound handler offloaded',
   runInParent: true,
