@@ -19,6 +19,9 @@
 #   ./tasklets.sh fuzz [s]    each libFuzzer target (tests/fuzz/) for s seconds (default 20)
 #   ./tasklets.sh soak [min]  the soak (perf/soak.js) for min minutes (default 5), not in CI
 #   ./tasklets.sh bench       the C++ benchmarks (tasklets vs oneTBB vs a mutex pool)
+#   ./tasklets.sh perf-baseline  count the hot paths' instructions per task again
+#                             (perf/instructions.js) and rewrite perf/instructions-baseline.json:
+#                             commit it alone, with the reason the counts changed
 #   ./tasklets.sh deps        only install the dependencies
 #
 # Works as root on a fresh Debian 12 machine (it apt-get installs what is
@@ -35,6 +38,7 @@ readonly APT_PACKAGES=(
   chromium tmux
   clang libclang-rt-14-dev
   chromium  # headless, driven by playwright-core: scripts/trace-screenshot.js
+  valgrind
 )
 # What the release builds need besides: the arm64 cross toolchain (pack),
 # qemu-user (test-arm64), debootstrap (test-install).
@@ -276,6 +280,11 @@ cmd_test() {
   local lp=0 lf=0
   if node perf/lab.js --quick --only overhead --no-report --no-cpp >&2; then lp=1; else lf=1; fi
   log "perf lab smoke test: $lp passed, $lf failed"
+  # Instructions per task on the hot paths against the committed baseline
+  # (valgrind; about a minute).
+  local ip=0 if_=0
+  if node perf/instructions.js --check >&2; then ip=1; else if_=1; fi
+  log "instruction counts vs perf/instructions-baseline.json: $ip passed, $if_ failed"
   local cp cf
   read -r cp cf < <(run_consumer_tests)
   log "C++ consumers: $cp passed, $cf failed"
@@ -292,7 +301,7 @@ cmd_test() {
   build_fuzz
   read -r zp zf < <(run_fuzzers 10)
   log "fuzz targets, 10 s each: $zp passed, $zf failed"
-  local total_p=$((p + tp + np + lp + zp + cp)) total_f=$((f + tf + nf + lf + zf + cf))
+  local total_p=$((p + tp + np + lp + ip + zp + cp)) total_f=$((f + tf + nf + lf + if_ + zf + cf))
   echo "tests: $total_p passed, $total_f failed"
   ((total_f == 0))
 }
@@ -380,6 +389,12 @@ cmd_bench() {
   ./build/perf/bench_core "$@"
 }
 
+cmd_perf_baseline() {
+  deps
+  build build
+  node perf/instructions.js --update
+}
+
 case "${1:-demo}" in
   demo) cmd_demo ;;
   build) cmd_build ;;
@@ -392,6 +407,7 @@ case "${1:-demo}" in
   test-arm64) shift; cmd_test_arm64 "$@" ;;
   test-install) cmd_test_install ;;
   bench) shift; cmd_bench "$@" ;;
+  perf-baseline) cmd_perf_baseline ;;
   deps) deps ;;
-  *) echo "usage: $0 [demo|build|test|test-asan|test-consumers|test-arm64|test-install|pack|fuzz [seconds]|soak [minutes]|bench|deps]" >&2; exit 2 ;;
+  *) echo "usage: $0 [demo|build|test|test-asan|test-consumers|test-arm64|test-install|pack|fuzz [seconds]|soak [minutes]|bench|perf-baseline|deps]" >&2; exit 2 ;;
 esac

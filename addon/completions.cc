@@ -68,15 +68,6 @@ ResultKind convert(napi_env env, TaskBase& t, napi_value& value) {
   }
 }
 
-template <class T>
-T* typed_array(napi_env env, napi_typedarray_type type, std::size_t n, napi_value& out) {
-  napi_value buffer;
-  void* data = nullptr;
-  check(env, napi_create_arraybuffer(env, n * sizeof(T), &data, &buffer));
-  check(env, napi_create_typedarray(env, type, n, buffer, 0, &out));
-  return static_cast<T*>(data);
-}
-
 }  // namespace
 
 void* make_completions_context(const std::shared_ptr<PoolState>& state) { return new WeakPool(state); }
@@ -90,22 +81,24 @@ void deliver_completions(napi_env env, napi_value on_completions, PoolState& sta
     return;
   }
   const std::size_t n = tasks.size();
-  napi_value argv[6];
+  CompletionColumns& columns = state.columns;
+  const CompletionColumns::View v = columns.take(env, n);
+  struct GiveBack {
+    CompletionColumns& columns;
+    ~GiveBack() { columns.give_back(); }
+  } give_back{columns};
+  napi_value argv[6] = {nullptr, v.ids, v.kinds, nullptr, v.workers, v.durations};
   {
     ReleaseAll release{state, tasks};
     check(env, napi_create_uint32(env, static_cast<std::uint32_t>(n), &argv[0]));
-    double* ids = typed_array<double>(env, napi_float64_array, n, argv[1]);
-    auto* kinds = typed_array<std::uint8_t>(env, napi_uint8_array, n, argv[2]);
     check(env, napi_create_array_with_length(env, n, &argv[3]));
-    auto* workers = typed_array<std::int32_t>(env, napi_int32_array, n, argv[4]);
-    double* durations = typed_array<double>(env, napi_float64_array, n, argv[5]);
     for (std::size_t i = 0; i < n; ++i) {
       const JsCall& c = js_call(*tasks[i]);
-      ids[i] = c.id;
-      workers[i] = c.slot;
-      durations[i] = c.duration_ms;
+      v.id[i] = c.id;
+      v.worker[i] = c.slot;
+      v.duration[i] = c.duration_ms;
       napi_value value;
-      kinds[i] = static_cast<std::uint8_t>(convert(env, *tasks[i], value));
+      v.kind[i] = static_cast<std::uint8_t>(convert(env, *tasks[i], value));
       if (value) check(env, napi_set_element(env, argv[3], static_cast<std::uint32_t>(i), value));
     }
   }
@@ -130,7 +123,10 @@ void completions_call_js(napi_env env, napi_value on_completions, void* context,
   } catch (...) {
     // Out of memory converting results: the tasks were released anyway.
   }
-  if (done) finish_shutdown(env, *state, done);
+  if (done) {
+    state->columns.close(env);
+    finish_shutdown(env, *state, done);
+  }
   // A JS exception from onCompletions is rethrown: Node reports it as
   // uncaught once this returns, as for any callback.
   if (thrown) thrown->ThrowAsJavaScriptException();

@@ -9,6 +9,7 @@ namespace tasklets_addon {
 // main_thread.cc
 Napi::Value create_pool(const Napi::CallbackInfo& info);
 Napi::Value submit(const Napi::CallbackInfo& info);
+Napi::Value submit_one(const Napi::CallbackInfo& info);
 Napi::Value register_function(const Napi::CallbackInfo& info);
 Napi::Value function_source(const Napi::CallbackInfo& info);
 Napi::Value release_functions(const Napi::CallbackInfo& info);

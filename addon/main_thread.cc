@@ -201,11 +201,11 @@ void submit_run(PoolState& state, std::vector<JsCall>& calls, std::size_t& next,
   }
 }
 
-// One call with dependencies: the dependencies still known by id are
-// passed to the runtime; the others settled and were drained, which JS
+// One call on its own, with its dependencies if it has any: those still
+// known by id are passed to the runtime; the others settled and were drained, which JS
 // checked (a failed one rejected the call before it got here).
-void submit_dependent(PoolState& state, JsCall& call, tasklets::SubmitOptions options, double timeout_ms,
-                      const std::vector<double>& dep_ids) {
+void submit_single(PoolState& state, JsCall& call, tasklets::SubmitOptions options, double timeout_ms,
+                   const std::vector<double>& dep_ids) {
   options.deadline = deadline_after(timeout_ms);
   std::vector<tasklets::detail::TaskBase*> deps;
   deps.reserve(dep_ids.size());
@@ -225,8 +225,22 @@ void submit_dependent(PoolState& state, JsCall& call, tasklets::SubmitOptions op
   state.hold_functions(&call, 1);
   state.tasks.insert(call.id, handle.task_base());
 }
-// (submit_dependent's caller advances `submitted` only after it returned:
+// (submit_single's caller advances `submitted` only after it returned:
 // a call the runtime refused is still the caller's to free.)
+
+// memory.limit: the arguments of tasks not run yet stay within it; a
+// batch that would pass it is refused whole (backpressure, as maxQueue),
+// with the figures js/ words the refusal with.
+void check_argument_limit(napi_env env, PoolState& state, std::int64_t batch) {
+  if (state.argument_limit == INT64_MAX) return;
+  const std::int64_t held = state.argument_bytes.load(std::memory_order_relaxed);
+  if (held + batch > state.argument_limit) {
+    Napi::Error e = status_error(env, "ERR_QUEUE_FULL");
+    e.Set("argumentBytes", Napi::Number::New(env, static_cast<double>(held + batch)));
+    e.Set("argumentLimit", Napi::Number::New(env, static_cast<double>(state.argument_limit)));
+    throw e;
+  }
+}
 
 }  // namespace
 
@@ -315,21 +329,12 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
     check(env, napi_get_element(env, s.args, i, &a));
     encoded.by_priority[p].push_back(serialized_call(env, ids[i], fns[i], a));
   }
-  // memory.limit: the arguments of tasks not run yet stay within it; a
-  // batch that would pass it is refused whole (backpressure, as maxQueue),
-  // with the figures js/ words the refusal with.
   if (state->argument_limit != INT64_MAX) {
     std::int64_t batch = 0;
     for (const auto& calls : encoded.by_priority) {
       for (const JsCall& c : calls) batch += charged_bytes(c);
     }
-    const std::int64_t held = state->argument_bytes.load(std::memory_order_relaxed);
-    if (held + batch > state->argument_limit) {
-      Napi::Error e = status_error(env, "ERR_QUEUE_FULL");
-      e.Set("argumentBytes", Napi::Number::New(env, static_cast<double>(held + batch)));
-      e.Set("argumentLimit", Napi::Number::New(env, static_cast<double>(state->argument_limit)));
-      throw e;
-    }
+    check_argument_limit(env, *state, batch);
   }
   // Transferred buffers are detached last, once nothing can refuse the
   // batch any more but the runtime itself: a refused call leaves them
@@ -361,7 +366,7 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
     std::size_t& i = encoded.submitted[p];
     while (i < calls.size()) {
       if (dependent(i)) {
-        submit_dependent(*state, calls[i], options, timeout(i), dep_lists[i]);
+        submit_single(*state, calls[i], options, timeout(i), dep_lists[i]);
         ++i;
         continue;
       }
@@ -370,6 +375,39 @@ Napi::Value submit(const Napi::CallbackInfo& info) {
       submit_run(*state, calls, i, end, options, timeout(i));
     }
   }
+  return env.Undefined();
+}
+
+// One task with packed arguments, no transfer and no dependency: what run()
+// hands over when it is the only task of its turn (a task awaited at a
+// time). Reading a submission object costs about twenty Node-API calls;
+// these few arguments cost a handful.
+Napi::Value submit_one(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::shared_ptr<PoolState> state = pool_arg(info, 0);
+  if (!state->pool->accepting()) throw status_error(env, "ERR_POOL_SHUTDOWN");
+  const double id = number_arg(info, 1);
+  const std::uint32_t fn = uint32_arg(info, 2);
+  const std::uint32_t priority = uint32_arg(info, 3);
+  if (priority >= tasklets::kPriorityCount) throw type_error(env, "ERR_INVALID_ARG_VALUE", "tasklets: a priority must be 0, 1 or 2");
+  const double timeout_ms = number_arg(info, 4);
+  const ByteView bytes = bytes_of(env, info[5]);
+  const std::uint32_t offsets[2] = {0, static_cast<std::uint32_t>(bytes.size)};
+  JsCall call = packed_call(env, id, fn, Packed{bytes.data, offsets, bytes.size}, 0);
+  struct Unsent {
+    JsCall& call;
+    bool sent = false;
+    ~Unsent() {
+      if (!sent) free_payload_bytes(call);
+    }
+  } unsent{call};
+  check_argument_limit(env, *state, charged_bytes(call));
+  tasklets::SubmitOptions options;
+  options.on_complete = &PoolState::on_task_complete;
+  options.context = state.get();
+  options.priority = static_cast<tasklets::Priority>(priority);
+  submit_single(*state, call, options, timeout_ms, {});
+  unsent.sent = true;
   return env.Undefined();
 }
 

@@ -49,6 +49,7 @@ napi_value init(napi_env raw_env, napi_value raw_exports) {
   tasklets::record_error_traces(true);
   export_function<create_pool>(env, exports, "createPool");
   export_function<submit>(env, exports, "submit");
+  export_function<submit_one>(env, exports, "submitOne");
   export_function<register_function>(env, exports, "registerFunction");
   export_function<function_source>(env, exports, "functionSource");
   export_function<release_functions>(env, exports, "releaseFunctions");

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "js_task.h"
+#include "completion_columns.h"
 #include "safe_tsfn.h"
 #include "task_table.h"
 #include "tasklets/attached_worker.hpp"
@@ -83,6 +84,7 @@ struct PoolState {
 
   // --- channels into the owner's loop
   std::shared_ptr<SafeTsfn> on_completions;  // data: nullptr, or a ShutdownDone*
+  CompletionColumns columns;                 // of onCompletions calls (owner thread)
   std::shared_ptr<SafeTsfn> start_executor;  // data: the slot
 
   // --- functions: source <-> id (protocol.md, "Functions"). An entry lives

@@ -55,6 +55,7 @@ let loaded = null;
 // are js/errors.js's, whichever side saw it first.
 const WORDED = {
   submit: 'The pool is shut down and accepts no new tasks',
+  submitOne: 'The pool is shut down and accepts no new tasks',
   registerFunction: 'The pool is shut down and accepts no new tasks',
   resize: 'The pool is shut down; its configuration cannot change',
   cancel: 'The pool is shut down',

@@ -274,7 +274,12 @@ class PendingTable {
     this.failedTotal = 0;       // tasks rejected
     this.recent = [];           // the last RECENT_ERRORS failures: { taskId, code, name, message, at }
     this.observer = null;       // js/metrics/settlements.js: told of every settlement
+    this.idleCheck = false;     // a microtask will tell keepAlive(false) if still empty
     this.onCompletions = this.onCompletions.bind(this);
+    this.checkIdle = () => {
+      this.idleCheck = false;
+      if (this.count === 0) this.keepAlive(false);
+    };
   }
 
   get size() {
@@ -414,7 +419,14 @@ class PendingTable {
       }
     }
     if (observer !== null) observer.end();
-    if (this.count === 0) this.keepAlive(false);
+    // Emptied by these completions: keep-alive ends one microtask later,
+    // unless a task was added meanwhile. A caller awaiting one task at a
+    // time adds the next one in the microtask its await resumes in, which
+    // runs first: no native ref/unref pair per round trip.
+    if (this.count === 0 && !this.idleCheck) {
+      this.idleCheck = true;
+      queueMicrotask(this.checkIdle);
+    }
   }
 
   succeeded(entry, id, value) {

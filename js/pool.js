@@ -116,7 +116,8 @@ class Tasklets extends EventEmitter {
       (source) => this.#addon.registerFunction(this.#poolId, source),
       (ids) => this.#releaseFunctions(ids), resolved.functions.cacheSize, () => this.#queue.flush());
     this.#queue = new SubmitQueue((columns) => this.#submit(columns),
-                                  (ids, count, err) => this.#pending.abandon(ids, count, () => err));
+                                  (ids, count, err) => this.#pending.abandon(ids, count, () => err),
+                                  (id, fnId, priority, timeout, packed) => this.#addon.submitOne(this.#poolId, id, fnId, priority, timeout, packed));
     this.#groupPort = this.#makeGroupPort();
     if (poolChannel.hasSubscribers) poolChannel.publish({ pool: this });
   }

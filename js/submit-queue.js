@@ -8,6 +8,9 @@
 // reused across flushes: the addon copies what it needs during submit.
 // Primitive arguments are packed at push (js/pack.js), so what the caller
 // does to its args array after run() returns cannot reach the task.
+// A flush of one task with packed arguments (a task awaited at a time) goes
+// through submitOne instead: the addon reads a few numbers instead of a
+// submission object, about a tenth of the native work.
 
 const { Packer, packArgs } = require('./pack');
 const { ArgKind } = require('./protocol');
@@ -19,10 +22,13 @@ class SubmitQueue {
   // { count, ids, fnIds, argKinds, args, priorities, timeouts, packed,
   // offsets }, timeouts a Float64Array of ms, 0 = none, or undefined when no
   // task of the batch has one); then failed(ids, count, error) is told
-  // which tasks never reached the addon.
-  constructor(submit, failed) {
+  // which tasks never reached the addon. submitOne(id, fnId, priority,
+  // timeout, packed) submits one task with packed arguments (timeout in ms,
+  // 0 = none; packed its bytes) and may throw as submit does.
+  constructor(submit, failed, submitOne) {
     this.submit = submit;
     this.failed = failed;
+    this.submitOne = submitOne;
     this.count = 0;
     this.scheduled = false;
     this.ids = new Float64Array(MAX_BATCH);
@@ -85,6 +91,11 @@ class SubmitQueue {
     this.timed = false;
     this.offsets[count] = this.packer.size;
     try {
+      if (count === 1 && this.argKinds[0] === ArgKind.PACKED) {
+        this.submitOne(this.ids[0], this.fnIds[0], this.priorities[0], timeouts === undefined ? 0 : timeouts[0],
+          this.packer.bytes.subarray(0, this.packer.size));
+        return;
+      }
       this.submit({
         count, ids: this.ids, fnIds: this.fnIds, argKinds: this.argKinds, args: this.args, priorities: this.priorities,
         timeouts, packed: this.packer.bytes.subarray(0, this.packer.size), offsets: this.offsets,

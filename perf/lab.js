@@ -105,7 +105,7 @@ async function main() {
   process.stderr.write(`tasklets perf lab: ${opts.quick ? 'quick' : 'full'} mode, ${opts.workers} workers per pool, ` +
     `workloads: ${[...workloads, ...(withCpp ? ['cpp'] : [])].join(', ')}\n`);
 
-  const names = workloads.length ? [...opts.libraries, 'inline'] : [];
+  const names = workloads.length ? [...opts.libraries, 'inline', ...(workloads.includes('latency') ? ['floor'] : [])] : [];
   const { unavailable, versions } = await probeLibraries(names, opts.workers, progress);
   for (const lib of ALL_LIBRARIES) if (!opts.libraries.includes(lib)) unavailable[lib] = 'left out (--libraries)';
   const itersPerUs = calibrateSpin();

@@ -29,9 +29,10 @@ function workloadParams(quick, itersPerUs) {
     http: {
       rounds: 1_000,
       bodyBytes: 4096,
-      connections: 32,
+      // Each level is its own sample per library (issue 15: 8, 32 and 128).
+      connectionLevels: quick ? [32] : [8, 32, 128],
       warmupMs: quick ? 300 : 1_000,
-      durationMs: quick ? 1_200 : 5_000,
+      durationMs: quick ? 1_200 : 4_000,
     },
     memory: quick ? { tasks: 10_000, batch: 1_000, curvePoints: 9 } : { tasks: 1_000_000, batch: 10_000, curvePoints: 20 },
     startup: {},

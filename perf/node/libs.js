@@ -245,6 +245,54 @@ const baseline = {
   },
 };
 
+// --- the floor: a futex hand-off there, a uv_async wake back -----------------
+
+// Only for one task awaited at a time on int32 arguments (the latency
+// workload's inc): see workers/floor.js for what it measures.
+const floor = {
+  name: 'floor',
+  transferIn: false,
+  fixedWorkers: 1,
+  availability: () => ({ ok: true, version: process.versions.node }),
+  async open() {
+    const shared = new SharedArrayBuffer(16);
+    const cell = new Int32Array(shared);
+    const worker = new Worker(path.join(WORKERS_DIR, 'floor.js'), { workerData: { shared } });
+    const failed = new Promise((_, reject) => worker.once('error', reject));
+    failed.catch(() => {});  // seen by the races below; not an unhandled rejection meanwhile
+    await Promise.race([new Promise((resolve) => worker.once('online', resolve)), failed]);
+    let busy = false;
+    const adapter = {
+      transferIn: false,
+      transferOut: false,
+      async call(task, arg) {
+        if (task !== 'inc' || busy) throw new Error('the floor runs one inc task at a time');
+        busy = true;
+        try {
+          cell[1] = arg;
+          Atomics.store(cell, 3, 0);
+          // Waiting before the Worker is woken: the answer always comes
+          // back through the event loop, as a pool's does.
+          const answered = Atomics.waitAsync(cell, 3, 0);
+          Atomics.store(cell, 0, 1);
+          Atomics.notify(cell, 0);
+          if (answered.async) await Promise.race([answered.value, failed]);
+          return cell[2];
+        } finally {
+          busy = false;
+        }
+      },
+      callMany: () => Promise.reject(new Error('the floor runs one task at a time')),
+      close: async () => {
+        Atomics.store(cell, 0, 2);
+        Atomics.notify(cell, 0);
+        await worker.terminate();
+      },
+    };
+    return adapter;
+  },
+};
+
 // --- no pool: the work on the main thread -----------------------------------
 
 const inline = {
@@ -268,7 +316,7 @@ function firstLine(err) {
   return String((err && err.message) || err).split('\n')[0];
 }
 
-const LIBRARIES = { tasklets, piscina, tinypool, poolifier, workerpool, worker_threads: baseline, inline };
+const LIBRARIES = { tasklets, piscina, tinypool, poolifier, workerpool, worker_threads: baseline, inline, floor };
 const PEERS = ['piscina', 'tinypool', 'poolifier', 'workerpool'];
 
 module.exports = { LIBRARIES, PEERS, ROOT, firstLine };

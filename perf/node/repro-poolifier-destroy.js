@@ -2,6 +2,11 @@
 // Minimal repro of a poolifier bug the perf lab works around (perf/node/libs.js,
 // boundedDestroy): after a FixedThreadPool ran some tasks, destroy() sometimes
 // never settles. Prints one line per attempt; exits 1 if any attempt hung.
+// Cause (poolifier 5.3.2, lib/index.cjs): WorkerNode.terminate() starts
+// waiting for the Worker's 'exit' event only after the kill handshake, but
+// the thread worker closes its port once it has answered the kill message
+// and exits by itself; when that 'exit' was delivered first, the wait never
+// ends.
 // Usage: node perf/node/repro-poolifier-destroy.js [attempts]
 const path = require('node:path');
 const { FixedThreadPool, PoolEvents } = require(path.join(__dirname, '..', '..', 'node_modules', 'poolifier'));

@@ -10,17 +10,20 @@ const { repetitions, sampleTimeoutMs } = require('./config');
 const CHILD = path.join(__dirname, 'child.js');
 
 function participantKey(p) {
-  return [p.library, p.variant, p.workers !== undefined && `w${p.workers}`].filter(Boolean).join(':');
+  return [p.library, p.variant, p.workers !== undefined && `w${p.workers}`, p.connections !== undefined && `c${p.connections}`]
+    .filter(Boolean).join(':');
 }
 
 function participantLabel(p, showWorkers) {
   const base = {
     inline: 'inline (main thread, no pool)',
     worker_threads: 'worker_threads (1 Worker)',
+    floor: 'floor (futex wake + uv_async wake)',
   }[p.library] || p.library;
   const parts = [base];
   if (p.variant) parts.push(p.variant);
   if (showWorkers && p.workers > 0) parts.push(`${p.workers} worker${p.workers > 1 ? 's' : ''}`);
+  if (p.connections !== undefined) parts.push(`${p.connections} connections`);
   return parts.join(', ');
 }
 

@@ -44,6 +44,29 @@ test('singles settle by kind; keep-alive follows the table', async () => {
   assert.deepEqual(keep, [true, false]);
 });
 
+test('keep-alive stays on when the next task comes in the turn its predecessor settled in', async () => {
+  const keep = [];
+  let kept = false;  // as js/pool.js: only changes reach the addon
+  const table = new PendingTable((on) => {
+    if (on !== kept) keep.push(kept = on);
+  });
+  const a = deferred((res, rej) => new Single(res, rej));
+  table.add(1, a.entry);
+  // As a caller awaiting each task: its continuation is registered before the completion comes.
+  const next = a.promise.then(() => {
+    const b = deferred((res, rej) => new Single(res, rej));
+    table.add(2, b.entry);
+    return b;
+  });
+  completions(table, [[1, 1, 5]]);
+  const b = await next;
+  assert.deepEqual(keep, [true], 'no keepAlive(false) while a task was added in the same turn');
+  completions(table, [[2, 1, 6]]);
+  assert.equal(await b.promise, 6);
+  await null;
+  assert.deepEqual(keep, [true, false]);
+});
+
 test('a group resolves in order once all succeeded, and rejects on its first failure', async () => {
   const table = new PendingTable(() => {});
   const ok = deferred((res, rej) => new Group(10, 3, false, res, rej));
@@ -84,6 +107,7 @@ test('each id settles once; abandon rejects what will never complete', async () 
 
 test('run() calls of one turn are submitted in one call; a full batch goes at once', async () => {
   const calls = [];
+  const ones = [];
   const queue = new SubmitQueue(({ count, ids, argKinds: kinds, args, priorities: prios, packed, offsets }) => {
     calls.push({
       count,
@@ -93,7 +117,9 @@ test('run() calls of one turn are submitted in one call; a full batch goes at on
       args: args.slice(0, count),
       prio: prios[0],
     });
-  }, () => assert.fail('no failure expected'));
+  }, () => assert.fail('no failure expected'), (id, fnId, priority, timeout, packed) => {
+    ones.push({ id, fnId, priority, timeout, bytes: Array.from(packed) });
+  });
   const packedOf = (list) => {
     const p = new Packer();
     p.list(list);
@@ -116,13 +142,21 @@ test('run() calls of one turn are submitted in one call; a full batch goes at on
     prio: 1,
   }]);
   calls.length = 0;
-  for (let i = 0; i < MAX_BATCH + 1; i++) queue.push(i, 1, 1, [], 1);
+  for (let i = 0; i < MAX_BATCH + 1; i++) queue.push(i, 1, 1, [], 1, Infinity);
   assert.equal(calls.length, 1);
   assert.equal(calls[0].count, MAX_BATCH);
   await null;
-  assert.equal(calls.length, 2);
-  assert.equal(calls[1].count, 1);
-  assert.deepEqual(calls[1].slices, [packedOf([])], 'the packer starts empty again after a flush');
+  assert.equal(calls.length, 1, 'a flush of one packed task goes through submitOne');
+  assert.deepEqual(ones, [{ id: MAX_BATCH, fnId: 1, priority: 1, timeout: 0, bytes: packedOf([]) }],
+    'the packer starts empty again after a flush');
+  ones.length = 0;
+  queue.push(7, 2, 1, [5, 'x'], 0, 250);
+  await null;
+  assert.deepEqual(ones, [{ id: 7, fnId: 2, priority: 0, timeout: 250, bytes: packedOf([5, 'x']) }]);
+  queue.push(8, 2, 2, serialized, 1);
+  await null;
+  assert.equal(calls.length, 2, 'one serialized task goes through submit');
+  assert.deepEqual(calls[1].args, [serialized]);
 });
 
 test('a failed submit is reported with the ids of its tasks', async () => {
@@ -133,6 +167,16 @@ test('a failed submit is reported with the ids of its tasks', async () => {
   queue.push(6, 1, 1, [], 1);
   queue.flush();
   assert.deepEqual(failed, { ids: [5, 6], count: 2, code: 'ERR_POOL_SHUTDOWN' });
+});
+
+test('a failed one-task submit is reported with the id of its task', () => {
+  let failed;
+  const queue = new SubmitQueue(() => assert.fail('submitOne expected'),
+    (ids, count, err) => { failed = { ids: Array.from(ids), count, code: err.code }; },
+    () => { throw Object.assign(new Error('closed'), { code: 'ERR_POOL_SHUTDOWN' }); });
+  queue.push(9, 1, 1, [1], 1);
+  queue.flush();
+  assert.deepEqual(failed, { ids: [9], count: 1, code: 'ERR_POOL_SHUTDOWN' });
 });
 
 test('pending runs are found by id however long they stay unsettled', () => {

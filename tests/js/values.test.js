@@ -8,6 +8,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const { addonPath, load } = require('../../js/addon');
 const { Tasklets } = require('../../js/index');
+const { ArgKind } = require('../../js/protocol');
 
 const skip = fs.existsSync(addonPath()) ? false : `the addon is not built (${addonPath()}): run ./tasklets.sh build or set TASKLETS_ADDON`;
 
@@ -77,14 +78,18 @@ function sameValue(actual, expected, label) {
 
 describe('values', { skip }, () => {
   let pool;
-  let submitted;   // argKinds of every submit call, spied on the addon
+  let submitted;   // argKinds of every submit and submitOne call, spied on the addon
   before(() => {
     const addon = load();
-    const submit = addon.submit;
+    const { submit, submitOne } = addon;
     submitted = [];
     addon.submit = function spy(poolId, columns) {
       submitted.push(...columns.argKinds.subarray(0, columns.count));
       return submit.call(this, poolId, columns);
+    };
+    addon.submitOne = function spyOne(...args) {
+      submitted.push(ArgKind.PACKED);  // submitOne carries packed arguments only
+      return submitOne.apply(this, args);
     };
     pool = new Tasklets({ workers: 2 });
   });

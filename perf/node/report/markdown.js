@@ -34,7 +34,7 @@ function machineSection(meta) {
 }
 
 function targetsSection(targets, cpp) {
-  const lines = ['## Targets', '', 'From issue 5, judged on the medians of this run.', ''];
+  const lines = ['## Targets', '', 'From issues 5 and 15, judged on the medians of this run.', ''];
   lines.push(mdTable(['', 'target', 'measured'], targets.map((t) => [t.verdict === 'PASS' ? '**PASS**' : t.verdict === 'MISS' ? '**MISS**' : 'n/a', t.text, t.detail]), true));
   if (cpp && cpp.status === 'ok' && cpp.targets.length) {
     lines.push('', 'C++ runtime (bench_core, its own targets):', '');

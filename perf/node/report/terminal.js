@@ -33,7 +33,7 @@ function render(summaries, cpp, targets) {
     out.push(cpp.status === 'ok' ? cpp.targets.map((t) => `  ${t.verdict.padEnd(4)} ${t.text}`).join('\n') : `  ${cpp.status}: ${cpp.reason}`);
   }
   if (targets.length) {
-    out.push('', '== Targets (issue 5) ==');
+    out.push('', '== Targets (issues 5 and 15) ==');
     for (const t of targets) out.push(`  ${t.verdict.padEnd(4)} ${t.text}: ${t.detail}`);
   }
   return `${out.join('\n')}\n`;

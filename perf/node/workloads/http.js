@@ -17,6 +17,7 @@ function makeBody(bytes) {
 }
 
 module.exports = {
+  makeBody,
   id: 'http',
   title: 'HTTP service: CPU-bound handler offloaded',
   runInParent: true,
@@ -31,12 +32,15 @@ module.exports = {
     return { ...params, jobUs: ((performance.now() - t0) / 100) * 1000 };
   },
 
-  participants({ pools }) {
-    return [{ library: 'inline' }, ...pools.map((library) => ({ library }))];
+  // Every library at every connection level, the no-pool baseline too.
+  participants({ pools, params }) {
+    const libraries = ['inline', ...pools];
+    return params.http.connectionLevels.flatMap((connections) => libraries.map((library) => ({ library, connections })));
   },
 
   async sample(participant, params) {
-    const { rounds, bodyBytes, warmupMs, durationMs, connections } = params;
+    const { rounds, bodyBytes, warmupMs, durationMs } = params;
+    const { connections } = participant;
     const lifetimeMs = warmupMs + durationMs + 30_000;
     const server = new Child(SERVER, { ...participant, rounds, lifetimeMs });
     let load = null;

@@ -8,8 +8,10 @@ module.exports = {
   id: 'latency',
   title: 'Latency: one task awaited at a time',
 
+  // The floor (libs.js) rides along: what this machine charges for any
+  // round trip through a Worker, in the same run.
   participants({ pools }) {
-    return pools.map((library) => ({ library }));
+    return [...pools.map((library) => ({ library })), { library: 'floor' }];
   },
 
   async sample(participant, { samples, warmup }) {
