@@ -35,10 +35,9 @@ readonly APT_PACKAGES=(
   libgtest-dev libbenchmark-dev libtbb-dev
   bzip2 dpkg-dev
   cmake redis-server prometheus
-  chromium tmux
+  chromium tmux  # headless Chromium driven by playwright-core; tmux for `tasklets top`
   clang libclang-rt-14-dev
-  chromium  # headless, driven by playwright-core: scripts/trace-screenshot.js
-  valgrind
+  valgrind       # instruction counts (perf/instructions.js)
 )
 # What the release builds need besides: the arm64 cross toolchain (pack),
 # qemu-user (test-arm64), debootstrap (test-install).
