@@ -50,6 +50,13 @@ function missingReason(file) {
 
 let loaded = null;
 
+// Every function js/ calls on the addon (addon/exports.h).
+const EXPORTS = [
+  'attach', 'cancel', 'cancelRange', 'createPool', 'detach', 'finishAsync', 'functionSource', 'registerFunction',
+  'releaseFunctions', 'resize', 'runBatch', 'setKeepAlive', 'shutdown', 'slotFailed', 'stats', 'submit', 'submitOne',
+  'taskSlot', 'trimMemory',
+];
+
 // The main-thread calls whose refusals users meet, and what a shut-down
 // pool refused. The addon reports a refusal as a code and facts; the words
 // are js/errors.js's, whichever side saw it first.
@@ -90,6 +97,13 @@ function load(file = addonPath()) {
     const e = errors.notBuilt(file, notFound ? missingReason(file) : String(err && err.message));
     e.cause = err;
     throw e;
+  }
+  // A binary of another version (a stale build, a platform package that
+  // does not match the main one) fails here, not at its first missing call.
+  const missing = EXPORTS.filter((name) => typeof addon[name] !== 'function');
+  if (missing.length > 0) {
+    throw errors.notBuilt(file, `it is a build of another version of tasklets (it lacks ${missing.join(', ')}); ` +
+      'install matching versions of tasklets and its platform package, or rebuild');
   }
   loaded = { file, addon: worded(addon) };
   return loaded.addon;

@@ -32,7 +32,7 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 
 readonly SKIP='^tests/js/(docs-examples|process|types|examples|metrics-cost|dashboard-cost|pool-churn|top|trace-file-cli)\.test\.js$'
-readonly FILE_TIMEOUT=300
+readonly FILE_TIMEOUT=600
 
 command -v qemu-aarch64 >/dev/null || { echo "test-arm64.sh: qemu-aarch64 missing (apt-get install qemu-user)" >&2; exit 2; }
 addon="$(scripts/prebuild.sh linux-arm64-gnu | tail -n1)"

@@ -8,6 +8,7 @@ const { describe, test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
+const os = require('node:os');
 const { spawnSync } = require('node:child_process');
 const { addonPath } = require('../../js/addon');
 const { Tasklets } = require('../../js/index');
@@ -125,6 +126,24 @@ describe('processes', { skip }, () => {
     { encoding: 'utf8', env: { ...process.env, TASKLETS_ADDON: '/nonexistent/tasklets.node' } });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^ERR_TASKLETS_NOT_BUILT .*\/nonexistent\/tasklets\.node: not found.*\.\/tasklets\.sh build/);
+  });
+
+  // A module standing in for a binary of an older version: it loads, but
+  // lacks functions this version calls.
+  test('a binary of another version is a clear error naming what it lacks', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tasklets-old-addon-'));
+    try {
+      const old = path.join(dir, 'old-tasklets.js');
+      fs.writeFileSync(old, 'for (const n of ["attach", "createPool", "submit", "runBatch"]) exports[n] = () => {};\n');
+      const r = spawnSync(process.execPath, ['-e', `
+        const t = require(${JSON.stringify(ENTRY)});
+        t.run(() => 1).catch((e) => console.log(e.code, e.message));`],
+      { encoding: 'utf8', env: { ...process.env, TASKLETS_ADDON: old } });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^ERR_TASKLETS_NOT_BUILT .*another version of tasklets \(it lacks cancel, cancelRange, .*submitOne.*\)/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
