@@ -69,8 +69,7 @@ test('the dashboard page in headless Chromium shows the pool as getStats() has i
     await page.waitForFunction(() => document.body.dataset.updatedAt !== undefined, null, { timeout: 10000 });
 
     // The charts move as tasks run: the area under the throughput curve
-    // (green pixels) grows, and heat map cells turn from idle to busy
-    // (orange to red pixels).
+    // (green pixels) grows, and heat map cells turn from idle to busy.
     const pixels = () => page.evaluate(() => {
       const count = (canvas, match) => {
         const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
@@ -80,7 +79,9 @@ test('the dashboard page in headless Chromium shows the pool as getStats() has i
       };
       return {
         green: count(document.querySelector('#chart-throughput canvas'), (r, g, b) => g > r + 6 && g > b + 3),
-        busy: count(document.getElementById('heatmap-canvas'), (r, g, b) => r > 200 && g < 190 && b < 120),
+        // Any busy share above a few percent (idle is pale yellow, b = 204):
+        // on a loaded machine the executors' share can stay low.
+        busy: count(document.getElementById('heatmap-canvas'), (r, g, b) => r > 120 && b < 180),
         executed: document.getElementById('executed').textContent,
       };
     });
