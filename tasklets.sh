@@ -32,6 +32,7 @@ readonly APT_PACKAGES=(
   bzip2 dpkg-dev
   cmake redis-server prometheus
   clang libclang-rt-14-dev
+  spin
 )
 # What the release builds need besides: the arm64 cross toolchain (pack),
 # qemu-user (test-arm64), debootstrap (test-install).

@@ -139,10 +139,24 @@ void Scheduler::enqueue(TaskBase* t) {
   const Priority p = t->priority;
   const bool tracked = t->deadline_ns != 0;
   t->enqueued_ns = config_.latency_metrics ? detail::now_ns() : 0;
+  if (p == Priority::normal && !tracked && t_worker == &target && target.tokens) {
+    // Spawned by the worker itself: into its own deque (docs/architecture.md,
+    // "The local deque"). Waking others is only worth it when the deque was
+    // empty: otherwise the task it held has already called for a thief.
+    bool was_empty;
+    try {
+      was_empty = target.queue.push_local(*target.tokens, t);
+    } catch (...) {
+      discard_constructed(t);
+      throw;
+    }
+    if (was_empty) wake_after_push(target, 1);
+    return;
+  }
   adjust_pending(p, 1);
   // Reserve, then check the state: the submit half of the shutdown
   // handshake (docs/architecture.md, "Shutdown").
-  target.queue.reserve(p);
+  const std::int64_t announced = target.queue.reserve(p);
   try {
     require_accepting();
     if (tracked) deadlines_.reserve(1);
@@ -161,10 +175,18 @@ void Scheduler::enqueue(TaskBase* t) {
     target.queue.unreserve(p);
     adjust_pending(p, -1);
     discard_constructed(t);
+    // A submitter that saw our count positive left the wake-up check to us.
+    if (announced <= 0) wake_after_push(target, 1);
     throw;
   }
   if (tracked && deadlines_.add(t)) kick_housekeeper();
-  wake_after_push(target, 1);
+  // A count that was already positive holds a task whose submitter makes
+  // (or made) the wake-up check after its own push; until that task is
+  // taken, some worker stays awake or is woken, and it does not park while
+  // the count is positive, so it finds this one too. Only the submitter
+  // that raises a count from zero pays the fence (docs/architecture.md,
+  // "Sleep and wake").
+  if (announced <= 0) wake_after_push(target, 1);
 }
 
 void Scheduler::enqueue_bulk(TaskBase* const* ts, std::size_t n) {
