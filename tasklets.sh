@@ -17,7 +17,7 @@
 #                             subproject and with CMake (docs/building.md)
 #   ./tasklets.sh fuzz [s]    each libFuzzer target (tests/fuzz/) for s seconds (default 20)
 #   ./tasklets.sh soak [min]  the soak (perf/soak.js) for min minutes (default 5), not in CI
-#   ./tasklets.sh bench       the C++ benchmarks (tasklets vs oneTBB vs a mutex pool)
+#   ./tasklets.sh bench       the C++ benchmarks (tasklets vs oneTBB, rayon, thread_pool and a mutex pool)
 #   ./tasklets.sh deps        only install the dependencies
 #
 # Works as root on a fresh Debian 12 machine (it apt-get installs what is
@@ -32,7 +32,8 @@ readonly APT_PACKAGES=(
   bzip2 dpkg-dev
   cmake redis-server prometheus
   clang libclang-rt-14-dev
-  spin
+  spin valgrind
+  libthread-pool-dev cargo librust-rayon-dev
 )
 # What the release builds need besides: the arm64 cross toolchain (pack),
 # qemu-user (test-arm64), debootstrap (test-install).

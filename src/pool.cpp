@@ -36,5 +36,6 @@ void Pool::resize(const WorkersConfig& workers) { scheduler_->resize(workers); }
 bool Pool::abandon_slot(unsigned slot) noexcept { return scheduler_->abandon_slot(slot); }
 const ResolvedConfig& Pool::config() const noexcept { return scheduler_->config(); }
 bool Pool::accepting() const noexcept { return scheduler_->accepting(); }
+unsigned Pool::active_workers() const noexcept { return scheduler_->active_workers(); }
 
 }  // namespace tasklets

@@ -223,23 +223,32 @@ class TaskQueue {
   // A thief's (or shutdown's) pop: normal priority steals from the deque
   // first, then the inbox. Null when both say empty, when the dequeue came
   // back empty, or when another thief won the deque's oldest task.
-  TaskBase* try_pop(Priority p) noexcept {
+  // `more`: set when the inbox's count still announces tasks after this one.
+  TaskBase* try_pop(Priority p, bool& more) noexcept {
     if (p == Priority::normal) {
       if (TaskBase* t = local_.steal()) return t;
     }
-    return try_pop_inbox(p);
+    return try_pop_inbox(p, more);
+  }
+  TaskBase* try_pop(Priority p) noexcept {
+    bool more = false;
+    return try_pop(p, more);
   }
   // The serving thread's pop: normal priority takes its newest spawned task
   // first (LIFO: still in cache), except every kInboxEvery-th pop, which
   // looks at the inbox first, so that tasks from outside never starve
   // behind a task that keeps spawning.
-  TaskBase* try_pop(OwnerTokens& tok, Priority p) noexcept {
-    if (p != Priority::normal) return try_pop_inbox(tok, p);
+  TaskBase* try_pop(OwnerTokens& tok, Priority p, bool& more) noexcept {
+    if (p != Priority::normal) return try_pop_inbox(tok, p, more);
     if (++tok.pops_ % kInboxEvery == 0) {
-      if (TaskBase* t = try_pop_inbox(tok, p)) return t;
+      if (TaskBase* t = try_pop_inbox(tok, p, more)) return t;
     }
     if (TaskBase* t = local_.pop()) return t;
-    return try_pop_inbox(tok, p);
+    return try_pop_inbox(tok, p, more);
+  }
+  TaskBase* try_pop(OwnerTokens& tok, Priority p) noexcept {
+    bool more = false;
+    return try_pop(tok, p, more);
   }
 
   std::int64_t depth(Priority p) const noexcept {
@@ -258,19 +267,19 @@ class TaskQueue {
   static constexpr unsigned kInboxEvery = 32;
 
   // Null when the count says empty or the dequeue came back empty.
-  TaskBase* try_pop_inbox(Priority p) noexcept {
+  TaskBase* try_pop_inbox(Priority p, bool& more) noexcept {
     if (count(p).load(std::memory_order_relaxed) <= 0) return nullptr;
     TaskBase* t = nullptr;
     if (!queue(p).try_dequeue(t)) return nullptr;
-    count(p).fetch_sub(1, std::memory_order_relaxed);
+    more = count(p).fetch_sub(1, std::memory_order_relaxed) > 1;
     handoff_acquire(t);
     return t;
   }
-  TaskBase* try_pop_inbox(OwnerTokens& tok, Priority p) noexcept {
+  TaskBase* try_pop_inbox(OwnerTokens& tok, Priority p, bool& more) noexcept {
     if (count(p).load(std::memory_order_relaxed) <= 0) return nullptr;
     TaskBase* t = nullptr;
     if (!queue(p).try_dequeue(tok.consume_[static_cast<unsigned>(p)], t)) return nullptr;
-    count(p).fetch_sub(1, std::memory_order_relaxed);
+    more = count(p).fetch_sub(1, std::memory_order_relaxed) > 1;
     handoff_acquire(t);
     return t;
   }

@@ -289,16 +289,28 @@ void Scheduler::wake_after_push(Worker& target, std::size_t tasks) noexcept {
   }
 }
 
+void Scheduler::wake_one_more(Worker& w) noexcept {
+  for (unsigned s : w.victims()) {
+    if (sleep_.wake(worker(s).parker)) return;
+  }
+}
+
 // ---------------------------------------------------------------- workers
 
 TaskBase* Scheduler::pop_from(Worker& w, unsigned slot, Priority p) noexcept {
   TaskBase* t;
+  bool more = false;  // the inbox still announces tasks after this one
   if (slot == w.id) {
-    t = w.tokens ? w.queue.try_pop(*w.tokens, p) : w.queue.try_pop(p);
+    t = w.tokens ? w.queue.try_pop(*w.tokens, p, more) : w.queue.try_pop(p, more);
   } else {
-    t = worker(slot).queue.try_pop(p);
+    t = worker(slot).queue.try_pop(p, more);
     if (t) WorkerCounters::add(w.counters.stolen);
   }
+  // A submitter that found the count positive left the waking to whoever
+  // raised it from zero, which woke one worker: this one passes the wake
+  // on while tasks are left, so a burst into one inbox still reaches every
+  // idle worker (a hint for parallelism; no wakeup depends on it).
+  if (more && sleep_.sleepers() > 0) wake_one_more(w);
   if (t && p != Priority::normal) {
     (p == Priority::high ? pending_high_ : pending_low_).fetch_sub(1, std::memory_order_relaxed);
   }

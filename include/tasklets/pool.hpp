@@ -172,6 +172,9 @@ class Pool {
   bool abandon_slot(unsigned slot) noexcept;
   const ResolvedConfig& config() const noexcept;
   bool accepting() const noexcept;
+  // Workers taking new tasks now (between the current bounds; cheap, unlike
+  // stats()).
+  unsigned active_workers() const noexcept;
 
   // submit_batch and post_batch enqueue this many tasks per bulk operation.
   static constexpr std::size_t kBatchChunk = 256;
