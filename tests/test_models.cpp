@@ -1,5 +1,5 @@
-// Runs the spin models of models/ (the deque, the sleep/wake protocol) and
-// checks each result both ways: the model of the
+// Runs the spin models of models/ (the deque, the sleep/wake protocol, the
+// task pool's shared free lists) and checks each result both ways: the model of the
 // real protocol has no error in any interleaving, and each deliberately
 // broken variant (a fence or a check left out) has one, which shows that
 // the model can fail. Needs `spin` and a C compiler (./tasklets.sh deps).
@@ -84,4 +84,10 @@ TEST_F(Models, TheSleepProtocolWithoutAWakeUpCheckLosesOne) {
 
 TEST_F(Models, ASubmitterThatBacksOutMustStillMakeTheWakeUpCheck) {
   EXPECT_GT(errors_of("sleep", "-DBACKOUT_SKIPS_CHECK"), 0);
+}
+
+TEST_F(Models, TheTaskPoolDepotLosesAndDuplicatesNoChain) { EXPECT_EQ(errors_of("task_pool", ""), 0); }
+
+TEST_F(Models, AStackPoppedOneChainAtATimeByCasHandsAChainOutTwice) {
+  EXPECT_GT(errors_of("task_pool", "-DPOP_ONE_BY_CAS"), 0);
 }
