@@ -18,7 +18,7 @@
 #                             subproject and with CMake (docs/building.md)
 #   ./tasklets.sh fuzz [s]    each libFuzzer target (tests/fuzz/) for s seconds (default 20)
 #   ./tasklets.sh soak [min]  the soak (perf/soak.js) for min minutes (default 5), not in CI
-#   ./tasklets.sh bench       the C++ benchmarks (tasklets vs oneTBB vs a mutex pool)
+#   ./tasklets.sh bench       the C++ benchmarks (tasklets vs oneTBB, rayon, thread_pool and a mutex pool)
 #   ./tasklets.sh perf-baseline  count the hot paths' instructions per task again
 #                             (perf/instructions.js) and rewrite perf/instructions-baseline.json:
 #                             commit it alone, with the reason the counts changed
@@ -38,6 +38,8 @@ readonly APT_PACKAGES=(
   chromium tmux  # headless Chromium driven by playwright-core; tmux for `tasklets top`
   clang libclang-rt-14-dev
   valgrind       # instruction counts (perf/instructions.js)
+  spin           # the protocol models (models/*.pml)
+  libthread-pool-dev cargo librust-rayon-dev  # the C++ lab's other pools
 )
 # What the release builds need besides: the arm64 cross toolchain (pack),
 # qemu-user (test-arm64), debootstrap (test-install).

@@ -17,10 +17,6 @@ Pool::~Pool() = default;
 TaskBase* Pool::acquire(const SubmitOptions& options, bool handle) {
   return scheduler_->acquire(options, handle);
 }
-std::size_t Pool::segment_size(std::size_t callables) const noexcept {
-  const std::size_t active = std::max(1u, scheduler_->active_workers());
-  return std::clamp<std::size_t>(callables / (active * 8), 1, detail::kMaxSegment);
-}
 
 void Pool::discard(TaskBase* t) noexcept { scheduler_->discard(t); }
 void Pool::discard_constructed(TaskBase* t) noexcept { scheduler_->discard_constructed(t); }
@@ -36,5 +32,6 @@ void Pool::resize(const WorkersConfig& workers) { scheduler_->resize(workers); }
 bool Pool::abandon_slot(unsigned slot) noexcept { return scheduler_->abandon_slot(slot); }
 const ResolvedConfig& Pool::config() const noexcept { return scheduler_->config(); }
 bool Pool::accepting() const noexcept { return scheduler_->accepting(); }
+unsigned Pool::active_workers() const noexcept { return scheduler_->active_workers(); }
 
 }  // namespace tasklets

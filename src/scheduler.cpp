@@ -139,10 +139,24 @@ void Scheduler::enqueue(TaskBase* t) {
   const Priority p = t->priority;
   const bool tracked = t->deadline_ns != 0;
   t->enqueued_ns = config_.latency_metrics ? detail::now_ns() : 0;
+  if (p == Priority::normal && !tracked && t_worker == &target && target.tokens) {
+    // Spawned by the worker itself: into its own deque (docs/architecture.md,
+    // "The local deque"). Waking others is only worth it when the deque was
+    // empty: otherwise the task it held has already called for a thief.
+    bool was_empty;
+    try {
+      was_empty = target.queue.push_local(*target.tokens, t);
+    } catch (...) {
+      discard_constructed(t);
+      throw;
+    }
+    if (was_empty) wake_after_push(target, 1);
+    return;
+  }
   adjust_pending(p, 1);
   // Reserve, then check the state: the submit half of the shutdown
   // handshake (docs/architecture.md, "Shutdown").
-  target.queue.reserve(p);
+  const std::int64_t announced = target.queue.reserve(p);
   try {
     require_accepting();
     if (tracked) deadlines_.reserve(1);
@@ -161,10 +175,18 @@ void Scheduler::enqueue(TaskBase* t) {
     target.queue.unreserve(p);
     adjust_pending(p, -1);
     discard_constructed(t);
+    // A submitter that saw our count positive left the wake-up check to us.
+    if (announced <= 0) wake_after_push(target, 1);
     throw;
   }
   if (tracked && deadlines_.add(t)) kick_housekeeper();
-  wake_after_push(target, 1);
+  // A count that was already positive holds a task whose submitter makes
+  // (or made) the wake-up check after its own push; until that task is
+  // taken, some worker stays awake or is woken, and it does not park while
+  // the count is positive, so it finds this one too. Only the submitter
+  // that raises a count from zero pays the fence (docs/architecture.md,
+  // "Sleep and wake").
+  if (announced <= 0) wake_after_push(target, 1);
 }
 
 void Scheduler::enqueue_bulk(TaskBase* const* ts, std::size_t n) {
@@ -267,16 +289,28 @@ void Scheduler::wake_after_push(Worker& target, std::size_t tasks) noexcept {
   }
 }
 
+void Scheduler::wake_one_more(Worker& w) noexcept {
+  for (unsigned s : w.victims()) {
+    if (sleep_.wake(worker(s).parker)) return;
+  }
+}
+
 // ---------------------------------------------------------------- workers
 
 TaskBase* Scheduler::pop_from(Worker& w, unsigned slot, Priority p) noexcept {
   TaskBase* t;
+  bool more = false;  // the inbox still announces tasks after this one
   if (slot == w.id) {
-    t = w.tokens ? w.queue.try_pop(*w.tokens, p) : w.queue.try_pop(p);
+    t = w.tokens ? w.queue.try_pop(*w.tokens, p, more) : w.queue.try_pop(p, more);
   } else {
-    t = worker(slot).queue.try_pop(p);
+    t = worker(slot).queue.try_pop(p, more);
     if (t) WorkerCounters::add(w.counters.stolen);
   }
+  // A submitter that found the count positive left the waking to whoever
+  // raised it from zero, which woke one worker: this one passes the wake
+  // on while tasks are left, so a burst into one inbox still reaches every
+  // idle worker (a hint for parallelism; no wakeup depends on it).
+  if (more && sleep_.sleepers() > 0) wake_one_more(w);
   if (t && p != Priority::normal) {
     (p == Priority::high ? pending_high_ : pending_low_).fetch_sub(1, std::memory_order_relaxed);
   }

@@ -108,6 +108,7 @@ class Scheduler {
   void kick_housekeeper() noexcept;
   void adjust_pending(Priority p, std::int64_t n) noexcept;
   void wake_after_push(detail::Worker& target, std::size_t tasks) noexcept;
+  void wake_one_more(detail::Worker& w) noexcept;  // the nearest sleeper in w's steal order
   detail::TaskBase* pop_from(detail::Worker& w, unsigned slot, Priority p) noexcept;
   detail::TaskBase* scan(detail::Worker& w, Priority p) noexcept;
   void settle(detail::TaskBase& t, TaskStatus status) noexcept;

@@ -265,6 +265,44 @@ TEST(Scheduler, IdleWorkersStealFromABusyWorkersQueue) {
   EXPECT_GT(pool.stats().stolen, 0u);
 }
 
+// A worker's own spawned tasks are popped newest first from its deque; a
+// task that keeps re-posting itself must still not starve the tasks that
+// outside threads queued to that worker.
+TEST(Scheduler, ASelfRespawningTaskDoesNotStarveOutsideTasks) {
+  Pool pool(fixed(1));
+  std::atomic<bool> stop{false};
+  std::atomic<long> spins{0};
+  struct Spinner {
+    Pool* pool;
+    std::atomic<bool>* stop;
+    std::atomic<long>* spins;
+    void operator()() const {
+      spins->fetch_add(1, std::memory_order_relaxed);
+      if (!stop->load(std::memory_order_relaxed)) pool->post(*this);
+    }
+  };
+  pool.post(Spinner{&pool, &stop, &spins});
+  ASSERT_TRUE(eventually([&] { return spins.load() > 1000; }));
+  auto outside = pool.submit([&] { stop.store(true); });
+  EXPECT_TRUE(outside.wait_for(30s));
+  stop.store(true);
+}
+
+TEST(Scheduler, ForkJoinCountsItsSpawnedTasksAsQueuedUntilTheyRun) {
+  Pool pool(fixed(1));
+  std::atomic<bool> go{false};
+  auto parent = pool.submit([&] {
+    for (int i = 0; i < 100; ++i) pool.post([] {});
+    while (!go.load()) std::this_thread::yield();
+  });
+  // The 100 children sit in the worker's deque while the parent runs.
+  ASSERT_TRUE(eventually([&] { return pool.stats().queued[static_cast<unsigned>(Priority::normal)] == 100; }));
+  go.store(true);
+  parent.get();
+  ASSERT_TRUE(eventually([&] { return pool.stats().executed == 101; }));
+  EXPECT_EQ(pool.stats().queued[static_cast<unsigned>(Priority::normal)], 0u);
+}
+
 TEST(Scheduler, StealingAcrossSyntheticNumaNodes) {
   PoolConfig c = fixed(4, Placement::scatter);
   c.topology = "synthetic:numa:2 core:2 pu:1";

@@ -234,3 +234,60 @@ TEST(Stress, AdaptiveScalingChurnKeepsExactlyOnce) {
   EXPECT_GT(s.scale_ups, 0u);
   EXPECT_GT(s.scale_downs, 0u);
 }
+
+// Tasks spawned inside the pool go to the spawning worker's own deque: the
+// owner pops them newest first, the other worker steals them oldest first,
+// their spawner cancels a third of them right after the push (racing both),
+// and a shutdown(cancel) lands in the middle. Every task that was accepted
+// settles exactly once and runs at most once, and only if it succeeded.
+TEST(Stress, TasksSpawnedInsideThePoolSettleExactlyOnce) {
+  const std::size_t kRoots = 3000 / kScale;
+  constexpr std::size_t kChildren = 64;
+  const std::size_t n = kRoots * kChildren;
+  Ledger ledger(n);
+  std::vector<Tag> tags(n);
+  std::vector<std::atomic<std::uint8_t>> accepted(n), succeeded(n);
+  for (std::size_t i = 0; i < n; ++i) tags[i] = Tag{&ledger, i};
+  std::atomic<std::size_t> roots_done{0};
+  Pool pool(pool_config(2));
+  for (std::size_t r = 0; r < kRoots; ++r) {
+    pool.post([&, r] {
+      std::vector<Handle<void>> handles;
+      handles.reserve(kChildren);
+      for (std::size_t c = 0; c < kChildren; ++c) {
+        const std::size_t i = r * kChildren + c;
+        SubmitOptions o;
+        o.on_complete = on_settle;
+        o.context = &tags[i];
+        try {
+          handles.push_back(pool.submit([&ledger, &succeeded, i] {
+            ledger.runs[i].fetch_add(1, std::memory_order_relaxed);
+            succeeded[i].store(1, std::memory_order_relaxed);
+          }, o));
+        } catch (const Error&) {
+          break;  // shutdown began: this one was never accepted
+        }
+        accepted[i].store(1, std::memory_order_relaxed);
+        if (c % 3 == 0) handles.back().cancel();
+      }
+      for (auto& h : handles) h.wait();  // helps: runs its own deque meanwhile
+      roots_done.fetch_add(1, std::memory_order_relaxed);
+    });
+  }
+  ASSERT_TRUE(test_support::eventually([&] { return roots_done.load() >= kRoots / 2; }));
+  pool.shutdown(ShutdownMode::cancel);
+  std::size_t wrong = 0, ran = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned runs = ledger.runs[i].load(), settles = ledger.settles[i].load();
+    ran += runs;
+    if (accepted[i].load()) {
+      wrong += settles != 1 || runs > 1;
+    } else {
+      wrong += settles != 0 || runs != 0;
+    }
+  }
+  EXPECT_EQ(wrong, 0u);
+  EXPECT_GT(ran, 0u);
+  const PoolStats s = pool.stats();
+  EXPECT_EQ(s.executed, ran + roots_done.load());
+}

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -62,6 +63,16 @@ struct SubmitOptions {
   // of the batch waits for all of them.
   Dependencies depends_on{};
 };
+
+namespace detail {
+// Posts a piece of a batch (batch.hpp) with the batch's priority.
+template <class P, class T>
+void post_piece(P& pool, T&& piece, Priority priority) {
+  SubmitOptions options;
+  options.priority = priority;
+  pool.post(std::forward<T>(piece), options);
+}
+}  // namespace detail
 
 enum class ShutdownMode { drain, cancel };
 
@@ -115,27 +126,30 @@ class Pool {
     return handles;
   }
   // Runs every callable once, in segments (batch.hpp): no task object and no
-  // handle per callable. Callables are copied; the span may die on return.
+  // handle per callable; one segment per active worker, split adaptively
+  // as they run. Callables are copied; the span may die on return.
   template <class F>
   void post_batch(std::span<F> fns, const SubmitOptions& options = {}) {
     using D = std::remove_const_t<F>;
+    using S = detail::Segment<D, Pool>;
     if (fns.empty()) return;
     if (!options.depends_on.empty()) check_dependencies(options.depends_on, {});
-    const std::size_t seg = segment_size(fns.size());
-    const std::size_t count = (fns.size() + seg - 1) / seg;
+    const std::size_t count = std::min<std::size_t>(fns.size(), std::max(1u, active_workers()));
+    const std::size_t seg = (fns.size() + count - 1) / count;
     auto* block = detail::BatchBlock<D>::make(std::span<D>(const_cast<D*>(fns.data()), fns.size()),
                                               static_cast<std::uint32_t>(count));
-    std::vector<detail::Segment<D>> segments;
+    std::vector<S> segments;
     try {
       segments.reserve(count);
     } catch (...) {
       for (std::size_t k = 0; k < count; ++k) block->release();
       throw;
     }
+    const unsigned budget = 4 * static_cast<unsigned>(count);
     for (std::size_t k = 0; k < count; ++k) {
-      const auto b = static_cast<std::uint32_t>(k * seg);
+      const auto b = static_cast<std::uint32_t>(std::min(fns.size(), k * seg));
       const auto e = static_cast<std::uint32_t>(std::min(fns.size(), (k + 1) * seg));
-      segments.emplace_back(block, b, e);
+      segments.emplace_back(block, b, e, this, budget, options.priority, std::this_thread::get_id());
     }
     submit_each<true>(std::span(segments), options, false, [](detail::TaskBase*) {});
   }
@@ -172,6 +186,9 @@ class Pool {
   bool abandon_slot(unsigned slot) noexcept;
   const ResolvedConfig& config() const noexcept;
   bool accepting() const noexcept;
+  // Workers taking new tasks now (between the current bounds; cheap, unlike
+  // stats()).
+  unsigned active_workers() const noexcept;
 
   // submit_batch and post_batch enqueue this many tasks per bulk operation.
   static constexpr std::size_t kBatchChunk = 256;
@@ -281,7 +298,6 @@ class Pool {
     flush();
   }
 
-  std::size_t segment_size(std::size_t callables) const noexcept;
   void check_dependencies(Dependencies a, Dependencies b) const;
   void enqueue_after(detail::TaskBase* t, Dependencies a, Dependencies b);
   detail::TaskBase* acquire(const SubmitOptions& options, bool handle);

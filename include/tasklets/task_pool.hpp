@@ -16,7 +16,10 @@
 //   * an overflow stack of chains (push by CAS, take-all by exchange) for
 //     when every slot is full.
 // A cache moves whole chains to and from the depot, so a thread touches a
-// shared word once per kChainSize tasks, and never walks a list.
+// shared word once per kChainSize tasks, and never walks a list. The depot
+// and the overflow stack are model-checked by models/task_pool.pml (run by
+// tests/test_models.cpp), with the one-chain-at-a-time CAS pop shown to
+// fail there (ABA).
 // Objects are addressed by 32-bit index (chunk << 9 | slot); the links of a
 // free object are kept in its (then unused) storage bytes.
 #pragma once
