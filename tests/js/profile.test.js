@@ -48,14 +48,21 @@ function samplesIn(profile, name) {
 describe('profiles', { skip, timeout: 60000 }, () => {
   test('every executor is profiled, and the hot function is among the nodes', async () => {
     const pool = new Tasklets({ workers: 2, metrics: { name: 'hot' } });
-    // Eight tasks in flight: neither executor waits for work.
     let stop = false;
-    const load = Promise.all(Array.from({ length: 8 }, async () => {
-      while (!stop) await pool.run(hotSpinForProfileTest, { args: [5] });
-    }));
+    let load = null;
     try {
       await pool.run(() => 'both started');
-      const profiles = await pool.profile({ durationMs: 600, samplingIntervalUs: 500 });
+      // The load starts once the profilers run: a function V8 compiled and
+      // optimized before a profile started can have its samples attributed
+      // to its caller (docs/observability.md, "Profiles"), as happened on
+      // Node 22.
+      const profiling = pool.profile({ durationMs: 1200, samplingIntervalUs: 500 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Eight tasks in flight: neither executor waits for work.
+      load = Promise.all(Array.from({ length: 8 }, async () => {
+        while (!stop) await pool.run(hotSpinForProfileTest, { args: [5] });
+      }));
+      const profiles = await profiling;
       assert.deepEqual(profiles.map((p) => p.executor), [0, 1]);
       for (const p of profiles) {
         assert.equal(p.name, `tasklets executor ${p.executor} (pool hot)`);
@@ -67,7 +74,8 @@ describe('profiles', { skip, timeout: 60000 }, () => {
       const inHot = profiles.map((p) => samplesIn(p.profile, 'hotSpinForProfileTest'));
       const all = profiles.map((p) => p.profile.samples.length);
       const sum = (xs) => xs.reduce((a, b) => a + b, 0);
-      assert.ok(sum(inHot) > sum(all) / 3, `${inHot} of ${all} samples in hotSpinForProfileTest`);
+      // A quarter of the profile passed before the load started.
+      assert.ok(sum(inHot) > sum(all) / 4, `${inHot} of ${all} samples in hotSpinForProfileTest`);
     } finally {
       stop = true;
       await load;
