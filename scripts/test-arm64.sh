@@ -8,7 +8,7 @@
 #
 # The subset: every tests/js test except those that start node processes of
 # their own: whole files (docs-examples, process, types, examples, the two
-# cost scripts' tests, pool-churn, top) and single tests elsewhere
+# cost scripts' tests, pool-churn, top, trace-file-cli) and single tests elsewhere
 # (TASKLETS_TEST_NO_CHILD_NODE=1 skips them with the reason). qemu-user
 # follows no exec: a child node would need a binfmt_misc handler, which is
 # kernel-wide state this script will not register. Each file runs in its own
