@@ -128,6 +128,31 @@ std::string counted(std::size_t count, const char* noun) {
 // Real machines fit both bounds; they are checked before hwloc sees the string.
 constexpr std::uint64_t kMaxSyntheticPus = 4096;
 constexpr std::uint64_t kMaxSyntheticArity = 256;
+// hwloc sizes a bitmap by the largest OS index an "indexes=" attribute
+// names: "pu:2(indexes=0,3666666666)" allocated gigabytes (found by the
+// topology fuzz target). Real OS indexes of 4,096 PUs stay far below this.
+constexpr std::uint64_t kMaxSyntheticOsIndex = 65535;
+
+// Why the OS indexes of the "indexes=" attributes are refused, or "".
+std::string os_index_refusal(std::string_view description) {
+  constexpr std::string_view kKey = "indexes=";
+  for (std::size_t p = description.find(kKey); p != std::string_view::npos; p = description.find(kKey, p + 1)) {
+    std::size_t q = p + kKey.size();
+    while (q < description.size() && description[q] != ')' && description[q] != ' ') {
+      if (description[q] < '0' || description[q] > '9') {
+        ++q;
+        continue;
+      }
+      const std::size_t start = q;
+      while (q < description.size() && description[q] >= '0' && description[q] <= '9') ++q;
+      std::string_view digits = description.substr(start, q - start);
+      digits.remove_prefix(std::min(digits.find_first_not_of('0'), digits.size()));
+      const std::uint64_t value = digits.size() > 9 ? UINT64_MAX : std::strtoull(std::string(digits).c_str(), nullptr, 10);
+      if (value > kMaxSyntheticOsIndex) return "an OS index above " + std::to_string(kMaxSyntheticOsIndex);
+    }
+  }
+  return "";
+}
 
 // Why a synthetic description is refused before hwloc reads it, or "". It
 // reads the level arities (the number ending each space-separated level,
@@ -139,6 +164,7 @@ constexpr std::uint64_t kMaxSyntheticArity = 256;
 std::string synthetic_refusal(std::string_view description) {
   // hwloc reads a C string: it would stop at a NUL that this check reads past.
   if (description.find('\0') != std::string_view::npos) return "a description cannot hold a NUL character";
+  if (std::string why = os_index_refusal(description); !why.empty()) return why;
   std::string levels;
   int depth = 0;
   for (const char c : description) {

@@ -145,7 +145,8 @@ TEST(Topology, MalformedSyntheticThrowsTopologyError) {
 TEST(Topology, OversizedSyntheticIsRefusedAtOnce) {
   const auto start = std::chrono::steady_clock::now();
   for (const char* description : {"773838", "3838", "pu:257", "pack:2 core:64 pu:33", "core:99999999999999999999 pu:1",
-                                  "pack:2(memory=1GB) [numa] core:16 pu:129", "pu:0x10", "pu:+5"}) {
+                                  "pack:2(memory=1GB) [numa] core:16 pu:129", "pu:0x10", "pu:+5",
+                                  "core:2 pu:2(indexes=0,2,1,3666666666666666666666)", "pu:2(indexes=0,65536)"}) {
     const Error error = thrown_error([&] { Topology::synthetic(description); });
     EXPECT_EQ(error.code(), Errc::topology) << description;
   }
@@ -155,6 +156,7 @@ TEST(Topology, OversizedSyntheticIsRefusedAtOnce) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
   EXPECT_EQ(Topology::synthetic("pack:2 numa:2 core:128 pu:8").pus().size(), 4096u);
   EXPECT_EQ(Topology::synthetic("pack:2(memory=1GB) [numa] core:2 pu:2").pus().size(), 8u);
+  EXPECT_EQ(Topology::synthetic("core:2 pu:2(indexes=0,2,1,65535)").pus().size(), 4u);
 }
 
 TEST(Topology, UnknownLoadPrefixIsInvalidArgument) {
