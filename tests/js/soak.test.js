@@ -15,7 +15,11 @@ const fs = require('node:fs');
 const { addonPath } = require('../../js/addon');
 const { Tasklets } = require('../../js/index');
 const { unsupported, sharedCells, eventually } = require('./fixtures/control/shared');
-const { scaled } = require('./fixtures/time-scale');
+const { scaled, SCALE } = require('./fixtures/time-scale');
+// Rounds of the two heaviest tests: fewer where the machine is slower
+// (TASKLETS_TEST_TIME_SCALE, set under qemu-user by scripts/test-arm64.sh).
+const FORCE_ROUNDS = Math.max(2, Math.round(8 / SCALE));
+const GROUP_ROUNDS = Math.max(3, Math.round(25 / SCALE));
 
 const skip = (fs.existsSync(addonPath()) ? false : `the addon is not built (${addonPath()}): run ./tasklets.sh build or set TASKLETS_ADDON`) || unsupported;
 
@@ -318,7 +322,7 @@ describe('soak', { skip }, () => {
     };
     let fulfilled = 0;
     let aborted = 0;
-    for (let round = 0; round < 8; round++) {
+    for (let round = 0; round < FORCE_ROUNDS; round++) {
       const promises = Array.from({ length: 400 }, (_, i) => pool.run(work, { args: [20000 + (i % 5) * 20000, i] }));
       const settling = Promise.allSettled(promises);
       const cancelled = new Set();
@@ -368,7 +372,7 @@ describe('soak', { skip }, () => {
     const n = 20000;
     const tasks = Array.from({ length: n }, (_, i) => ({ task: (x) => x, args: [i] }));
     const before = pool.getStats();
-    for (let round = 0; round < 25; round++) {
+    for (let round = 0; round < GROUP_ROUNDS; round++) {
       const controller = new AbortController();
       // The group reaches the addon in chunks: by the time runAll returns,
       // the executors are taking its first tasks.
@@ -380,10 +384,10 @@ describe('soak', { skip }, () => {
     }
     await eventually(() => {
       const s = pool.getStats();
-      return s.executed + s.cancelled - before.executed - before.cancelled === 25 * n;
+      return s.executed + s.cancelled - before.executed - before.cancelled === GROUP_ROUNDS * n;
     });
     const s = pool.getStats();
-    assert.equal(s.executed + s.cancelled - before.executed - before.cancelled, 25 * n, 'each task ran or was cancelled, once');
+    assert.equal(s.executed + s.cancelled - before.executed - before.cancelled, GROUP_ROUNDS * n, 'each task ran or was cancelled, once');
     assert.equal(s.failed, 0);
     assert.equal(await pool.run(quick, { args: [5] }), 10);
     await pool.shutdown();
