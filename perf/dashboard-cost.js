@@ -18,38 +18,7 @@
 const { spawn } = require('node:child_process');
 const { Tasklets, dashboard } = require('../js/index');
 const { snapshot } = require('../js/dashboard/snapshot');
-
-function parseArgs(argv) {
-  const o = { rounds: 11, tasks: 20000, workers: 2, interval: 1000, window: 3000, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < 1) throw new Error(`${a} needs a positive integer`);
-      return v;
-    };
-    if (a === '--rounds') o.rounds = next();
-    else if (a === '--tasks') o.tasks = next();
-    else if (a === '--workers') o.workers = next();
-    else if (a === '--interval') o.interval = next();
-    else if (a === '--window') o.window = next();
-    else if (a === '--json') o.json = true;
-    else throw new Error(`unknown argument ${a}; usage: node perf/dashboard-cost.js [--rounds N] [--tasks N] [--workers N] [--interval MS] [--window MS] [--json]`);
-  }
-  return o;
-}
-
-const noop = (x) => x + 1;
-
-async function runAllOnce(pool, n) {
-  await pool.runAll(new Array(n).fill(noop));
-}
-
-async function runOnce(pool, n) {
-  const promises = new Array(n);
-  for (let i = 0; i < n; i++) promises[i] = pool.run(noop, { args: [i] });
-  await Promise.all(promises);
-}
+const { parseArgs, runAllOnce, runOnce, median } = require('./cost-harness');
 
 // Batches of n tasks until at least `ms` passed: a window that holds several
 // of the dashboard's ticks, which a single batch of no-op tasks (a tenth of
@@ -62,12 +31,6 @@ async function rate(once, pool, n, ms) {
     done += n;
   } while (performance.now() - t0 < ms);
   return done / ((performance.now() - t0) / 1000);
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 // A client in its own process that reads the event stream; resolves once
@@ -111,7 +74,7 @@ async function measure(pool, o, results) {
 }
 
 async function main() {
-  const o = parseArgs(process.argv.slice(2));
+  const o = parseArgs(process.argv.slice(2), { rounds: 11, tasks: 20000, workers: 2, interval: 1000, window: 3000 }, 'perf/dashboard-cost.js');
   const fixed = { min: o.workers, max: o.workers, scaling: 'fixed' };
   const configs = [{ name: 'closed', open: false }, { name: 'dashboard + client', open: true }, { name: 'closed (control)', open: false }];
   const results = {};

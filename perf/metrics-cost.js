@@ -15,53 +15,13 @@
 
 const diagnosticsChannel = require('node:diagnostics_channel');
 const { Tasklets, tracingChannelName } = require('../js/index');
-
-function parseArgs(argv) {
-  const o = { rounds: 15, tasks: 50000, workers: 2, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < 1) throw new Error(`${a} needs a positive integer`);
-      return v;
-    };
-    if (a === '--rounds') o.rounds = next();
-    else if (a === '--tasks') o.tasks = next();
-    else if (a === '--workers') o.workers = next();
-    else if (a === '--json') o.json = true;
-    else throw new Error(`unknown argument ${a}; usage: node perf/metrics-cost.js [--rounds N] [--tasks N] [--workers N] [--json]`);
-  }
-  return o;
-}
-
-const noop = (x) => x + 1;
-
-async function runAllRate(pool, n) {
-  const tasks = new Array(n).fill(noop);
-  const t0 = performance.now();
-  await pool.runAll(tasks);
-  return n / ((performance.now() - t0) / 1000);
-}
-
-async function runRate(pool, n) {
-  const t0 = performance.now();
-  const promises = new Array(n);
-  for (let i = 0; i < n; i++) promises[i] = pool.run(noop, { args: [i] });
-  await Promise.all(promises);
-  return n / ((performance.now() - t0) / 1000);
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+const { parseArgs, runAllRate, runRate, median } = require('./cost-harness');
 
 const channel = diagnosticsChannel.tracingChannel(tracingChannelName);
 const subscriber = { start() {}, end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
 
 async function main() {
-  const o = parseArgs(process.argv.slice(2));
+  const o = parseArgs(process.argv.slice(2), { rounds: 15, tasks: 50000, workers: 2 }, 'perf/metrics-cost.js');
   const fixed = { min: o.workers, max: o.workers, scaling: 'fixed' };
   // Each round makes fresh pools, in a rotated order: a pool's own luck
   // (where its executors landed, what its heap looked like) must not stick

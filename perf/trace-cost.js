@@ -16,52 +16,13 @@
 
 const diagnosticsChannel = require('node:diagnostics_channel');
 const { Tasklets, tracingChannelName } = require('../js/index');
+const { parseArgs, runAllRate, runRate, median } = require('./cost-harness');
 
 const channel = diagnosticsChannel.tracingChannel(tracingChannelName);
 const noopSubscriber = { start() {}, asyncEnd() {} };
 
-function parseArgs(argv) {
-  const o = { rounds: 15, tasks: 20000, workers: 2, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < 1) throw new Error(`${a} needs a positive integer`);
-      return v;
-    };
-    if (a === '--rounds') o.rounds = next();
-    else if (a === '--tasks') o.tasks = next();
-    else if (a === '--workers') o.workers = next();
-    else if (a === '--json') o.json = true;
-    else throw new Error(`unknown argument ${a}; usage: node perf/trace-cost.js [--rounds N] [--tasks N] [--workers N] [--json]`);
-  }
-  return o;
-}
-
-const noop = (x) => x + 1;
-
-async function runAllRate(pool, n) {
-  const t0 = performance.now();
-  await pool.runAll(new Array(n).fill(noop));
-  return n / ((performance.now() - t0) / 1000);
-}
-
-async function runRate(pool, n) {
-  const t0 = performance.now();
-  const promises = new Array(n);
-  for (let i = 0; i < n; i++) promises[i] = pool.run(noop, { args: [i] });
-  await Promise.all(promises);
-  return n / ((performance.now() - t0) / 1000);
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 async function main() {
-  const o = parseArgs(process.argv.slice(2));
+  const o = parseArgs(process.argv.slice(2), { rounds: 15, tasks: 20000, workers: 2 }, 'perf/trace-cost.js');
   const options = { workers: { min: o.workers, max: o.workers, scaling: 'fixed' } };
   const configs = ['off', 'channel', 'recording', 'off (control)'];
   const results = {};
